@@ -1,0 +1,102 @@
+"""Command line: `trade-pipeline build | sample | dev`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from trade_pipeline.settings import SAMPLE_YEARS, get_settings
+
+
+def _years(values: list[int] | None, default: list[int]) -> list[int]:
+    return sorted(set(values)) if values else default
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from trade_pipeline.build import BuildFailed, build
+    from trade_pipeline.warehouse import PipelineBusy
+
+    settings = get_settings().with_source(args.source)
+    years = _years(args.year, [max(SAMPLE_YEARS)] if settings.is_sample else [])
+    if not years:
+        print("error: give at least one --year for this source", file=sys.stderr)
+        return 2
+    try:
+        build(years, settings)
+    except BuildFailed as failure:
+        print(f"\nerror: the build failed — {failure}", file=sys.stderr)
+        print(f"Nothing already published was changed. Details: trade-pipeline dev, run logs under "
+              f"{settings.dagster_home}", file=sys.stderr)
+        return 1
+    except PipelineBusy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL, write_sample
+
+    out = Path(args.out)
+    for year in _years(args.year, list(SAMPLE_YEARS)):
+        for path in write_sample(out, year, scale=args.scale, as_text=args.txt):
+            print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    print(f"{SYNTHETIC_LABEL}: synthetic rows in the exact DGDDI format")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from trade_pipeline.instance import prepare_dagster_home
+
+    settings = get_settings()
+    prepare_dagster_home(settings)
+    root = Path(__file__).resolve().parent.parent
+    workspace = root / "workspace.yaml"
+    command = ["dagster", "dev", "-h", args.host, "-p", str(args.port)]
+    command += ["-w", str(workspace)] if workspace.exists() else ["-m", "trade_pipeline.definitions"]
+    print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}  →  http://{args.host}:{args.port}")
+    os.environ.setdefault("TRADE_PIPELINE_DATA_DIR", str(settings.data_dir))
+    os.execvp(command[0], command)
+    return 0  # not reached
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="trade-pipeline", description="French territorial foreign-trade statistics (DGDDI).")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="ingest, validate, aggregate and publish some years through Dagster")
+    build.add_argument("--year", type=int, action="append", help="year to build (repeatable; default: latest sample year)")
+    build.add_argument("--departement", action="append", help="restrict territory outputs to these DGDDI département codes")
+    build.add_argument("--source", help="sample | dgddi | a directory or zip | an http(s) URL of a zip (default: TRADE_PIPELINE_SOURCE)")
+    build.set_defaults(handler=cmd_build)
+
+    sample = commands.add_parser("sample", help="write the synthetic sample (DGDDI format) to a directory")
+    sample.add_argument("--out", required=True, help="output directory")
+    sample.add_argument("--year", type=int, action="append", choices=SAMPLE_YEARS, help="year (repeatable; default: all)")
+    sample.add_argument("--scale", type=float, default=1.0, help="rows multiplier (1 ≈ 147 000 rows per flow; 14 ≈ 2 million)")
+    sample.add_argument("--txt", action="store_true", help="write the .txt files and labels instead of zips")
+    sample.set_defaults(handler=cmd_sample)
+
+    dev = commands.add_parser("dev", help="start the Dagster UI and daemon on this data directory")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(handler=cmd_dev)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    from dagster import BetaWarning, PreviewWarning
+
+    # Beta APIs we rely on on purpose (partition mappings, backfill policies, data versions).
+    warnings.filterwarnings("ignore", category=BetaWarning)
+    warnings.filterwarnings("ignore", category=PreviewWarning)
+    args = parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Where a year's raw files come from (`TRADE_PIPELINE_SOURCE`), fetched into a staging folder.
+
+* `sample`  — the embedded synthetic sample (default, offline);
+* `dgddi`   — the regional annual zips listed on the DGDDI « Bases complètes » page;
+* a local path — a directory of DGDDI zips or `.txt` files, or one zip;
+* an `http(s)://` URL of a zip.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from trade_pipeline.ingestion import download as http
+from trade_pipeline.ingestion.archives import ArchiveLimits, SafeZip
+from trade_pipeline.ingestion.dgddi_files import classify_data_member, classify_zip_name
+from trade_pipeline.ingestion.raw_store import RawFile, sha256_file
+from trade_pipeline.ingestion.sample import sample_files
+from trade_pipeline.nomenclature import label_kind
+from trade_pipeline.settings import DGDDI_SOURCE, SAMPLE_SOURCE, SAMPLE_YEARS, Settings
+
+
+class SourceError(RuntimeError):
+    """The configured source cannot provide the year; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    files: list[RawFile]
+    source: str
+    synthetic: bool
+
+
+def archive_limits(settings: Settings) -> ArchiveLimits:
+    return ArchiveLimits(max_member_bytes=settings.max_member_bytes,
+                         max_compression_ratio=settings.max_compression_ratio)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def fetch_year(settings: Settings, year: int, staging: Path) -> Fetched:
+    """Put the raw files of `year` from the configured source into `staging`."""
+    source = settings.source
+    if source == SAMPLE_SOURCE:
+        return _fetch_sample(year, staging)
+    if source == DGDDI_SOURCE:
+        links = http.discover_year(settings.listing_url, year, settings)
+        with http.client(settings) as session:
+            files = [_downloaded(http.download(link.url, staging, settings, session, link.file_name))
+                     for link in links.values()]
+        return Fetched(files, f"dgddi:{settings.listing_url}", synthetic=False)
+    if source.startswith(("http://", "https://")):
+        return Fetched([_downloaded(http.download(source, staging, settings))], source, synthetic=False)
+    return _fetch_local(Path(source), year, staging, settings)
+
+
+def _downloaded(item: http.Downloaded) -> RawFile:
+    return RawFile(item.file_name, item.sha256, item.size, item.url, item.downloaded_at, item.etag, item.last_modified)
+
+
+def _fetch_sample(year: int, staging: Path) -> Fetched:
+    if year not in SAMPLE_YEARS:
+        raise SourceError(
+            f"the embedded sample covers {', '.join(map(str, SAMPLE_YEARS))}, not {year}; "
+            "choose another --source (dgddi, a directory or a zip URL)"
+        )
+    files = []
+    for item in sample_files(year):
+        path = staging / item.name
+        path.write_bytes(item.data)
+        files.append(RawFile(item.name, sha256_file(path), len(item.data), "sample", _now()))
+    return Fetched(files, SAMPLE_SOURCE, synthetic=True)
+
+
+def _fetch_local(path: Path, year: int, staging: Path, settings: Settings) -> Fetched:
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or directory (TRADE_PIPELINE_SOURCE / --source)")
+    if path.is_file():
+        chosen = [path]
+    else:
+        chosen = [p for p in sorted(path.iterdir()) if p.is_file() and _relevant(p, year, settings)]
+        if not chosen:
+            raise SourceError(
+                f"{path}: no DGDDI file for {year} (looked for …Regional-{year}-export.zip, "
+                f"Region_{year}_Export.txt, REGIONAL_CPF4PAYSE.txt and their import twins)"
+            )
+    files = []
+    for item in chosen:
+        target = staging / item.name
+        shutil.copyfile(item, target)
+        files.append(RawFile(item.name, sha256_file(target), target.stat().st_size, str(item.resolve()), _now()))
+    return Fetched(files, str(path), synthetic=False)
+
+
+def _relevant(path: Path, year: int, settings: Settings) -> bool:
+    """Does this file of a source directory belong to `year` (data of the year, or labels)?"""
+    suffix = path.suffix.lower()
+    if suffix == ".txt":
+        kind = classify_data_member(path.name)
+        return (kind is not None and kind.year in (year, None)) or label_kind(path.name) is not None
+    if suffix != ".zip":
+        return False
+    named = classify_zip_name(path.name)
+    if named is not None:
+        return named.year == year
+    # A zip without the year in its name: look inside (refusing hostile archives here too).
+    with SafeZip(path, archive_limits(settings)) as archive:
+        return any((k := classify_data_member(m)) is not None and k.year in (year, None) for m in archive.members)

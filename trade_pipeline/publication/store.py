@@ -1,0 +1,133 @@
+"""The published store: `$TRADE_PIPELINE_DATA_DIR/published/trade.duckdb`, the consumers' contract.
+
+It is rebuilt as a new file next to the old one and swapped in with `os.replace`, so a consumer
+either sees the previous complete snapshot or the new one, never a mix, and a consumer holding
+the file open (even for hours) never blocks the pipeline: it keeps reading the old inode. When
+the content is unchanged (same checksum), nothing is written at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
+from trade_pipeline.nomenclature import territories_frame
+
+ATTRIBUTION = ("Source : DGDDI – Département des statistiques et des études du commerce extérieur "
+               "(Licence Ouverte / Open Licence 2.0)")
+
+#: Tables copied from the warehouse, with their query. Later stages add their marts here.
+BASE_TABLES: dict[str, str] = {
+    "trade_flows": """SELECT year, quarter, flow, department_code, region_code, a129_code, cpf4_code,
+                             country_code, value_eur, mass_kg
+                      FROM trade_flows
+                      ORDER BY year, flow, department_code, a129_code, cpf4_code, country_code, quarter""",
+    "labels": "SELECT * FROM labels ORDER BY year, nomenclature, code, valid_from",
+    "sources": """SELECT year, raw_version, source, synthetic, files, rows, loaded_at
+                  FROM ingestions ORDER BY year""",
+}
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    path: Path
+    changed: bool
+    checksum: str
+    tables: dict[str, int]
+    years: list[int]
+
+
+def _frames() -> dict[str, pd.DataFrame]:
+    """Tables that come from the package rather than the warehouse."""
+    return {"territories": territories_frame()}
+
+
+def content_checksum(connection: duckdb.DuckDBPyConnection, queries: Mapping[str, str]) -> tuple[str, dict[str, int]]:
+    """A checksum of the rows of every table (order-independent) and their row counts."""
+    digest = hashlib.sha256()
+    counts = {}
+    for name in sorted(queries):
+        count, total = connection.execute(
+            f"SELECT count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM ({queries[name]}) t").fetchall()[0]
+        digest.update(f"{name}:{count}:{total}\n".encode())
+        counts[name] = int(count)
+    return digest.hexdigest(), counts
+
+
+def published_checksum(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as connection:
+            rows = connection.execute("SELECT value FROM metadata WHERE key = 'content_checksum'").fetchall()
+            return rows[0][0] if rows else None
+    except duckdb.Error:
+        return None  # unreadable or foreign file: rebuild
+
+
+def publish(connection: duckdb.DuckDBPyConnection, path: Path, tables: Mapping[str, str] | None = None,
+            on_written: Callable[[Path], None] | None = None) -> PublishResult:
+    """Write the published store from the open warehouse connection, atomically.
+
+    `on_written` is called with the finished temporary file just before it is swapped in
+    (used by the crash tests).
+    """
+    queries = dict(BASE_TABLES if tables is None else tables)
+    for name, frame in _frames().items():
+        connection.register(f"package_{name}", frame)
+        queries[name] = f"SELECT * FROM package_{name}"
+    checksum, counts = content_checksum(connection, queries)
+    years = [row[0] for row in connection.execute("SELECT year FROM ingestions ORDER BY year").fetchall()]
+    if published_checksum(path) == checksum:
+        return PublishResult(path, False, checksum, counts, years)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp*"):
+        stale.unlink(missing_ok=True)  # left by a crashed run
+    temp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    synthetic = bool(connection.execute("SELECT coalesce(bool_or(synthetic), false) FROM ingestions").fetchall()[0][0])
+    metadata = pd.DataFrame({"key": ["content_checksum", "published_at", "years", "synthetic", "notice", "attribution"],
+                             "value": [checksum, datetime.now(UTC).isoformat(timespec="seconds"),
+                                       ",".join(map(str, years)), str(synthetic).lower(),
+                                       SYNTHETIC_LABEL if synthetic else "", ATTRIBUTION]})
+    connection.register("publication_metadata", metadata)
+    try:
+        connection.execute(f"ATTACH '{_sql_path(temp)}' AS pub")
+        try:
+            for name, query in queries.items():
+                connection.execute(f"CREATE TABLE pub.main.{name} AS {query}")
+            connection.execute("CREATE TABLE pub.main.metadata AS SELECT * FROM publication_metadata")
+        finally:
+            connection.execute("DETACH pub")
+        _fsync(temp)
+        if on_written is not None:
+            on_written(temp)
+        os.replace(temp, path)
+        _fsync(path.parent)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        Path(f"{temp}.wal").unlink(missing_ok=True)
+        raise
+    finally:
+        connection.unregister("publication_metadata")
+    return PublishResult(path, True, checksum, counts, years)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,88 @@
+"""Dagster wiring of the validation step: `trade_flows` with its Great Expectations checks."""
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from trade_pipeline import warehouse
+from trade_pipeline.ingestion.assets import raw_trade_files
+from trade_pipeline.ingestion.raw_store import RawStore
+from trade_pipeline.ingestion.sources import archive_limits
+from trade_pipeline.metadata import table_metadata
+from trade_pipeline.partitions import year_partitions
+from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.validation.expectations import EXPECTATION_SPECS, run_expectations
+from trade_pipeline.validation.schema import TRADE_FLOWS_COLUMNS, ContractViolation
+from trade_pipeline.validation.trade_flows import read_year, validate_year, write_year
+
+TRADE_FLOWS_CHECKS = [
+    dg.AssetCheckSpec(spec.check_name, asset="trade_flows", description=spec.description, blocking=spec.blocking)
+    for spec in EXPECTATION_SPECS
+]
+
+
+@dg.asset(
+    partitions_def=year_partitions,
+    deps=[raw_trade_files],
+    check_specs=TRADE_FLOWS_CHECKS,
+    group_name="validation",
+    kinds={"duckdb", "pandas"},
+    code_version="1",
+    description=(
+        "Validated DGDDI rows of a year in the warehouse: year, quarter, flow, department_code, "
+        "region_code, a129_code, cpf4_code, country_code, value_eur, mass_kg. The pandera "
+        "contract must hold (else nothing is stored and the failing file/line/column are listed); "
+        "Great Expectations checks run on the same rows (duplicate keys block the year)."
+    ),
+    metadata={"dagster/column_schema": dg.TableSchema(
+        columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in TRADE_FLOWS_COLUMNS])},
+)
+def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Iterator:
+    config = settings.get()
+    year = int(context.partition_key)
+    raw = RawStore(config.raw_dir).current(year)
+    if raw is None:
+        raise dg.Failure(f"no raw files for {year}: materialize raw_trade_files for {year} first")
+    year_rows = read_year(raw, archive_limits(config))
+    try:
+        validated = validate_year(year_rows)
+    except ContractViolation as violation:
+        raise dg.Failure(
+            description=str(violation),
+            metadata={"failing_values": len(violation.failures),
+                      "failures": table_metadata(violation.failures)},
+        ) from None
+    context.log.info(f"{year}: {len(validated):,} rows pass the pandera contract")
+    outcomes = run_expectations(validated, year_rows.reference, year)
+    check_results = [
+        dg.AssetCheckResult(
+            check_name=o.check_name, passed=o.passed, metadata=o.metadata,
+            severity=dg.AssetCheckSeverity.ERROR if o.blocking else dg.AssetCheckSeverity.WARN,
+        )
+        for o in outcomes
+    ]
+    blocking = [o for o in outcomes if o.blocking and not o.passed]
+    if blocking:
+        # Report the checks, then stop before the warehouse: the last good year stays in place.
+        yield from check_results
+        raise dg.Failure(
+            description="; ".join(f"{o.check_name}: {o.failing_count:,} failing rows, e.g. {o.metadata.get('examples', [])[:3]}"
+                                  for o in blocking) + f" — {year} was not stored",
+        )
+    with warehouse.connect(config) as connection:
+        rows = write_year(connection, year_rows, validated, raw)
+    per_flow = validated.groupby("flow", observed=True)["value_eur"].agg(["size", "sum"])
+    yield dg.MaterializeResult(
+        # Same raw bytes, same rows: the raw version is the version of the validated rows.
+        data_version=dg.DataVersion(raw.version),
+        metadata={
+            "dagster/row_count": rows,
+            "raw_version": raw.version,
+            "synthetic": raw.synthetic,
+            "export_meur": round(float(per_flow.loc["E", "sum"]) / 1e6, 1) if "E" in per_flow.index else 0.0,
+            "import_meur": round(float(per_flow.loc["I", "sum"]) / 1e6, 1) if "I" in per_flow.index else 0.0,
+            "label_sources": ", ".join(f"{k}: {v}" for k, v in year_rows.reference.sources.items()),
+        },
+        check_results=check_results,
+    )

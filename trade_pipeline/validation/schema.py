@@ -1,0 +1,204 @@
+"""The hard contract of `trade_flows`: a pandera schema, and readable reports of its violations.
+
+A violation stops the year: nothing is stored, and the report names the file, the line, the
+column (1-based, in DGDDI field order) and the value of each failing cell.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa_arrow
+import pyarrow.compute as pc
+
+os.environ.setdefault("DISABLE_PANDERA_IMPORT_WARNING", "True")
+import pandera.pandas as pa  # noqa: E402  (after the warning switch)
+
+from trade_pipeline.ingestion.dgddi_files import COLUMNS, SOURCE_FIELDS  # noqa: E402
+from trade_pipeline.nomenclature import (  # noqa: E402
+    A129_CODE_PATTERN,
+    COUNTRY_CODE_PATTERN,
+    CPF4_CODE_PATTERN,
+    DEPARTMENT_CODE_PATTERN,
+    REGION_CODE_PATTERN,
+)
+
+_MAX_LISTED = 25
+
+#: What each rule means, for the report (pandera check names → plain words).
+_RULES = {
+    "isin": "not an allowed value",
+    "str_matches": "does not match the code pattern",
+    "greater_than_or_equal_to": "must be ≥ 0",
+    "equal_to": "is not the year being loaded",
+    "coerce_dtype": "is not an integer",
+    "dtype": "has the wrong type",
+    "region_matches_department": "is not the région of this département in the reference table",
+    "flow_matches_file": "does not match the file's flow (an export file holds only E, an import file only I)",
+    "not_nullable": "is missing",
+}
+
+
+class ContractViolation(ValueError):
+    """Rows that break the `trade_flows` contract; `failures` has one row per failing cell."""
+
+    def __init__(self, message: str, failures: pd.DataFrame):
+        super().__init__(message)
+        self.failures = failures
+
+
+def trade_flows_schema(year: int, department_regions: dict[str, str], file_flows: dict[str, str]) -> pa.DataFrameSchema:
+    """The contract for one year's rows.
+
+    `department_regions` maps each known DGDDI département code to its région; `file_flows`
+    maps each source file name to the flow ('E' or 'I') it must hold.
+    """
+    def region_matches_department(frame: pd.DataFrame) -> pd.Series:
+        expected = _lookup(frame["department_code"], department_regions)
+        # Unknown départements (null) are reported by their own column check, not twice here.
+        return pd.Series(pc.fill_null(pc.equal(expected, _arrow(frame["region_code"])), True), index=frame.index)
+
+    def flow_matches_file(frame: pd.DataFrame) -> pd.Series:
+        expected = _lookup(frame["source_file"].astype("string"), file_flows)
+        return pd.Series(pc.fill_null(pc.equal(expected, _arrow(frame["flow"])), True), index=frame.index)
+
+    code = {"nullable": False, "coerce": True}
+    return pa.DataFrameSchema(
+        {
+            "flow": pa.Column("string[pyarrow]", pa.Check.isin(["E", "I"]), **code),
+            "quarter": pa.Column("int16", pa.Check.isin([1, 2, 3, 4]), **code),
+            "year": pa.Column("int16", pa.Check.eq(year), **code),
+            "department_code": pa.Column("string[pyarrow]", [pa.Check.str_matches(DEPARTMENT_CODE_PATTERN),
+                                                             pa.Check.isin(sorted(department_regions))], **code),
+            "region_code": pa.Column("string[pyarrow]", pa.Check.str_matches(REGION_CODE_PATTERN), **code),
+            "a129_code": pa.Column("string[pyarrow]", pa.Check.str_matches(A129_CODE_PATTERN), **code),
+            "cpf4_code": pa.Column("string[pyarrow]", pa.Check.str_matches(CPF4_CODE_PATTERN), **code),
+            "country_code": pa.Column("string[pyarrow]", pa.Check.str_matches(COUNTRY_CODE_PATTERN), **code),
+            "value_eur": pa.Column("int64", pa.Check.ge(0), **code),
+            "mass_kg": pa.Column("int64", pa.Check.ge(0), **code),
+        },
+        checks=[
+            pa.Check(region_matches_department, name="region_matches_department", element_wise=False),
+            pa.Check(flow_matches_file, name="flow_matches_file", element_wise=False),
+        ],
+        name=f"trade_flows_{year}",
+        description="DGDDI regional trade rows of one year (dgddi_format.md §3, §8)",
+    )
+
+
+def _arrow(series: pd.Series) -> pa_arrow.Array:
+    return pa_arrow.array(series.astype("string[pyarrow]"))
+
+
+def _lookup(keys: pd.Series, mapping: dict[str, str]) -> pa_arrow.Array:
+    """mapping[key] for each key (null where unknown), vectorised with Arrow."""
+    positions = pc.index_in(_arrow(keys), value_set=pa_arrow.array(list(mapping), pa_arrow.string()))
+    return pc.take(pa_arrow.array(list(mapping.values()), pa_arrow.string()), positions)
+
+
+def validate_trade_flows(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """Validate and coerce; on violation raise :class:`ContractViolation` with file/line/column."""
+    frame, not_integers = _coerce_integers(frame)
+    try:
+        validated = schema.validate(frame, lazy=True)
+        failures = not_integers
+    except pa.errors.SchemaErrors as error:
+        failures = pd.concat([not_integers, describe_failures(error.failure_cases, frame)], ignore_index=True)
+    if len(failures):
+        failures = failures.sort_values(["file", "line", "column"]).reset_index(drop=True)
+        raise ContractViolation(format_failures(schema.name, failures), failures)
+    return validated
+
+
+def _coerce_integers(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Turn text integer columns into numbers, reporting (not dropping) the cells that are not.
+
+    Done before pandera so that one bad cell does not hide the other faults of its column
+    (pandera stops checking a column whose coercion failed).
+    """
+    failures = []
+    frame = frame.copy(deep=False)
+    for column in ("quarter", "year", "value_eur", "mass_kg"):
+        if pd.api.types.is_integer_dtype(frame[column]):
+            continue
+        text = frame[column].astype("string")
+        numbers = pd.to_numeric(text.where(text.str.fullmatch(r"[+-]?\d+"), None), errors="coerce")
+        bad = numbers.isna()
+        if bad.any():
+            failures.append(pd.DataFrame({
+                "file": frame.loc[bad, "source_file"].astype(str), "line": frame.loc[bad, "source_line"],
+                "column": COLUMNS.index(column) + 1,
+                "field": f"{SOURCE_FIELDS[COLUMNS.index(column)]} ({column})",
+                "value": text[bad].astype(str), "rule": _RULES["coerce_dtype"],
+            }))
+        frame[column] = numbers.fillna(0).astype("int64")
+    columns = ["file", "line", "column", "field", "value", "rule"]
+    return frame, (pd.concat(failures, ignore_index=True) if failures else pd.DataFrame(columns=columns))
+
+
+def describe_failures(failure_cases: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """pandera failure cases → file, line, column number, field, value, rule (one row per cell)."""
+    cases = failure_cases.copy()
+    # Frame-wide checks have no column: name the column that holds the wrong value.
+    frame_check_columns = {"region_matches_department": "region_code", "flow_matches_file": "flow"}
+    for check, column in frame_check_columns.items():
+        is_check = cases["check"].astype(str) == check
+        cases.loc[is_check & cases["column"].isna(), "column"] = column
+    # A frame-wide check reports every column of a failing row; keep the one that is wrong.
+    for check, column in frame_check_columns.items():
+        is_check = cases["check"].astype(str) == check
+        cases = cases[~is_check | (cases["column"] == column)]
+    cases = cases.dropna(subset=["index"])
+    index = cases["index"].astype("int64").to_numpy()
+    rows = frame.loc[index]
+    columns = cases["column"].astype(str).to_numpy()
+    values = [rows[column].iloc[i] if column in rows else case
+              for i, (column, case) in enumerate(zip(columns, cases["failure_case"], strict=True))]
+    result = pd.DataFrame({
+        "file": rows["source_file"].astype(str).to_numpy(),
+        "line": rows["source_line"].to_numpy(),
+        "column": [COLUMNS.index(c) + 1 if c in COLUMNS else 0 for c in columns],
+        "field": [f"{SOURCE_FIELDS[COLUMNS.index(c)]} ({c})" if c in COLUMNS else c for c in columns],
+        "value": [str(v) for v in values],
+        "rule": [_rule(str(check)) for check in cases["check"]],
+    })
+    return result.drop_duplicates().sort_values(["file", "line", "column"]).reset_index(drop=True)
+
+
+def _rule(check: str) -> str:
+    name = check.split("(")[0]
+    return _RULES.get(name, check)
+
+
+def format_failures(schema_name: str, failures: pd.DataFrame) -> str:
+    head = failures.head(_MAX_LISTED)
+    lines = [f"  {r.file}, line {r.line}, column {r.column} {r.field}: {r.value!r} {r.rule}" for r in head.itertuples()]
+    more = f"\n  … and {len(failures) - _MAX_LISTED} more" if len(failures) > _MAX_LISTED else ""
+    by_rule = failures.groupby("rule").size().sort_values(ascending=False)
+    summary = "; ".join(f"{n} × {rule}" for rule, n in by_rule.items())
+    return (f"{schema_name}: {len(failures)} value(s) break the contract ({summary}); nothing was stored.\n"
+            + "\n".join(lines) + more)
+
+
+@dataclass(frozen=True)
+class ColumnDoc:
+    name: str
+    type: str
+    description: str
+
+
+#: Column documentation for the warehouse and the UI (dagster/column_schema).
+TRADE_FLOWS_COLUMNS = (
+    ColumnDoc("year", "SMALLINT", "Année (champ 3, annee)"),
+    ColumnDoc("quarter", "SMALLINT", "Trimestre 1–4 (champ 2, trimestre)"),
+    ColumnDoc("flow", "VARCHAR", "E = exportation, I = importation (champ 1, flux)"),
+    ColumnDoc("department_code", "VARCHAR", "Code département DGDDI: 01–95, 20 (Corse), 9A–9E (DOM), 99 (Monaco)"),
+    ColumnDoc("region_code", "VARCHAR", "Code région interne DGDDI (champ 5), e.g. 12 = Occitanie"),
+    ColumnDoc("a129_code", "VARCHAR", "Produit, nomenclature A129 (champ 6)"),
+    ColumnDoc("cpf4_code", "VARCHAR", "Produit, CPF rév. 2.1 niveau 4 (champ 7), text with leading zero"),
+    ColumnDoc("country_code", "VARCHAR", "Pays partenaire, géonomenclature UE (champ 8); NA = Namibie"),
+    ColumnDoc("value_eur", "BIGINT", "Valeur en euros, CAF à l'import, FAB à l'export (champ 9)"),
+    ColumnDoc("mass_kg", "BIGINT", "Masse nette en kilogrammes (champ 10)"),
+)

@@ -1,0 +1,119 @@
+"""The live DuckDB warehouse (`$TRADE_PIPELINE_DATA_DIR/warehouse/warehouse.duckdb`).
+
+DuckDB allows one writing process per file. Every pipeline step that opens the warehouse first
+takes an inter-process file lock, so two refreshes started at once wait for each other (up to
+`TRADE_PIPELINE_LOCK_TIMEOUT` seconds, then fail with a clear message) instead of failing on
+DuckDB's own lock or interleaving writes. Consumers never open this file: they read the
+published snapshot (see `trade_pipeline.publication`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from filelock import FileLock, Timeout
+
+from trade_pipeline.settings import Settings
+
+TRADE_FLOWS_DDL = """
+CREATE TABLE IF NOT EXISTS trade_flows (
+    year INTEGER NOT NULL,
+    quarter INTEGER NOT NULL,
+    flow VARCHAR NOT NULL,
+    department_code VARCHAR NOT NULL,
+    region_code VARCHAR NOT NULL,
+    a129_code VARCHAR NOT NULL,
+    cpf4_code VARCHAR NOT NULL,
+    country_code VARCHAR NOT NULL,
+    value_eur BIGINT NOT NULL,
+    mass_kg BIGINT NOT NULL
+)"""
+
+LABELS_DDL = """
+CREATE TABLE IF NOT EXISTS labels (
+    year INTEGER NOT NULL,
+    nomenclature VARCHAR NOT NULL,   -- 'pays' | 'cpf4' | 'a129'
+    code VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    valid_from INTEGER NOT NULL,
+    valid_to INTEGER NOT NULL,
+    source VARCHAR NOT NULL
+)"""
+
+INGESTIONS_DDL = """
+CREATE TABLE IF NOT EXISTS ingestions (
+    year INTEGER PRIMARY KEY,
+    raw_version VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    synthetic BOOLEAN NOT NULL,
+    files JSON NOT NULL,
+    rows BIGINT NOT NULL,
+    loaded_at TIMESTAMP NOT NULL
+)"""
+
+_locks: dict[Path, FileLock] = {}
+_locks_guard = threading.Lock()
+
+
+class PipelineBusy(RuntimeError):
+    """Another pipeline process held the lock for longer than the timeout."""
+
+
+def pipeline_lock(settings: Settings) -> FileLock:
+    """The inter-process lock of a data directory (re-entrant within a process)."""
+    path = settings.lock_path
+    with _locks_guard:
+        if path not in _locks:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _locks[path] = FileLock(str(path))
+        return _locks[path]
+
+
+@contextmanager
+def holding_pipeline_lock(settings: Settings, timeout: float | None = None) -> Iterator[None]:
+    lock = pipeline_lock(settings)
+    wait = settings.lock_timeout_s if timeout is None else timeout
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        holder = _holder(settings)
+        raise PipelineBusy(
+            f"another trade_pipeline process{holder} is writing to {settings.data_dir}; "
+            f"waited {wait:.0f} s (TRADE_PIPELINE_LOCK_TIMEOUT). Try again when it has finished."
+        ) from None
+    try:
+        if lock.lock_counter == 1:
+            _pid_file(settings).write_text(str(os.getpid()))
+        yield
+    finally:
+        lock.release()
+
+
+def _pid_file(settings: Settings) -> Path:
+    return settings.lock_path.with_suffix(".pid")
+
+
+def _holder(settings: Settings) -> str:
+    try:
+        return f" (pid {_pid_file(settings).read_text().strip()})"
+    except OSError:
+        return ""
+
+
+@contextmanager
+def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the warehouse, under the pipeline lock, with the base tables."""
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    with holding_pipeline_lock(settings):
+        connection = duckdb.connect(str(settings.warehouse_path))
+        try:
+            for ddl in (TRADE_FLOWS_DDL, LABELS_DDL, INGESTIONS_DDL):
+                connection.execute(ddl)
+            yield connection
+        finally:
+            connection.close()
