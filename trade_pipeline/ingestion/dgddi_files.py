@@ -101,7 +101,10 @@ class YearFiles:
 
     year: int
     data: dict[str, DataFileRef]
+    #: The label files used for the year (the latest vintage's copy when several zips hold one).
     labels: dict[LabelKind, tuple[str, bytes]] = field(default_factory=dict)
+    #: Every label file found, so that each can be checked, not only the one used.
+    all_labels: list[tuple[LabelKind, str, bytes]] = field(default_factory=list)
 
 
 def locate_year_files(paths: Iterable[Path], year: int, limits: ArchiveLimits) -> YearFiles:
@@ -113,7 +116,8 @@ def locate_year_files(paths: Iterable[Path], year: int, limits: ArchiveLimits) -
     candidates: list[DataFileRef] = []
     loose_labels: dict[LabelKind, tuple[str, bytes]] = {}
     zip_labels: dict[LabelKind, tuple[str, bytes]] = {}
-    for path in sorted(paths):
+    found_labels: list[tuple[LabelKind, str, bytes]] = []
+    for path in sorted(paths, key=lambda p: (publication_prefix(p.name), p.name)):
         if path.suffix.lower() == ".zip":
             with SafeZip(path, limits) as archive:
                 found_here = []
@@ -126,12 +130,14 @@ def locate_year_files(paths: Iterable[Path], year: int, limits: ArchiveLimits) -
                     for member in archive.members:
                         if (lk := label_kind(member)) is not None:
                             zip_labels[lk] = (f"{path.name}:{member}", archive.read(member))
+                            found_labels.append((lk, *zip_labels[lk]))
         elif path.suffix.lower() == ".txt":
             if (kind := classify_data_member(path.name)) is not None:
                 if kind.year in (year, None):
                     candidates.append(DataFileRef(kind.flow, kind.year, path))
             elif (lk := label_kind(path.name)) is not None:
                 loose_labels[lk] = (path.name, path.read_bytes())
+                found_labels.append((lk, *loose_labels[lk]))
     data: dict[str, DataFileRef] = {}
     for flow in ("E", "I"):
         of_flow = [c for c in candidates if c.flow == flow]
@@ -145,7 +151,7 @@ def locate_year_files(paths: Iterable[Path], year: int, limits: ArchiveLimits) -
             )
         # Re-issued vintages: the latest publication prefix wins.
         data[flow] = max(chosen, key=lambda c: (publication_prefix(c.path.name), c.path.name))
-    return YearFiles(year, data, {**loose_labels, **zip_labels})
+    return YearFiles(year, data, {**loose_labels, **zip_labels}, found_labels)
 
 
 # --------------------------------------------------------------------------------------------

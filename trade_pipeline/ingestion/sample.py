@@ -222,7 +222,7 @@ def _department_rows(code: str, region: str, flow: str, year: int, total: int, n
     chosen = np.argpartition(-keys, n_pairs - 1)[:n_pairs]
     chosen = np.sort(chosen)
     values_rng = _rng("values", code, flow, year)
-    pair_value = pair[chosen] * values_rng.lognormal(0.0, 0.35, n_pairs)
+    pair_value = pair[chosen] * values_rng.lognormal(0.0, 1.4, n_pairs)
     # Big flows trade every quarter, small ones in one or two; aircraft and ships are lumpy.
     rank = np.argsort(np.argsort(-pair_value)) / n_pairs
     quarters_present = np.clip(np.ceil(4 * (1 - rank) ** 0.6 + values_rng.normal(0, 0.5, n_pairs)), 1, 4).astype(int)

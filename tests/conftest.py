@@ -1,0 +1,58 @@
+"""Shared fixtures: an isolated data directory per test, one sample build per session."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
+os.environ.setdefault("TRADE_PIPELINE_HTTP_BACKOFF", "0.01")
+warnings.filterwarnings("ignore", message=".*is currently in beta.*")
+warnings.filterwarnings("ignore", message=".*is currently in preview.*")
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh TRADE_PIPELINE_DATA_DIR (and Dagster instance) for one test."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("TRADE_PIPELINE_DATA_DIR", str(folder))
+    monkeypatch.setenv("TRADE_PIPELINE_SOURCE", "sample")
+    monkeypatch.setenv("TRADE_PIPELINE_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("TRADE_PIPELINE_HTTP_ATTEMPTS", "3")
+    monkeypatch.setenv("TRADE_PIPELINE_HTTP_TIMEOUT", "5")
+    # prepare_dagster_home() points DAGSTER_HOME here; monkeypatch restores it afterwards.
+    monkeypatch.setenv("DAGSTER_HOME", str(folder / "dagster"))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The sample (2022–2024) built once through `trade-pipeline build`; tests only read it."""
+    from trade_pipeline.build import build
+    from trade_pipeline.settings import get_settings
+
+    folder = tmp_path_factory.mktemp("sample_build") / "data"
+    saved = {k: os.environ.get(k) for k in ("TRADE_PIPELINE_DATA_DIR", "TRADE_PIPELINE_SOURCE", "DAGSTER_HOME")}
+    os.environ["TRADE_PIPELINE_DATA_DIR"] = str(folder)
+    os.environ["TRADE_PIPELINE_SOURCE"] = "sample"
+    try:
+        build([2022, 2023, 2024], get_settings(), echo=lambda _: None)
+        yield folder
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

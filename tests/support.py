@@ -1,0 +1,143 @@
+"""Helpers shared by the tests: hand-written DGDDI files and a local HTTP server."""
+
+from __future__ import annotations
+
+import io
+import threading
+import zipfile
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+
+LABEL_FILES = ("Libelle_PAYS.txt", "Libelle_CPF4_rev2.1.txt", "Libelle_A129.txt", "Departement_region.txt")
+
+# (flow, quarter, dept, region, a129, cpf4, country, value, mass): the special cases of
+# dgddi_format.md §3.1 — NA (Namibia), Corsica 20, overseas 9A, Monaco 99, QU, EU, > 2^31.
+SMALL_ROWS = [
+    ("E", 1, "34", "12", "C11Z", "1102", "DE", 1_200_000, 300_000),
+    ("E", 2, "34", "12", "C11Z", "1102", "BE", 800_000, 200_000),
+    ("E", 3, "34", "12", "C21Z", "2120", "US", 2_500_000, 1_000),
+    ("E", 4, "34", "12", "A01Z", "0111", "NA", 50_000, 40_000),
+    ("E", 1, "31", "12", "C30C", "3030", "CN", 3_000_000_000, 2_000),  # > 2^31
+    ("E", 2, "20", "22", "C11Z", "1102", "IT", 400_000, 90_000),
+    ("E", 3, "9A", "24", "C11Z", "1101", "QU", 70_000, 10_000),
+    ("E", 4, "99", "21", "C20B", "2042", "EU", 90_000, 1_000),
+    ("E", 1, "75", "03", "C32A", "3212", "CH", 5_000_000, 100),
+    ("I", 1, "34", "12", "C19Z", "1920", "ES", 4_000_000, 5_000_000),
+    ("I", 2, "34", "12", "A01Z", "0113", "MA", 600_000, 700_000),
+    ("I", 3, "34", "12", "C26B", "2620", "CN", 900_000, 3_000),
+    ("I", 4, "31", "12", "C30C", "3030", "US", 2_200_000_000, 1_500),  # > 2^31
+    ("I", 1, "75", "03", "D35A", "3511", "DE", 7_000_000, 0),
+    ("I", 2, "20", "22", "C10C", "1039", "NA", 30_000, 20_000),
+    ("I", 3, "9A", "24", "C19Z", "1920", "US", 800_000, 900_000),
+    ("I", 4, "99", "21", "C14Z", "1413", "QU", 10_000, 100),
+]
+
+
+def dgddi_line(flow: str, quarter: int, year: int, dept: str, region: str, a129: str, cpf4: str, country: str,
+               value: int, mass: int) -> str:
+    return f"{flow};{quarter};{year};{dept};{region};{a129};{cpf4};{country};{value};{mass}"
+
+
+def small_lines(year: int, flow: str) -> list[str]:
+    return [dgddi_line(f, q, year, d, r, a, c, p, v, m) for f, q, d, r, a, c, p, v, m in SMALL_ROWS if f == flow]
+
+
+def text(lines: list[str], newline: str = "\r\n") -> bytes:
+    return (newline.join(lines) + newline).encode("utf-8")
+
+
+def packaged_label(name: str) -> bytes:
+    return (resources.files("trade_pipeline") / "reference" / name).read_bytes()
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return sink.getvalue()
+
+
+def year_zip(year: int, flow: str, lines: list[str] | None = None, labels: dict[str, bytes] | None = None,
+             data_name: str | None = None) -> bytes:
+    """A zip laid out like DGDDI's annual regional zips."""
+    word = "export" if flow == "E" else "import"
+    folder = f"Regional-{year}-{word}"
+    members = {f"{folder}/{data_name or f'Region_{year}_{word.capitalize()}.txt'}":
+               text(lines if lines is not None else small_lines(year, flow))}
+    for name in LABEL_FILES:
+        members[f"{folder}/{name}"] = packaged_label(name)
+    for name, data in (labels or {}).items():
+        members[f"{folder}/{name}"] = data
+    return zip_bytes(members)
+
+
+def write_year_dir(folder: Path, year: int, export_lines: list[str] | None = None,
+                   import_lines: list[str] | None = None) -> Path:
+    """A source directory holding the two annual zips of a year (hand-written rows)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for flow, lines in (("E", export_lines), ("I", import_lines)):
+        word = "export" if flow == "E" else "import"
+        (folder / f"{year + 1}02-Regional-{year}-{word}.zip").write_bytes(year_zip(year, flow, lines))
+    return folder
+
+
+Handler = Callable[[BaseHTTPRequestHandler], None]
+
+
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 whose routes are Python callables."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Handler] = {}
+        self.hits: dict[str, int] = {}
+        routes, hits = self.routes, self.hits
+
+        class _Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
+                path = self.path.split("?")[0]
+                hits[self.path] = hits.get(self.path, 0) + 1
+                handler = routes.get(self.path) or routes.get(path)
+                if handler is None:
+                    self.send_error(404, "Not Found")
+                    return
+                handler(self)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def serve_bytes(self, path: str, data: bytes, content_type: str = "application/zip") -> None:
+        def handler(request: BaseHTTPRequestHandler) -> None:
+            request.send_response(200)
+            request.send_header("Content-Type", content_type)
+            request.send_header("Content-Length", str(len(data)))
+            request.send_header("ETag", f'"{hash(data) & 0xFFFFFFFF:x}"')
+            request.end_headers()
+            request.wfile.write(data)
+        self.routes[path] = handler
+
+    def __enter__(self) -> LocalServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def listing_page(links: list[str]) -> bytes:
+    """A page shaped like the kiosque « Bases complètes » listing."""
+    items = "\n".join(f'<li><a href="{href}">{href.rsplit("/", 1)[-1]}</a></li>' for href in links)
+    return (f"<html><head><title>Téléchargement - Bases complètes</title></head><body><h1>Bases complètes</h1>"
+            f"<ul>{items}</ul></body></html>").encode("utf-8")

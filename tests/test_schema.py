@@ -1,0 +1,64 @@
+"""The pandera contract: every violation is reported with its file, line, column and value."""
+
+import pandas as pd
+import pytest
+
+from trade_pipeline.ingestion.dgddi_files import read_data_file
+from trade_pipeline.nomenclature import packaged_reference
+from trade_pipeline.validation.schema import ContractViolation, trade_flows_schema, validate_trade_flows
+
+from .support import dgddi_line, small_lines, text
+
+FILE = "Region_2024_Export.txt"
+
+
+def validate(lines, year=2024, flow="E"):
+    frame = read_data_file(text(lines), FILE)
+    schema = trade_flows_schema(year, packaged_reference().department_regions(year), {FILE: flow})
+    return validate_trade_flows(frame, schema)
+
+
+def failures(lines, **kwargs) -> pd.DataFrame:
+    with pytest.raises(ContractViolation) as error:
+        validate(lines, **kwargs)
+    assert "nothing was stored" in str(error.value)
+    return error.value.failures
+
+
+def test_valid_rows_pass_with_their_types():
+    validated = validate(small_lines(2024, "E"))
+    assert len(validated) == len(small_lines(2024, "E"))
+    assert validated["value_eur"].dtype == "int64" and validated["value_eur"].max() == 3_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("bad", "column", "field", "rule"),
+    [
+        (dgddi_line("E", 1, 2024, "34", "12", "C11Z", "1102", "DE", -5, 1), 9, "valeur (value_eur)", "must be ≥ 0"),
+        (dgddi_line("E", 1, 2024, "34", "12", "C11Z", "1102", "DE", 10, -1), 10, "masse (mass_kg)", "must be ≥ 0"),
+        ("E;1;2024;34;12;C11Z;1102;DE;12x;1", 9, "valeur (value_eur)", "is not an integer"),
+        (dgddi_line("E", 5, 2024, "34", "12", "C11Z", "1102", "DE", 10, 1), 2, "trimestre (quarter)", "not an allowed value"),
+        (dgddi_line("E", 1, 2023, "34", "12", "C11Z", "1102", "DE", 10, 1), 3, "annee (year)", "is not the year being loaded"),
+        (dgddi_line("E", 1, 2024, "96", "22", "C11Z", "1102", "DE", 10, 1), 4, "code_departement (department_code)", "not an allowed value"),
+        (dgddi_line("E", 1, 2024, "34", "13", "C11Z", "1102", "DE", 10, 1), 5, "code_region (region_code)", "is not the région of this département"),
+        (dgddi_line("E", 1, 2024, "34", "12", "C11", "1102", "DE", 10, 1), 6, "code_A129 (a129_code)", "does not match the code pattern"),
+        (dgddi_line("E", 1, 2024, "34", "12", "C11Z", "111", "DE", 10, 1), 7, "code_CPF4 (cpf4_code)", "does not match the code pattern"),
+        (dgddi_line("E", 1, 2024, "34", "12", "C11Z", "1102", "de", 10, 1), 8, "code_pays (country_code)", "does not match the code pattern"),
+        (dgddi_line("I", 1, 2024, "34", "12", "C11Z", "1102", "DE", 10, 1), 1, "flux (flow)", "does not match the file's flow"),
+    ],
+)
+def test_each_violation_names_file_line_column_and_value(bad, column, field, rule):
+    lines = small_lines(2024, "E")
+    lines.insert(2, bad)
+    found = failures(lines)
+    row = found[(found["column"] == column) & found["rule"].str.contains(rule, regex=False)].iloc[0]
+    assert (row["file"], row["line"], row["field"]) == (FILE, 3, field)
+    assert set(found["line"]) == {3}  # the good rows around it are not blamed
+
+
+def test_one_bad_cell_does_not_hide_others_in_its_column():
+    lines = small_lines(2024, "E")
+    lines[0] = lines[0].replace(";1200000;", ";oops;")
+    lines[1] = lines[1].replace(";800000;", ";-800000;")
+    found = failures(lines)
+    assert found[["line", "column", "value"]].values.tolist() == [[1, 9, "oops"], [2, 9, "-800000"]]
