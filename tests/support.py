@@ -140,4 +140,4 @@ def listing_page(links: list[str]) -> bytes:
     """A page shaped like the kiosque « Bases complètes » listing."""
     items = "\n".join(f'<li><a href="{href}">{href.rsplit("/", 1)[-1]}</a></li>' for href in links)
     return (f"<html><head><title>Téléchargement - Bases complètes</title></head><body><h1>Bases complètes</h1>"
-            f"<ul>{items}</ul></body></html>").encode("utf-8")
+            f"<ul>{items}</ul></body></html>").encode()

@@ -1,14 +1,13 @@
 """Bad input: each case fails with a clear message and leaves the published year untouched."""
 
 import hashlib
-import os
 from pathlib import Path
 
 import pytest
 
 from trade_pipeline import cli
 
-from .support import LocalServer, dgddi_line, packaged_label, small_lines, text, year_zip, zip_bytes
+from .support import LocalServer, dgddi_line, packaged_label, small_lines, year_zip, zip_bytes
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from trade_pipeline import cli
 from trade_pipeline.ingestion.sample import generate_rows
 
-from .support import LocalServer, listing_page, small_lines, text, year_zip, SMALL_ROWS
+from .support import SMALL_ROWS, LocalServer, listing_page, small_lines, text, year_zip
 
 pytestmark = pytest.mark.slow
 
@@ -119,3 +119,14 @@ def test_identical_rebuild_rewrites_nothing(data_dir, tmp_path):
     assert cli.main(["build", "--year", "2024", "--source", str(source)]) == 0
     assert (store.stat().st_mtime_ns, store.stat().st_ino) == before
     assert sorted((p, p.stat().st_mtime_ns) for p in (data_dir / "raw").rglob("*") if p.is_file()) == raw
+
+
+def test_build_some_departements_with_their_region_and_france(data_dir, tmp_path, capsys):
+    source = tmp_path / "dgddi"
+    cli.main(["sample", "--out", str(source), "--year", "2024", "--scale", "0.05"])
+    assert cli.main(["build", "--year", "2024", "--source", str(source), "--departement", "34"]) == 0
+    built = published(data_dir, "SELECT level, territory_code, exports_share_of_region IS NOT NULL "
+                                 "FROM territory_totals ORDER BY level")
+    assert built == [("departement", "34", True), ("france", "FR", False), ("region", "12", False)]
+    assert cli.main(["build", "--year", "2024", "--source", str(source), "--departement", "2A"]) == 1
+    assert "unknown département code '2A'" in capsys.readouterr().err

@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
+from trade_pipeline.nomenclature import territory, territory_keys
+from trade_pipeline.partitions import territory_ranges, year_territory_key
 from trade_pipeline.settings import Settings
 
 Echo = Callable[[str], None]
 
 YEAR_ASSETS = ("raw_trade_files", "trade_flows")
+TERRITORY_ASSETS = ("territory_flows", "territory_marts")
 FINAL_ASSETS = ("published_store",)
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 class BuildFailed(RuntimeError):
@@ -92,13 +96,42 @@ def report(summary: RunSummary, echo: Echo) -> None:
         echo(f"    FAILED {failure}")
 
 
-def build(years: Sequence[int], settings: Settings, echo: Echo = print) -> list[RunSummary]:
-    """Ingest, validate and publish the given years; raises BuildFailed on the first failed run."""
+def territories_for(departements: Sequence[str] | None) -> list[str]:
+    """Territory keys to build: all, or the given départements with their région and France."""
+    if not departements:
+        return territory_keys()
+    keys = ["france-FR"]
+    for code in departements:
+        key = f"departement-{code}"
+        if key not in territory_keys():
+            raise BuildFailed(f"unknown département code {code!r} (DGDDI codes: 01–95, 20, 9A–9E, 99)")
+        keys += [f"region-{territory(key).parent_region_code}", key]
+    return list(dict.fromkeys(keys))
+
+
+def _report_territories(summary: RunSummary, echo: Echo) -> None:
+    """Like report(), with materializations counted per asset (116 partitions each)."""
+    partitions: dict[str, set[str]] = {}
+    for item in summary.materialized:
+        asset, _, partition = item.partition("[")
+        partitions.setdefault(asset, set()).add(partition)
+    mark = "✔" if summary.success else "✘"
+    echo(f"{mark} {summary.label} (run {summary.run_id[:8]})")
+    for asset, keys in partitions.items():
+        echo(f"    materialized {asset}: {len(keys)} partition(s)")
+    for failure in summary.failures:
+        echo(f"    FAILED {failure}")
+
+
+def build(years: Sequence[int], settings: Settings, echo: Echo = print,
+          departements: Sequence[str] | None = None) -> list[RunSummary]:
+    """Ingest, validate, aggregate and publish; raises BuildFailed on the first failed run."""
     from trade_pipeline.definitions import defs
     from trade_pipeline.instance import prepare_dagster_home
     from trade_pipeline.warehouse import holding_pipeline_lock
 
     prepare_dagster_home(settings)
+    territories = territories_for(departements)
     summaries = []
     with dg.DagsterInstance.get() as instance, holding_pipeline_lock(settings):
         for year in years:
@@ -108,6 +141,18 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print) -> list[
             summaries.append(summary)
             if not summary.success:
                 raise BuildFailed(f"{year}: " + " | ".join(summary.failures))
+        for year in years:
+            # One run for a whole year of territories (single-run backfill policy); a selection
+            # of départements may need a few runs, one per contiguous range of partitions.
+            for start, end in territory_ranges(territories):
+                echo(f"→ {year}: territories {start} … {end}")
+                summary = execute(defs, instance, settings, TERRITORY_ASSETS, f"{year}: territories {start} … {end}",
+                                  tags={RANGE_START: str(year_territory_key(year, start)),
+                                        RANGE_END: str(year_territory_key(year, end))})
+                _report_territories(summary, echo)
+                summaries.append(summary)
+                if not summary.success:
+                    raise BuildFailed(f"{year}: " + " | ".join(summary.failures))
         echo("→ publication")
         summary = execute(defs, instance, settings, FINAL_ASSETS, "publication")
         report(summary, echo)

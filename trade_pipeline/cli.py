@@ -25,7 +25,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print("error: give at least one --year for this source", file=sys.stderr)
         return 2
     try:
-        build(years, settings)
+        build(years, settings, departements=args.departement)
     except BuildFailed as failure:
         print(f"\nerror: the build failed — {failure}", file=sys.stderr)
         print(f"Nothing already published was changed. Details: trade-pipeline dev, run logs under "
@@ -70,7 +70,8 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="ingest, validate, aggregate and publish some years through Dagster")
     build.add_argument("--year", type=int, action="append", help="year to build (repeatable; default: latest sample year)")
     build.add_argument("--departement", action="append", help="restrict territory outputs to these DGDDI département codes")
-    build.add_argument("--source", help="sample | dgddi | a directory or zip | an http(s) URL of a zip (default: TRADE_PIPELINE_SOURCE)")
+    build.add_argument("--source", help="sample | dgddi | a directory or zip | an http(s) URL of a zip "
+                                        "(default: TRADE_PIPELINE_SOURCE)")
     build.set_defaults(handler=cmd_build)
 
     sample = commands.add_parser("sample", help="write the synthetic sample (DGDDI format) to a directory")

@@ -45,3 +45,17 @@ def keys_by_year(partition_keys: list[str]) -> dict[int, list[str]]:
 def _split(key: str) -> dict[str, str]:
     territory, year = key.split("|")
     return {TERRITORY: territory, YEAR: year}
+
+
+def territory_ranges(territories: list[str]) -> list[tuple[str, str]]:
+    """Contiguous ranges (in partition order) covering these territories: one for all of them."""
+    order = {key: index for index, key in enumerate(territory_partitions.get_partition_keys())}
+    positions = sorted({order[t] for t in territories})
+    keys = territory_partitions.get_partition_keys()
+    ranges: list[tuple[str, str]] = []
+    for position in positions:
+        if ranges and order[ranges[-1][1]] == position - 1:
+            ranges[-1] = (ranges[-1][0], keys[position])
+        else:
+            ranges.append((keys[position], keys[position]))
+    return ranges

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
+from trade_pipeline.aggregation.marts import ensure_tables
 from trade_pipeline.settings import Settings
 
 TRADE_FLOWS_DDL = """
@@ -105,15 +106,21 @@ def _holder(settings: Settings) -> str:
         return ""
 
 
+def create_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    """The warehouse's tables (idempotent): base tables and the marts' tables."""
+    for ddl in (TRADE_FLOWS_DDL, LABELS_DDL, INGESTIONS_DDL):
+        connection.execute(ddl)
+    ensure_tables(connection)
+
+
 @contextmanager
 def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to the warehouse, under the pipeline lock, with the base tables."""
+    """A read-write connection to the warehouse, under the pipeline lock, with its tables."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     with holding_pipeline_lock(settings):
         connection = duckdb.connect(str(settings.warehouse_path))
         try:
-            for ddl in (TRADE_FLOWS_DDL, LABELS_DDL, INGESTIONS_DDL):
-                connection.execute(ddl)
+            create_tables(connection)
             yield connection
         finally:
             connection.close()

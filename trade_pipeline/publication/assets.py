@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from trade_pipeline import warehouse
+from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.metadata import table_metadata
 from trade_pipeline.publication.store import publish
 from trade_pipeline.resources import PipelineSettings
@@ -11,7 +12,7 @@ from trade_pipeline.validation.assets import trade_flows
 
 
 @dg.asset(
-    deps=[trade_flows],
+    deps=[trade_flows, territory_marts],
     group_name="publication",
     kinds={"duckdb"},
     code_version="1",

@@ -24,8 +24,8 @@ from trade_pipeline.nomenclature import territories_frame
 ATTRIBUTION = ("Source : DGDDI – Département des statistiques et des études du commerce extérieur "
                "(Licence Ouverte / Open Licence 2.0)")
 
-#: Tables copied from the warehouse, with their query. Later stages add their marts here.
-BASE_TABLES: dict[str, str] = {
+#: The published tables and the warehouse query of each (the public contract: README).
+PUBLISHED_TABLES: dict[str, str] = {
     "trade_flows": """SELECT year, quarter, flow, department_code, region_code, a129_code, cpf4_code,
                              country_code, value_eur, mass_kg
                       FROM trade_flows
@@ -33,6 +33,37 @@ BASE_TABLES: dict[str, str] = {
     "labels": "SELECT * FROM labels ORDER BY year, nomenclature, code, valid_from",
     "sources": """SELECT year, raw_version, source, synthetic, files, rows, loaded_at
                   FROM ingestions ORDER BY year""",
+    # Shares are ratios of stored totals, taken here so that each territory's own marts only
+    # depend on its own rows. The denominators are published with them.
+    "territory_totals": """
+        SELECT t.year, t.level, t.territory_code, n.name AS territory_name,
+               t.exports_eur, t.imports_eur, (t.exports_eur - t.imports_eur)::BIGINT AS balance_eur,
+               CASE WHEN t.level = 'departement' THEN t.exports_eur / nullif(r.exports_eur, 0) END AS exports_share_of_region,
+               CASE WHEN t.level = 'departement' THEN t.imports_eur / nullif(r.imports_eur, 0) END AS imports_share_of_region,
+               CASE WHEN t.level <> 'france' THEN t.exports_eur / nullif(f.exports_eur, 0) END AS exports_share_of_france,
+               CASE WHEN t.level <> 'france' THEN t.imports_eur / nullif(f.imports_eur, 0) END AS imports_share_of_france,
+               t.exports_excl_energy_eur, t.imports_excl_energy_eur,
+               (t.exports_excl_energy_eur - t.imports_excl_energy_eur)::BIGINT AS balance_excl_energy_eur,
+               t.exports_energy_eur, t.imports_energy_eur, t.exported_products, t.export_destinations,
+               n.parent_region_code,
+               CASE WHEN t.level = 'departement' THEN r.exports_eur END AS region_exports_eur,
+               CASE WHEN t.level = 'departement' THEN r.imports_eur END AS region_imports_eur,
+               CASE WHEN t.level <> 'france' THEN f.exports_eur END AS france_exports_eur,
+               CASE WHEN t.level <> 'france' THEN f.imports_eur END AS france_imports_eur
+        FROM mart_territory_totals t
+        JOIN package_territories n ON n.level = t.level AND n.code = t.territory_code
+        LEFT JOIN mart_territory_totals r
+               ON r.year = t.year AND r.level = 'region' AND r.territory_code = n.parent_region_code
+        LEFT JOIN mart_territory_totals f ON f.year = t.year AND f.level = 'france'
+        ORDER BY t.year, t.level, t.territory_code""",
+    "partner_balance": "SELECT * FROM mart_partner_balance ORDER BY year, level, territory_code, country_code",
+    "product_breakdown": """SELECT * FROM mart_product_breakdown
+                            ORDER BY year, level, territory_code, flow, product_level, product_code""",
+    "flow_links": """SELECT * FROM mart_flow_links
+                     ORDER BY year, level, territory_code, flow, value_eur DESC, product_code, country_code""",
+    "growth_contributions": """SELECT * FROM mart_growth_contributions
+                               ORDER BY year, level, territory_code, flow, dimension, code""",
+    "exposure": "SELECT * FROM mart_exposure ORDER BY year, level, territory_code",
 }
 
 
@@ -80,10 +111,11 @@ def publish(connection: duckdb.DuckDBPyConnection, path: Path, tables: Mapping[s
     `on_written` is called with the finished temporary file just before it is swapped in
     (used by the crash tests).
     """
-    queries = dict(BASE_TABLES if tables is None else tables)
+    queries = {}
     for name, frame in _frames().items():
         connection.register(f"package_{name}", frame)
         queries[name] = f"SELECT * FROM package_{name}"
+    queries.update(PUBLISHED_TABLES if tables is None else tables)
     checksum, counts = content_checksum(connection, queries)
     years = [row[0] for row in connection.execute("SELECT year FROM ingestions ORDER BY year").fetchall()]
     if published_checksum(path) == checksum:

@@ -1,0 +1,427 @@
+"""The marts: territory totals, partners, products, Sankey links, growth and exposure (SQL).
+
+Every mart is computed for a set of territories of one year at once, from `year_cells` (the
+year's rows summed over quarters, kept by `territory_flows`). A territory's rows are:
+
+* a département: the rows with that `department_code`;
+* a région: the rows carrying that `region_code` (never a sum of reference-table members);
+* France: all the rows (same CAF/FAB basis — never the headline national figure).
+
+Shares between territories (of the région, of France) are not stored per territory: they are
+ratios of stored totals, computed when the store is published, so that a change in one
+département does not make every other département's marts stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from trade_pipeline.nomenclature import ENERGY_A129_CODES, NON_COUNTRY_CODES, split_territory_key
+
+#: EU member states (the EU27 since Brexit, 1 February 2020), for the exposure indicators.
+EU27 = ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+        "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK")
+#: Partner code of the whole EU when the member state is not known.
+EU_AS_A_WHOLE = "EU"
+OTHERS = "AUTRES"
+TOP_PRODUCTS = 10
+TOP_COUNTRIES = 10
+TOP_LINKS = 5
+
+WAREHOUSE_DDL = {
+    "year_cells": """CREATE TABLE IF NOT EXISTS year_cells (
+        year INTEGER NOT NULL, department_code VARCHAR NOT NULL, region_code VARCHAR NOT NULL,
+        flow VARCHAR NOT NULL, a129_code VARCHAR NOT NULL, cpf4_code VARCHAR NOT NULL,
+        country_code VARCHAR NOT NULL, value_eur BIGINT NOT NULL, mass_kg BIGINT NOT NULL)""",
+    "territory_versions": """CREATE TABLE IF NOT EXISTS territory_versions (
+        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL,
+        version VARCHAR NOT NULL, rows BIGINT NOT NULL, exports_eur BIGINT NOT NULL, imports_eur BIGINT NOT NULL)""",
+    "mart_territory_totals": """CREATE TABLE IF NOT EXISTS mart_territory_totals (
+        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL,
+        exports_eur BIGINT NOT NULL, imports_eur BIGINT NOT NULL,
+        exports_excl_energy_eur BIGINT NOT NULL, imports_excl_energy_eur BIGINT NOT NULL,
+        exports_energy_eur BIGINT NOT NULL, imports_energy_eur BIGINT NOT NULL,
+        exported_products INTEGER NOT NULL, export_destinations INTEGER NOT NULL)""",
+    "mart_partner_balance": """CREATE TABLE IF NOT EXISTS mart_partner_balance (
+        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL,
+        country_code VARCHAR NOT NULL, country_name VARCHAR NOT NULL, is_country BOOLEAN NOT NULL,
+        exports_eur BIGINT NOT NULL, imports_eur BIGINT NOT NULL, balance_eur BIGINT NOT NULL)""",
+    "mart_product_breakdown": """CREATE TABLE IF NOT EXISTS mart_product_breakdown (
+        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL, flow VARCHAR NOT NULL,
+        product_level VARCHAR NOT NULL, product_code VARCHAR NOT NULL, product_name VARCHAR NOT NULL,
+        value_eur BIGINT NOT NULL, share_of_flow DOUBLE)""",
+    "mart_flow_links": """CREATE TABLE IF NOT EXISTS mart_flow_links (
+        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL, flow VARCHAR NOT NULL,
+        product_level VARCHAR NOT NULL, product_code VARCHAR NOT NULL, product_name VARCHAR NOT NULL,
+        country_code VARCHAR NOT NULL, country_name VARCHAR NOT NULL, value_eur BIGINT NOT NULL,
+        is_top5 BOOLEAN NOT NULL, product_rank INTEGER, country_rank INTEGER, link_rank INTEGER)""",
+    "mart_growth_contributions": """CREATE TABLE IF NOT EXISTS mart_growth_contributions (
+        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL, flow VARCHAR NOT NULL,
+        dimension VARCHAR NOT NULL, code VARCHAR NOT NULL, name VARCHAR NOT NULL,
+        value_eur BIGINT NOT NULL, previous_value_eur BIGINT NOT NULL, change_eur BIGINT NOT NULL,
+        change_pct DOUBLE, contribution_pct_points DOUBLE)""",
+    "mart_exposure": """CREATE TABLE IF NOT EXISTS mart_exposure (
+        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL,
+        exports_eur BIGINT NOT NULL, imports_eur BIGINT NOT NULL,
+        exports_share_united_states DOUBLE, exports_share_eu DOUBLE, exports_share_china DOUBLE,
+        imports_share_united_states DOUBLE, imports_share_eu DOUBLE, imports_share_china DOUBLE,
+        exports_first_partner_code VARCHAR, exports_first_partner_share DOUBLE,
+        exports_first_product_code VARCHAR, exports_first_product_share DOUBLE,
+        imports_first_partner_code VARCHAR, imports_first_partner_share DOUBLE,
+        imports_first_product_code VARCHAR, imports_first_product_share DOUBLE,
+        exports_partner_hhi DOUBLE, imports_partner_hhi DOUBLE,
+        exports_product_hhi DOUBLE, imports_product_hhi DOUBLE, energy_share_of_imports DOUBLE)""",
+}
+
+
+def _sql_list(values: Iterable[str]) -> str:
+    """A SQL list of constant codes (ours, never user input)."""
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+ENERGY = _sql_list(ENERGY_A129_CODES)
+NON_COUNTRIES = _sql_list(NON_COUNTRY_CODES)
+
+
+def ensure_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    for ddl in WAREHOUSE_DDL.values():
+        connection.execute(ddl)
+
+
+# --------------------------------------------------------------------------------------------
+# Scope: the territories of one computation, and their rows
+# --------------------------------------------------------------------------------------------
+
+
+def scope_frame(territory_keys: Iterable[str]) -> pd.DataFrame:
+    pairs = [split_territory_key(key) for key in territory_keys]
+    return pd.DataFrame(pairs, columns=["level", "territory_code"])
+
+
+def refresh_year_cells(connection: duckdb.DuckDBPyConnection, year: int) -> int:
+    """Sum the year's rows over quarters once; every mart of the year starts from these cells."""
+    connection.execute("DELETE FROM year_cells WHERE year = ?", [year])
+    connection.execute("""
+        INSERT INTO year_cells
+        SELECT year, department_code, region_code, flow, a129_code, cpf4_code, country_code,
+               sum(value_eur)::BIGINT, sum(mass_kg)::BIGINT
+        FROM trade_flows WHERE year = ?
+        GROUP BY ALL
+        ORDER BY region_code, department_code, flow, a129_code, cpf4_code, country_code""", [year])
+    return connection.execute("SELECT count(*) FROM year_cells WHERE year = ?", [year]).fetchall()[0][0]
+
+
+def open_scope(connection: duckdb.DuckDBPyConnection, year: int, territory_keys: Iterable[str]) -> None:
+    """Temporary views for one year and set of territories: `scope`, `cells`, `labels_of_year`.
+
+    `cells` has one row per territory and year cell: (level, territory_code, department_code, …).
+    """
+    connection.register("scope_input", scope_frame(territory_keys))
+    connection.execute("CREATE OR REPLACE TEMP TABLE scope AS SELECT DISTINCT level, territory_code FROM scope_input")
+    connection.unregister("scope_input")
+    connection.execute(f"""
+        CREATE OR REPLACE TEMP VIEW cells AS
+        SELECT s.level, s.territory_code, c.* FROM year_cells c
+            JOIN scope s ON s.level = 'departement' AND c.department_code = s.territory_code WHERE c.year = {int(year)}
+        UNION ALL
+        SELECT s.level, s.territory_code, c.* FROM year_cells c
+            JOIN scope s ON s.level = 'region' AND c.region_code = s.territory_code WHERE c.year = {int(year)}
+        UNION ALL
+        SELECT s.level, s.territory_code, c.* FROM year_cells c
+            JOIN scope s ON s.level = 'france' WHERE c.year = {int(year)}""")
+    connection.execute(f"""
+        CREATE OR REPLACE TEMP VIEW previous_cells AS
+        SELECT s.level, s.territory_code, c.* FROM year_cells c
+            JOIN scope s ON s.level = 'departement' AND c.department_code = s.territory_code WHERE c.year = {int(year) - 1}
+        UNION ALL
+        SELECT s.level, s.territory_code, c.* FROM year_cells c
+            JOIN scope s ON s.level = 'region' AND c.region_code = s.territory_code WHERE c.year = {int(year) - 1}
+        UNION ALL
+        SELECT s.level, s.territory_code, c.* FROM year_cells c
+            JOIN scope s ON s.level = 'france' WHERE c.year = {int(year) - 1}""")
+    # Labels valid during the year; when a code has two rows in the year, the later one wins.
+    connection.execute(f"""
+        CREATE OR REPLACE TEMP VIEW labels_of_year AS
+        SELECT nomenclature, code, arg_max(label, valid_from) AS label FROM labels
+        WHERE year = {int(year)} AND valid_from <= {int(year) * 100 + 12} AND valid_to >= {int(year) * 100 + 1}
+        GROUP BY nomenclature, code""")
+
+
+# --------------------------------------------------------------------------------------------
+# The marts (SELECTs over the scope views; `year` is bound as $year)
+# --------------------------------------------------------------------------------------------
+
+_COUNTRY_NAME = "coalesce((SELECT label FROM labels_of_year l WHERE l.nomenclature = 'pays' AND l.code = {col}), 'Pays ' || {col})"
+
+
+def _country_name(column: str) -> str:
+    return _COUNTRY_NAME.format(col=column)
+
+
+def _product_name(level_column: str, code_column: str) -> str:
+    return (f"coalesce((SELECT label FROM labels_of_year l WHERE l.nomenclature = {level_column} "
+            f"AND l.code = {code_column}), upper({level_column}) || ' ' || {code_column})")
+
+
+def territory_totals_sql(settings: MartSettings) -> str:
+    return f"""
+        SELECT $year AS year, s.level, s.territory_code,
+            coalesce(sum(value_eur) FILTER (flow = 'E'), 0)::BIGINT AS exports_eur,
+            coalesce(sum(value_eur) FILTER (flow = 'I'), 0)::BIGINT AS imports_eur,
+            coalesce(sum(value_eur) FILTER (flow = 'E' AND a129_code NOT IN ({ENERGY})), 0)::BIGINT AS exports_excl_energy_eur,
+            coalesce(sum(value_eur) FILTER (flow = 'I' AND a129_code NOT IN ({ENERGY})), 0)::BIGINT AS imports_excl_energy_eur,
+            coalesce(sum(value_eur) FILTER (flow = 'E' AND a129_code IN ({ENERGY})), 0)::BIGINT AS exports_energy_eur,
+            coalesce(sum(value_eur) FILTER (flow = 'I' AND a129_code IN ({ENERGY})), 0)::BIGINT AS imports_energy_eur,
+            count(DISTINCT cpf4_code) FILTER (flow = 'E')::INTEGER AS exported_products,
+            count(DISTINCT country_code) FILTER (flow = 'E')::INTEGER AS export_destinations
+        FROM scope s LEFT JOIN cells c USING (level, territory_code)
+        GROUP BY s.level, s.territory_code"""
+
+
+def partner_balance_sql(settings: MartSettings) -> str:
+    return f"""
+        WITH partners AS (
+            SELECT level, territory_code, country_code,
+                coalesce(sum(value_eur) FILTER (flow = 'E'), 0)::BIGINT AS exports_eur,
+                coalesce(sum(value_eur) FILTER (flow = 'I'), 0)::BIGINT AS imports_eur
+            FROM cells GROUP BY ALL)
+        SELECT $year AS year, p.level, p.territory_code, p.country_code, {_country_name('p.country_code')} AS country_name,
+               p.country_code NOT IN ({NON_COUNTRIES}) AS is_country, p.exports_eur, p.imports_eur,
+               (p.exports_eur - p.imports_eur)::BIGINT AS balance_eur
+        FROM partners p"""
+
+
+def product_breakdown_sql(settings: MartSettings) -> str:
+    return f"""
+        WITH products AS (
+            SELECT level, territory_code, flow, 'a129' AS product_level, a129_code AS product_code,
+                   sum(value_eur)::BIGINT AS value_eur FROM cells GROUP BY ALL
+            UNION ALL
+            SELECT level, territory_code, flow, 'cpf4', cpf4_code, sum(value_eur)::BIGINT FROM cells GROUP BY ALL)
+        SELECT $year AS year, p.level, p.territory_code, p.flow, p.product_level, p.product_code,
+               {_product_name('p.product_level', 'p.product_code')} AS product_name, p.value_eur,
+               p.value_eur / nullif(sum(p.value_eur) OVER (PARTITION BY p.level, p.territory_code, p.flow, p.product_level), 0)
+                   AS share_of_flow
+        FROM products p"""
+
+
+def flow_links_sql(settings: MartSettings) -> str:
+    """Top products × top partner countries, with « AUTRES » = total − listed (sums exactly)."""
+    product = f"{settings.product_level}_code"
+    return f"""
+        WITH base AS (
+            SELECT level, territory_code, flow, {product} AS product_code, country_code, value_eur FROM cells),
+        product_totals AS (
+            SELECT level, territory_code, flow, product_code, sum(value_eur) AS value FROM base GROUP BY ALL),
+        country_totals AS (
+            SELECT level, territory_code, flow, country_code, sum(value_eur) AS value FROM base
+            WHERE country_code NOT IN ({NON_COUNTRIES}) GROUP BY ALL),
+        top_products AS (
+            SELECT *, row_number() OVER (PARTITION BY level, territory_code, flow ORDER BY value DESC, product_code) AS product_rank
+            FROM product_totals WHERE value > 0 QUALIFY product_rank <= {TOP_PRODUCTS}),
+        top_countries AS (
+            SELECT *, row_number() OVER (PARTITION BY level, territory_code, flow ORDER BY value DESC, country_code) AS country_rank
+            FROM country_totals WHERE value > 0 QUALIFY country_rank <= {TOP_COUNTRIES}),
+        listed AS (  -- listed product × listed country
+            SELECT b.level, b.territory_code, b.flow, b.product_code, b.country_code, sum(b.value_eur) AS value,
+                   any_value(p.product_rank) AS product_rank, any_value(c.country_rank) AS country_rank
+            FROM base b
+            JOIN top_products p USING (level, territory_code, flow, product_code)
+            JOIN top_countries c USING (level, territory_code, flow, country_code)
+            GROUP BY ALL),
+        flow_totals AS (
+            SELECT level, territory_code, flow, sum(value_eur) AS value FROM base GROUP BY ALL),
+        product_others AS (  -- listed product → every other partner
+            SELECT p.level, p.territory_code, p.flow, p.product_code, '{OTHERS}' AS country_code,
+                   p.value - coalesce(sum(l.value), 0) AS value, p.product_rank, NULL::BIGINT AS country_rank
+            FROM top_products p LEFT JOIN listed l USING (level, territory_code, flow, product_code)
+            GROUP BY p.level, p.territory_code, p.flow, p.product_code, p.value, p.product_rank),
+        country_others AS (  -- every other product → listed country
+            SELECT c.level, c.territory_code, c.flow, '{OTHERS}' AS product_code, c.country_code,
+                   c.value - coalesce(sum(l.value), 0) AS value, NULL::BIGINT AS product_rank, c.country_rank
+            FROM top_countries c LEFT JOIN listed l USING (level, territory_code, flow, country_code)
+            GROUP BY c.level, c.territory_code, c.flow, c.country_code, c.value, c.country_rank),
+        links AS (
+            SELECT * FROM listed
+            UNION ALL SELECT * FROM product_others
+            UNION ALL SELECT * FROM country_others),
+        rest AS (  -- others → others: the total minus everything above, so links sum to the total
+            SELECT t.level, t.territory_code, t.flow, '{OTHERS}' AS product_code, '{OTHERS}' AS country_code,
+                   t.value - coalesce((SELECT sum(k.value) FROM links k WHERE k.level = t.level
+                       AND k.territory_code = t.territory_code AND k.flow = t.flow), 0) AS value,
+                   NULL::BIGINT AS product_rank, NULL::BIGINT AS country_rank
+            FROM flow_totals t),
+        all_links AS (
+            SELECT * FROM links UNION ALL SELECT * FROM rest),
+        ranked AS (
+            SELECT *, CASE WHEN product_code <> '{OTHERS}' AND country_code <> '{OTHERS}' THEN
+                       row_number() OVER (PARTITION BY level, territory_code, flow,
+                                          (product_code <> '{OTHERS}' AND country_code <> '{OTHERS}')
+                                          ORDER BY value DESC, product_code, country_code) END AS link_rank
+            FROM all_links WHERE value > 0)
+        SELECT $year AS year, r.level, r.territory_code, r.flow, '{settings.product_level}' AS product_level,
+               r.product_code,
+               CASE WHEN r.product_code = '{OTHERS}' THEN 'Autres produits'
+                    ELSE {_product_name(f"'{settings.product_level}'", 'r.product_code')} END AS product_name,
+               r.country_code,
+               CASE WHEN r.country_code = '{OTHERS}' THEN 'Autres pays' ELSE {_country_name('r.country_code')} END
+                   AS country_name,
+               r.value::BIGINT AS value_eur, coalesce(r.link_rank <= {TOP_LINKS}, false) AS is_top5,
+               r.product_rank::INTEGER AS product_rank, r.country_rank::INTEGER AS country_rank,
+               r.link_rank::INTEGER AS link_rank
+        FROM ranked r"""
+
+
+def growth_contributions_sql(settings: MartSettings) -> str:
+    """Year-on-year change by flow, partner and A129 product, in points of the previous total.
+
+    Rows exist only when the previous year is in the warehouse (`previous_cells` not empty).
+    """
+    return f"""
+        WITH previous_available AS (
+            SELECT DISTINCT level, territory_code FROM previous_cells),
+        now AS (
+            SELECT level, territory_code, flow, 'total' AS dimension, 'TOTAL' AS code, sum(value_eur) AS value FROM cells GROUP BY ALL
+            UNION ALL SELECT level, territory_code, flow, 'country', country_code, sum(value_eur) FROM cells GROUP BY ALL
+            UNION ALL SELECT level, territory_code, flow, 'product', a129_code, sum(value_eur) FROM cells GROUP BY ALL),
+        before AS (
+            SELECT level, territory_code, flow, 'total' AS dimension, 'TOTAL' AS code, sum(value_eur) AS value FROM previous_cells GROUP BY ALL
+            UNION ALL SELECT level, territory_code, flow, 'country', country_code, sum(value_eur) FROM previous_cells GROUP BY ALL
+            UNION ALL SELECT level, territory_code, flow, 'product', a129_code, sum(value_eur) FROM previous_cells GROUP BY ALL),
+        joined AS (
+            SELECT level, territory_code, flow, dimension, code,
+                   coalesce(n.value, 0) AS value, coalesce(b.value, 0) AS previous
+            FROM now n FULL OUTER JOIN before b USING (level, territory_code, flow, dimension, code)
+            SEMI JOIN previous_available USING (level, territory_code)),
+        with_totals AS (
+            SELECT j.*, t.previous AS previous_total FROM joined j
+            JOIN joined t ON t.level = j.level AND t.territory_code = j.territory_code AND t.flow = j.flow
+                         AND t.dimension = 'total')
+        SELECT $year AS year, w.level, w.territory_code, w.flow, w.dimension, w.code,
+               CASE w.dimension WHEN 'total' THEN CASE w.flow WHEN 'E' THEN 'Exportations' ELSE 'Importations' END
+                                WHEN 'country' THEN {_country_name('w.code')}
+                                ELSE {_product_name("'a129'", 'w.code')} END AS name,
+               w.value::BIGINT AS value_eur, w.previous::BIGINT AS previous_value_eur,
+               (w.value - w.previous)::BIGINT AS change_eur,
+               CASE WHEN w.previous > 0 THEN 100.0 * (w.value - w.previous) / w.previous END AS change_pct,
+               CASE WHEN w.previous_total > 0 THEN 100.0 * (w.value - w.previous) / w.previous_total END
+                   AS contribution_pct_points
+        FROM with_totals w"""
+
+
+def exposure_sql(settings: MartSettings) -> str:
+    eu = _sql_list((*EU27, EU_AS_A_WHOLE))
+    return f"""
+        WITH flows AS (
+            SELECT s.level, s.territory_code, f.flow FROM scope s CROSS JOIN (VALUES ('E'), ('I')) f(flow)),
+        totals AS (
+            SELECT f.level, f.territory_code, f.flow, coalesce(sum(c.value_eur), 0) AS total,
+                   coalesce(sum(c.value_eur) FILTER (c.country_code = 'US'), 0) AS us,
+                   coalesce(sum(c.value_eur) FILTER (c.country_code IN ({eu})), 0) AS eu,
+                   coalesce(sum(c.value_eur) FILTER (c.country_code = 'CN'), 0) AS cn,
+                   coalesce(sum(c.value_eur) FILTER (c.a129_code IN ({ENERGY})), 0) AS energy
+            FROM flows f LEFT JOIN cells c USING (level, territory_code, flow) GROUP BY ALL),
+        partners AS (
+            SELECT level, territory_code, flow, country_code AS code, sum(value_eur) AS value FROM cells GROUP BY ALL),
+        products AS (
+            SELECT level, territory_code, flow, a129_code AS code, sum(value_eur) AS value FROM cells GROUP BY ALL),
+        partner_stats AS (
+            SELECT p.level, p.territory_code, p.flow, arg_max(p.code, p.value) AS first_code,
+                   max(p.value) / nullif(any_value(t.total), 0) AS first_share,
+                   sum((p.value / nullif(t.total, 0)) ^ 2) AS hhi
+            FROM partners p JOIN totals t USING (level, territory_code, flow) GROUP BY ALL),
+        product_stats AS (
+            SELECT p.level, p.territory_code, p.flow, arg_max(p.code, p.value) AS first_code,
+                   max(p.value) / nullif(any_value(t.total), 0) AS first_share,
+                   sum((p.value / nullif(t.total, 0)) ^ 2) AS hhi
+            FROM products p JOIN totals t USING (level, territory_code, flow) GROUP BY ALL)
+        SELECT $year AS year, s.level, s.territory_code,
+               e.total::BIGINT AS exports_eur, i.total::BIGINT AS imports_eur,
+               e.us / nullif(e.total, 0) AS exports_share_united_states,
+               e.eu / nullif(e.total, 0) AS exports_share_eu,
+               e.cn / nullif(e.total, 0) AS exports_share_china,
+               i.us / nullif(i.total, 0) AS imports_share_united_states,
+               i.eu / nullif(i.total, 0) AS imports_share_eu,
+               i.cn / nullif(i.total, 0) AS imports_share_china,
+               ep.first_code AS exports_first_partner_code, ep.first_share AS exports_first_partner_share,
+               eq.first_code AS exports_first_product_code, eq.first_share AS exports_first_product_share,
+               ip.first_code AS imports_first_partner_code, ip.first_share AS imports_first_partner_share,
+               iq.first_code AS imports_first_product_code, iq.first_share AS imports_first_product_share,
+               ep.hhi AS exports_partner_hhi, ip.hhi AS imports_partner_hhi,
+               eq.hhi AS exports_product_hhi, iq.hhi AS imports_product_hhi,
+               i.energy / nullif(i.total, 0) AS energy_share_of_imports
+        FROM scope s
+        JOIN totals e ON e.level = s.level AND e.territory_code = s.territory_code AND e.flow = 'E'
+        JOIN totals i ON i.level = s.level AND i.territory_code = s.territory_code AND i.flow = 'I'
+        LEFT JOIN partner_stats ep ON ep.level = s.level AND ep.territory_code = s.territory_code AND ep.flow = 'E'
+        LEFT JOIN partner_stats ip ON ip.level = s.level AND ip.territory_code = s.territory_code AND ip.flow = 'I'
+        LEFT JOIN product_stats eq ON eq.level = s.level AND eq.territory_code = s.territory_code AND eq.flow = 'E'
+        LEFT JOIN product_stats iq ON iq.level = s.level AND iq.territory_code = s.territory_code AND iq.flow = 'I'"""
+
+
+# --------------------------------------------------------------------------------------------
+# Running a mart
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MartSettings:
+    #: Product level of the Sankey links: 'a129' or 'cpf4'.
+    product_level: str = "a129"
+
+
+@dataclass(frozen=True)
+class Mart:
+    name: str  # public table name
+    sql: Callable[[MartSettings], str]
+    description: str
+
+    @property
+    def table(self) -> str:
+        return f"mart_{self.name}"
+
+
+MARTS = {
+    mart.name: mart
+    for mart in (
+        Mart("territory_totals", territory_totals_sql,
+             "Exports, imports and their 'hors énergie' parts per territory (shares are added at publication)."),
+        Mart("partner_balance", partner_balance_sql,
+             "Exports, imports and balance per partner; is_country is false for EU, Q*, XC, XL…"),
+        Mart("product_breakdown", product_breakdown_sql, "Value per flow and product, at A129 and CPF4 levels."),
+        Mart("flow_links", flow_links_sql,
+             "Sankey links: top-10 products × top-10 countries per flow, « AUTRES » = total − listed; is_top5."),
+        Mart("growth_contributions", growth_contributions_sql,
+             "Year-on-year change and contribution (points of the previous total) by flow, partner and product."),
+        Mart("exposure", exposure_sql,
+             "Shares of exports to the US, the EU and China, first partner and product, concentration (HHI), energy."),
+    )
+}
+
+
+def compute(connection: duckdb.DuckDBPyConnection, mart: Mart, year: int, settings: MartSettings) -> pd.DataFrame:
+    """The mart's rows for the scope opened with :func:`open_scope` (for tests and previews)."""
+    return connection.execute(mart.sql(settings), {"year": year}).df()
+
+
+def refresh(connection: duckdb.DuckDBPyConnection, mart: Mart, year: int, territory_keys: list[str],
+            settings: MartSettings) -> int:
+    """Replace the mart's rows of these territories for `year`, in one transaction."""
+    open_scope(connection, year, territory_keys)
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        connection.execute(f"""DELETE FROM {mart.table} WHERE year = $year
+                               AND (level, territory_code) IN (SELECT level, territory_code FROM scope)""",
+                           {"year": year})
+        connection.execute(f"INSERT INTO {mart.table} BY NAME {mart.sql(settings)}", {"year": year})
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return connection.execute(f"""SELECT count(*) FROM {mart.table} WHERE year = $year
+                                  AND (level, territory_code) IN (SELECT level, territory_code FROM scope)""",
+                              {"year": year}).fetchall()[0][0]
