@@ -62,3 +62,30 @@ def test_one_bad_cell_does_not_hide_others_in_its_column():
     lines[1] = lines[1].replace(";800000;", ";-800000;")
     found = failures(lines)
     assert found[["line", "column", "value"]].values.tolist() == [[1, 9, "oops"], [2, 9, "-800000"]]
+
+
+def test_every_row_holding_a_failing_value_or_pair_is_reported():
+    lines = small_lines(2024, "E")
+    bad_code = dgddi_line("E", 1, 2024, "34", "12", "C11Z", "111", "DE", 10, 1)
+    bad_pair = dgddi_line("E", 2, 2024, "34", "13", "C11Z", "1102", "IT", 10, 1)
+    lines[1:1] = [bad_code, bad_pair]
+    lines += [bad_code.replace(";DE;", ";BE;"), bad_pair.replace(";IT;", ";ES;")]
+    found = failures(lines)
+    assert sorted(found.loc[found["column"] == 7, "line"]) == [2, len(lines) - 1]
+    assert sorted(found.loc[found["column"] == 5, "line"]) == [3, len(lines)]
+
+
+def test_a_bad_integer_in_one_file_does_not_hide_the_same_line_of_another():
+    export = read_data_file(text(small_lines(2024, "E")[:2]), FILE)
+    imports = read_data_file(text([small_lines(2024, "I")[0].replace(";4000000;", ";x;"),
+                                   small_lines(2024, "I")[1].replace(";MA;", ";ma;")]), "Region_2024_Import.txt")
+    export["value_eur"] = export["value_eur"].astype(str)  # both files read as text
+    frame = pd.concat([export, imports], ignore_index=True)
+    frame["source_file"] = frame["source_file"].astype("category")
+    schema = trade_flows_schema(2024, packaged_reference().department_regions(2024),
+                                {FILE: "E", "Region_2024_Import.txt": "I"})
+    with pytest.raises(ContractViolation) as error:
+        validate_trade_flows(frame, schema)
+    found = error.value.failures
+    assert found[["file", "line", "column"]].values.tolist() == [
+        ["Region_2024_Import.txt", 1, 9], ["Region_2024_Import.txt", 2, 8]]

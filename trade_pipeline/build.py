@@ -68,10 +68,9 @@ def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
     return summary
 
 
-def execute(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings, assets: Sequence[str],
+def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, settings: Settings, assets: Sequence[str],
             label: str, partition_key: str | None = None, tags: dict[str, str] | None = None) -> RunSummary:
-    """One run of some assets of the code location, recorded on `instance`."""
-    job = defs.resolve_implicit_global_asset_job_def()
+    """One run of some assets of the code location's asset job, recorded on `instance`."""
     result = job.execute_in_process(
         instance=instance,
         asset_selection=[dg.AssetKey(a) for a in assets],
@@ -132,11 +131,12 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
 
     prepare_dagster_home(settings)
     territories = territories_for(departements)
+    job = defs.resolve_implicit_global_asset_job_def()
     summaries = []
     with dg.DagsterInstance.get() as instance, holding_pipeline_lock(settings):
         for year in years:
             echo(f"→ {year}: ingestion and validation from {settings.source}")
-            summary = execute(defs, instance, settings, YEAR_ASSETS, f"{year}: ingestion", partition_key=str(year))
+            summary = execute(job, instance, settings, YEAR_ASSETS, f"{year}: ingestion", partition_key=str(year))
             report(summary, echo)
             summaries.append(summary)
             if not summary.success:
@@ -146,7 +146,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
             # of départements may need a few runs, one per contiguous range of partitions.
             for start, end in territory_ranges(territories):
                 echo(f"→ {year}: territories {start} … {end}")
-                summary = execute(defs, instance, settings, TERRITORY_ASSETS, f"{year}: territories {start} … {end}",
+                summary = execute(job, instance, settings, TERRITORY_ASSETS, f"{year}: territories {start} … {end}",
                                   tags={RANGE_START: str(year_territory_key(year, start)),
                                         RANGE_END: str(year_territory_key(year, end))})
                 _report_territories(summary, echo)
@@ -154,7 +154,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
                 if not summary.success:
                     raise BuildFailed(f"{year}: " + " | ".join(summary.failures))
         echo("→ publication")
-        summary = execute(defs, instance, settings, FINAL_ASSETS, "publication")
+        summary = execute(job, instance, settings, FINAL_ASSETS, "publication")
         report(summary, echo)
         summaries.append(summary)
         if not summary.success:

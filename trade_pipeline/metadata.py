@@ -1,6 +1,10 @@
-"""Dagster metadata helpers: DataFrames as tables in the UI."""
+"""Dagster metadata helpers: DataFrames as tables in the UI, stage timings."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 import pandas as pd
@@ -15,3 +19,21 @@ def table_metadata(frame: pd.DataFrame, limit: int = 200) -> dg.TableMetadataVal
     records = [dg.TableRecord({str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()})
                for row in head.astype(object).where(head.notna(), None).to_dict(orient="records")]
     return dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=columns))
+
+
+class Stopwatch:
+    """Seconds spent per stage of a step, for the step's metadata (where does the time go?)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - start, 2)
+
+    def metadata(self) -> dict[str, float]:
+        return {f"seconds_{stage}": value for stage, value in self.seconds.items()}

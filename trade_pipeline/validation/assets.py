@@ -9,7 +9,7 @@ from trade_pipeline import warehouse
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.ingestion.sources import archive_limits
-from trade_pipeline.metadata import table_metadata
+from trade_pipeline.metadata import Stopwatch, table_metadata
 from trade_pipeline.partitions import year_partitions
 from trade_pipeline.resources import PipelineSettings
 from trade_pipeline.validation.expectations import EXPECTATION_SPECS, run_expectations
@@ -44,9 +44,12 @@ def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -
     raw = RawStore(config.raw_dir).current(year)
     if raw is None:
         raise dg.Failure(f"no raw files for {year}: materialize raw_trade_files for {year} first")
-    year_rows = read_year(raw, archive_limits(config))
+    timings = Stopwatch()
+    with timings("read"):
+        year_rows = read_year(raw, archive_limits(config))
     try:
-        validated = validate_year(year_rows)
+        with timings("pandera"):
+            validated = validate_year(year_rows)
     except ContractViolation as violation:
         raise dg.Failure(
             description=str(violation),
@@ -54,7 +57,8 @@ def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -
                       "failures": table_metadata(violation.failures)},
         ) from None
     context.log.info(f"{year}: {len(validated):,} rows pass the pandera contract")
-    outcomes = run_expectations(validated, year_rows.reference, year)
+    with timings("great_expectations"):
+        outcomes = run_expectations(validated, year_rows.reference, year)
     check_results = [
         dg.AssetCheckResult(
             check_name=o.check_name, passed=o.passed, metadata=o.metadata,
@@ -70,7 +74,7 @@ def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -
             description="; ".join(f"{o.check_name}: {o.failing_count:,} failing rows, e.g. {o.metadata.get('examples', [])[:3]}"
                                   for o in blocking) + f" — {year} was not stored",
         )
-    with warehouse.connect(config) as connection:
+    with timings("write"), warehouse.connect(config) as connection:
         rows = write_year(connection, year_rows, validated, raw)
     per_flow = validated.groupby("flow", observed=True)["value_eur"].agg(["size", "sum"])
     yield dg.MaterializeResult(
@@ -83,6 +87,7 @@ def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -
             "export_meur": round(float(per_flow.loc["E", "sum"]) / 1e6, 1) if "E" in per_flow.index else 0.0,
             "import_meur": round(float(per_flow.loc["I", "sum"]) / 1e6, 1) if "I" in per_flow.index else 0.0,
             "label_sources": ", ".join(f"{k}: {v}" for k, v in year_rows.reference.sources.items()),
+            **timings.metadata(),
         },
         check_results=check_results,
     )

@@ -6,7 +6,9 @@ import json
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from trade_pipeline.ingestion.archives import ArchiveLimits
 from trade_pipeline.ingestion.dgddi_files import (
@@ -33,14 +35,17 @@ def read_year(raw: RawVersion, limits: ArchiveLimits) -> YearRows:
     """Parse the export and import files of a raw version (labels of the zip win)."""
     files = locate_year_files(raw.paths, raw.year, limits)
     reference = packaged_reference().with_overrides(files.labels)
-    frames = []
+    frames, names = [], []
     for ref in files.data.values():
         frame = read_data_file(ref.read_bytes(limits), ref.display_name)
         if ref.year is None:  # latest-publication file: five quarters over two years
             frame = restrict_to_year(frame, raw.year, ref.display_name)
-        frames.append(frame)
+        frames.append(frame.drop(columns="source_file"))
+        names.append(ref.display_name)
     rows = pd.concat(frames, ignore_index=True)
-    rows["source_file"] = rows["source_file"].astype("category")
+    # One category per file (concatenating per-file categoricals would make Python strings).
+    codes = np.repeat(np.arange(len(frames), dtype=np.int8), [len(f) for f in frames])
+    rows["source_file"] = pd.Categorical.from_codes(codes, names)
     return YearRows(raw.year, rows, reference, files)
 
 
@@ -58,17 +63,14 @@ def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, valid
                raw: RawVersion) -> int:
     """Replace the year's rows, labels and provenance in one transaction; returns the row count."""
     year = year_rows.year
-    rows = validated[list(COLUMNS)]
+    # Arrow columns go into DuckDB without a conversion pass (the strings already are Arrow).
+    rows = pa.Table.from_pandas(validated[list(COLUMNS)], preserve_index=False)
     labels = _labels_frame(year_rows)
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute("DELETE FROM trade_flows WHERE year = ?", [year])
         connection.register("incoming_rows", rows)
-        # Sorted by territory so that per-département scans skip most row groups.
-        connection.execute(f"""
-            INSERT INTO trade_flows BY NAME
-            SELECT {', '.join(COLUMNS)} FROM incoming_rows
-            ORDER BY region_code, department_code, flow, a129_code, cpf4_code, country_code, quarter""")
+        connection.execute(f"INSERT INTO trade_flows BY NAME SELECT {', '.join(COLUMNS)} FROM incoming_rows")
         connection.unregister("incoming_rows")
         connection.execute("DELETE FROM labels WHERE year = ?", [year])
         connection.register("incoming_labels", labels)
@@ -82,13 +84,13 @@ def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, valid
         connection.execute(
             "INSERT INTO ingestions VALUES (?, ?, ?, ?, ?, ?, ?)",
             [year, raw.version, raw.source, raw.synthetic, json.dumps([_provenance(f) for f in raw.files]),
-             len(rows), loaded_at],
+             rows.num_rows, loaded_at],
         )
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
         raise
-    return len(rows)
+    return rows.num_rows
 
 
 def _provenance(raw_file: RawFile) -> dict:
