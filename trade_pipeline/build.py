@@ -20,8 +20,8 @@ from trade_pipeline.settings import Settings
 Echo = Callable[[str], None]
 
 YEAR_ASSETS = ("raw_trade_files", "trade_flows")
-TERRITORY_ASSETS = ("territory_flows", "territory_marts")
-FINAL_ASSETS = ("published_store",)
+TERRITORY_ASSETS = ("territory_flows", "territory_marts", "territory_charts", "fiches")
+FINAL_ASSETS = ("published_store", "fiche_index")
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
@@ -161,6 +161,10 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
             raise BuildFailed(" | ".join(summary.failures))
     echo("")
     echo("Outputs:")
+    for year in years:
+        index = settings.fiches_dir / str(year) / "index.html"
+        if index.exists():
+            echo(f"  fiches {year}      {index}")
     echo(f"  published store  {settings.published_path}")
     echo(f"  warehouse        {settings.warehouse_path}")
     echo(f"  raw files        {settings.raw_dir}")

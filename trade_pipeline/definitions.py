@@ -5,13 +5,16 @@ from __future__ import annotations
 import dagster as dg
 
 from trade_pipeline.aggregation.assets import territory_flows, territory_marts
+from trade_pipeline.charts.assets import territory_charts
+from trade_pipeline.fiches.assets import fiche_index, fiches
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.publication.assets import published_store
 from trade_pipeline.resources import PipelineSettings
 from trade_pipeline.validation.assets import trade_flows
 
 defs = dg.Definitions(
-    assets=[raw_trade_files, trade_flows, territory_flows, territory_marts, published_store],
+    assets=[raw_trade_files, trade_flows, territory_flows, territory_marts, territory_charts, fiches, fiche_index,
+            published_store],
     resources={"settings": PipelineSettings()},
     # One process per run: 2 cores, and Great Expectations costs ~3 s to import per process.
     executor=dg.in_process_executor,

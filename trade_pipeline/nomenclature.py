@@ -320,3 +320,36 @@ _A129_BY_PREFIX = {
 def a129_for_cpf4(cpf4_code: str) -> str | None:
     """The A129 position of a CPF4 product, or None for codes outside the goods nomenclature."""
     return _A129_BY_PREFIX.get(cpf4_code[:3]) or _A129_BY_PREFIX.get(cpf4_code[:2])
+
+
+# --------------------------------------------------------------------------------------------
+# Short labels for charts (the official ones reach 155 characters)
+# --------------------------------------------------------------------------------------------
+
+OTHERS_CODE = "AUTRES"
+SHORT_LABEL_MAX = 32
+
+
+@lru_cache(maxsize=1)
+def _short_labels() -> dict[tuple[str, str], str]:
+    path = resources.files("trade_pipeline") / "reference" / "short_labels.csv"
+    frame = pd.read_csv(io.BytesIO(path.read_bytes()), sep=";", dtype=str, keep_default_na=False)
+    return {(row.nomenclature, row.code): row.short_label for row in frame.itertuples(index=False)}
+
+
+def short_label(nomenclature: str, code: str, label: str) -> str:
+    """A chart label: curated for countries and A129, else the official label cut short."""
+    if code == OTHERS_CODE:
+        return "Autres pays" if nomenclature == "pays" else "Autres produits"
+    if (nomenclature, code) in _short_labels():
+        return _short_labels()[(nomenclature, code)]
+    text = re.sub(r"\s*\([^)]*\)", "", label).strip()  # parenthetical qualifiers go first
+    for separator in (" ; ", ", "):  # then the head of the label, if it says enough on its own
+        head = text.split(separator)[0]
+        if separator in text and len(head) >= 12:
+            text = head
+            break
+    if len(text) <= SHORT_LABEL_MAX:
+        return text
+    cut = text[: SHORT_LABEL_MAX - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;") + "…"

@@ -42,6 +42,8 @@ class Settings:
     max_compression_ratio: float = 200.0
     #: Yearly refresh schedule (cron, Europe/Paris).
     refresh_cron: str = "0 6 15 3,10 *"
+    #: Browser tabs rendering chart pictures at once.
+    render_tabs: int = 2
 
     # -- derived paths: everything the pipeline writes lives under data_dir -------------------
     @property
@@ -109,4 +111,5 @@ def get_settings() -> Settings:
         http_backoff_s=_float("TRADE_PIPELINE_HTTP_BACKOFF", 2.0),
         lock_timeout_s=_float("TRADE_PIPELINE_LOCK_TIMEOUT", 600.0),
         refresh_cron=os.environ.get("TRADE_PIPELINE_REFRESH_CRON") or "0 6 15 3,10 *",
+        render_tabs=_int("TRADE_PIPELINE_RENDER_TABS", 2),
     )

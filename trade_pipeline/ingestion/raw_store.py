@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from trade_pipeline.atomic import fsync_path, write_atomically
+
 _CHUNK = 1024 * 1024
 
 
@@ -119,10 +121,10 @@ class RawStore:
             moving.mkdir()
             for f in files:
                 os.replace(staged / f.name, moving / f.name)
-            _fsync_dir(moving)
+            fsync_path(moving)
             os.replace(moving, target)
         raw = RawVersion(year, version, source, synthetic, tuple(files), target, dict(extra or {}))
-        _write_json_atomically(year_dir / "current.json", raw.to_json())
+        write_atomically(year_dir / "current.json", json.dumps(raw.to_json(), indent=2, ensure_ascii=False).encode())
         self._prune(year, keep={target.name})
         return raw, True
 
@@ -137,25 +139,3 @@ class RawStore:
         for old in versions[versions_kept:]:
             if old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
-
-
-def _write_json_atomically(path: Path, data: dict) -> None:
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, ensure_ascii=False)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from trade_pipeline.atomic import fsync_path
 from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
 from trade_pipeline.nomenclature import territories_frame
 
@@ -150,11 +151,11 @@ def publish(connection: duckdb.DuckDBPyConnection, path: Path, tables: Mapping[s
             connection.execute("CREATE TABLE pub.main.metadata AS SELECT * FROM publication_metadata")
         finally:
             connection.execute("DETACH pub")
-        _fsync(temp)
+        fsync_path(temp)
         if on_written is not None:
             on_written(temp)
         os.replace(temp, path)
-        _fsync(path.parent)
+        fsync_path(path.parent)
     except BaseException:
         temp.unlink(missing_ok=True)
         Path(f"{temp}.wal").unlink(missing_ok=True)
@@ -166,11 +167,3 @@ def publish(connection: duckdb.DuckDBPyConnection, path: Path, tables: Mapping[s
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -1,0 +1,84 @@
+"""What a fiche shows about one territory and year, read from the marts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from trade_pipeline.nomenclature import Territory, short_label, split_territory_key, territories_frame, territory
+from trade_pipeline.publication.store import PUBLISHED_TABLES
+
+
+@dataclass
+class TerritoryData:
+    year: int
+    key: str
+    territory: Territory
+    totals: dict  # a row of the published territory_totals (with shares and denominators)
+    previous: dict | None  # exports/imports of the previous year, when known
+    partners: pd.DataFrame  # country_code, name, short, is_country, exports_eur, imports_eur, balance_eur
+    products: pd.DataFrame  # flow, product_code, name, short, value_eur, share_of_flow (A129)
+    links: pd.DataFrame  # flow_links rows with short names
+    exposure: dict
+    synthetic: bool
+
+    @property
+    def name(self) -> str:
+        return self.territory.name
+
+    def total(self, flow: str) -> int:
+        return int(self.totals["exports_eur" if flow == "E" else "imports_eur"])
+
+
+def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> dict[str, TerritoryData]:
+    """The data of these territories of `year` (one query per mart, split in Python)."""
+    scope = pd.DataFrame([split_territory_key(k) for k in keys], columns=["level", "territory_code"])
+    connection.register("chart_scope", scope)
+    connection.register("package_territories", territories_frame())
+    params = {"year": year}
+
+    def of_scope(sql: str) -> pd.DataFrame:
+        return connection.execute(f"SELECT * FROM ({sql}) t SEMI JOIN chart_scope USING (level, territory_code)",
+                                  params).df()
+
+    # The shares come from the same query as the published table: one place for that logic.
+    totals = of_scope(f"SELECT * FROM ({PUBLISHED_TABLES['territory_totals']}) x WHERE x.year = $year")
+    partners = of_scope("SELECT * FROM mart_partner_balance WHERE year = $year")
+    products = of_scope("SELECT * FROM mart_product_breakdown WHERE year = $year AND product_level = 'a129'")
+    links = of_scope("SELECT * FROM mart_flow_links WHERE year = $year")
+    exposure = of_scope("SELECT * FROM mart_exposure WHERE year = $year")
+    previous = of_scope("""SELECT level, territory_code, flow, previous_value_eur FROM mart_growth_contributions
+                           WHERE year = $year AND dimension = 'total'""")
+    synthetic = bool(connection.execute("SELECT coalesce(bool_or(synthetic), false) FROM ingestions WHERE year = ?",
+                                        [year]).fetchall()[0][0])
+    connection.unregister("chart_scope")
+
+    partners["short"] = [short_label("pays", c, n) for c, n in zip(partners["country_code"], partners["country_name"],
+                                                                    strict=True)]
+    products["short"] = [short_label("a129", c, n) for c, n in zip(products["product_code"], products["product_name"],
+                                                                    strict=True)]
+    links["product_short"] = [short_label(level, c, n) for level, c, n in
+                              zip(links["product_level"], links["product_code"], links["product_name"], strict=True)]
+    links["country_short"] = [short_label("pays", c, n) for c, n in zip(links["country_code"], links["country_name"],
+                                                                         strict=True)]
+    result = {}
+    for key in keys:
+        level, code = split_territory_key(key)
+
+        def pick(frame: pd.DataFrame, level: str = level, code: str = code) -> pd.DataFrame:
+            return frame[(frame["level"] == level) & (frame["territory_code"] == code)].reset_index(drop=True)
+
+        own_totals = pick(totals)
+        if own_totals.empty:
+            raise LookupError(f"no marts for {key} in {year}: materialize territory_marts first")
+        before = pick(previous)
+        result[key] = TerritoryData(
+            year=year, key=key, territory=territory(key),
+            totals=own_totals.iloc[0].to_dict(),
+            previous=None if before.empty else dict(zip(before["flow"], before["previous_value_eur"], strict=True)),
+            partners=pick(partners), products=pick(products), links=pick(links),
+            exposure=pick(exposure).iloc[0].to_dict(), synthetic=synthetic,
+        )
+    return result

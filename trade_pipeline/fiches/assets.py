@@ -1,0 +1,113 @@
+"""Dagster wiring of the fiches step: one HTML page and PDF per territory, and the year indexes."""
+
+import base64
+from collections.abc import Iterator
+
+import dagster as dg
+
+from trade_pipeline import warehouse
+from trade_pipeline.aggregation.assets import territory_marts
+from trade_pipeline.charts.assets import territory_charts
+from trade_pipeline.charts.data import load
+from trade_pipeline.charts.render import INSTALL_HINT, PdfJob, chromium_path, print_pdfs
+from trade_pipeline.fiches.build import comparison_keys, ensure_assets, fiche_paths, read_manifests, write_fiche, write_index
+from trade_pipeline.metadata import Stopwatch
+from trade_pipeline.nomenclature import territories
+from trade_pipeline.partitions import TERRITORY, YEAR, keys_by_year, year_territory_key, year_territory_partitions
+from trade_pipeline.resources import PipelineSettings
+
+FICHES_CODE_VERSION = "1"
+
+
+def _shown_in() -> dict[str, set[str]]:
+    """For each territory, the fiches that show its charts: its own, and for a région its
+    départements', for France every fiche (the comparison charts)."""
+    shown = {t.key: {t.key} for t in territories()}
+    for t in territories():
+        if t.level == "departement":
+            shown[f"region-{t.parent_region_code}"].add(t.key)
+        if t.level != "france":
+            shown["france-FR"].add(t.key)
+    return shown
+
+
+#: A fiche depends on its own charts and marts and on its région's and France's.
+SHOWN_IN_FICHES = dg.MultiPartitionMapping({
+    YEAR: dg.DimensionPartitionMapping(YEAR, dg.IdentityPartitionMapping()),
+    TERRITORY: dg.DimensionPartitionMapping(TERRITORY, dg.StaticPartitionMapping(_shown_in())),
+})
+
+
+@dg.asset(
+    partitions_def=year_territory_partitions,
+    deps=[dg.AssetDep(territory_charts, partition_mapping=SHOWN_IN_FICHES),
+          dg.AssetDep(territory_marts, partition_mapping=SHOWN_IN_FICHES)],
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="fiches",
+    kinds={"html", "pdf"},
+    code_version=FICHES_CODE_VERSION,
+    description=(
+        "The fiche of each territory: fiches/<year>/<level>-<code>.html (works offline: plotly.js is "
+        "shipped in fiches/assets) and .pdf (A4, vector charts, printed by Chromium). A fiche is "
+        "rewritten only when something it shows changed — its charts, its région's or France's."
+    ),
+)
+def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Iterator:
+    config = settings.get()
+    timings = Stopwatch()
+    with_pdf = chromium_path() is not None
+    if not with_pdf:
+        context.log.warning(f"no Chromium: PDF fiches skipped, HTML only — {INSTALL_HINT}")
+    ensure_assets(config.fiches_dir)
+    written, jobs = {}, []
+    for year, keys in keys_by_year(context.partition_keys).items():
+        with timings("read"), warehouse.connect(config) as connection:
+            data = load(connection, year, keys)
+        shown = sorted({k for key in keys for k in [key, *comparison_keys(data[key])]})
+        manifests = read_manifests(config.fiches_dir, year, shown)
+        with timings("html"):
+            for key in keys:
+                html, changed = write_fiche(data[key], manifests, config.fiches_dir, with_pdf)
+                _, pdf = fiche_paths(config.fiches_dir, year, key)
+                written[(year, key)] = changed
+                if with_pdf and (changed or not pdf.exists()):
+                    jobs.append(PdfJob(html, pdf))
+    with timings("pdf"):
+        previews = print_pdfs(jobs, tabs=config.render_tabs)
+    for (year, key), changed in written.items():
+        html, pdf = fiche_paths(config.fiches_dir, year, key)
+        metadata = {"fiche": dg.MetadataValue.path(str(html)), "html_written": changed,
+                    "pdf": dg.MetadataValue.path(str(pdf)) if pdf.exists() else "skipped (no Chromium)"}
+        if pdf in previews:
+            image = base64.b64encode(previews[pdf]).decode()
+            metadata["preview"] = dg.MetadataValue.md(f"![Aperçu de la fiche](data:image/jpeg;base64,{image})")
+        context.add_asset_metadata(metadata, partition_key=year_territory_key(year, key))
+    context.log.info(f"fiches: {sum(written.values())} of {len(written)} pages written, {len(jobs)} PDFs printed")
+    yield dg.MaterializeResult(metadata={"fiches": len(written), "html_written": sum(written.values()),
+                                         "pdf_printed": len(jobs), **timings.metadata()})
+
+
+@dg.asset(
+    deps=[fiches],
+    group_name="fiches",
+    kinds={"html"},
+    code_version=FICHES_CODE_VERSION,
+    description="fiches/<year>/index.html: every fiche of a year, searchable by name or code.",
+)
+def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+    config = settings.get()
+    with warehouse.connect(config) as connection:
+        years = [y for (y,) in connection.execute("SELECT DISTINCT year FROM mart_territory_totals ORDER BY 1").fetchall()]
+        pages = {}
+        for year in years:
+            if not (config.fiches_dir / str(year)).exists():
+                continue
+            totals = connection.execute(
+                "SELECT level, territory_code, exports_eur, imports_eur FROM mart_territory_totals WHERE year = ?",
+                [year]).df()
+            synthetic = connection.execute("SELECT coalesce(bool_or(synthetic), false) FROM ingestions WHERE year = ?",
+                                           [year]).fetchall()[0][0]
+            pages[year] = write_index(config.fiches_dir, year, totals, bool(synthetic), years)
+    for year, page in pages.items():
+        context.log.info(f"index {year}: {page}")
+    return dg.MaterializeResult(metadata={str(year): dg.MetadataValue.path(str(page)) for year, page in pages.items()})

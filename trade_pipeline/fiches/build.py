@@ -1,0 +1,322 @@
+"""The fiche of a territory and year: one HTML page (and its PDF), and the index page of a year.
+
+Paths are stable, for links:
+
+    fiches/<year>/<level>-<code>.html, .pdf     the fiche
+    fiches/<year>/<level>-<code>/               its charts (SVG, PNG, CSV, charts.js)
+    fiches/<year>/index.html                    every fiche of the year, searchable
+    fiches/assets/plotly-<version>.min.js       plotly.js, shipped once (works offline)
+
+A département's fiche shows its région's and France's comparison charts from their folders. The
+page carries a hash of everything it shows (its figures and the comparison charts): when that
+hash is unchanged the HTML is byte-identical and neither it nor the PDF is written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import plotly
+
+from trade_pipeline import french
+from trade_pipeline.atomic import write_if_changed
+from trade_pipeline.charts.data import TerritoryData
+from trade_pipeline.charts.figures import top_flows
+from trade_pipeline.charts.files import territory_dir
+from trade_pipeline.fiches.notes import METHODOLOGY, data_notes
+from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
+from trade_pipeline.nomenclature import territory, territory_keys
+from trade_pipeline.publication.store import ATTRIBUTION
+
+RANKS = "①②③④⑤"
+LEVEL_LABELS = {"departement": "Département", "region": "Région", "france": "France entière"}
+SYNTHETIC_BANNER = (f"{SYNTHETIC_LABEL.capitalize()} : ces chiffres sont inventés (échantillon synthétique au "
+                    "format DGDDI), sauf les totaux 2024 de l'Hérault, de l'Occitanie et de la France.")
+PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
+#: Sections of a fiche, each one printed page (after the summary, before the methodology).
+PAGES = 6
+
+_COLUMN_LABELS = {
+    "code_pays": "Code", "pays": "Pays", "exportations_eur": "Exportations", "importations_eur": "Importations",
+    "solde_eur": "Solde", "code_a129": "Code A129", "activite": "Activité", "valeur_eur": "Valeur", "part": "Part",
+    "rang": "Rang", "code_produit": "Code produit", "produit": "Produit", "top5": "Top 5",
+}
+
+
+def fiche_paths(fiches_dir: Path, year: int, key: str) -> tuple[Path, Path]:
+    folder = fiches_dir / str(year)
+    return folder / f"{key}.html", folder / f"{key}.pdf"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("trade_pipeline.fiches", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.globals["zip"] = zip
+    return environment
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    return (resources.files("trade_pipeline.fiches") / "templates" / "fiche.css").read_text(encoding="utf-8")
+
+
+def ensure_assets(fiches_dir: Path) -> Path:
+    """Ship plotly.js once next to the fiches (no CDN: the pages work offline)."""
+    target = fiches_dir / "assets" / PLOTLY_JS
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+        temporary = target.with_suffix(".tmp")
+        shutil.copyfile(source, temporary)
+        temporary.replace(target)
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# What the page says
+# --------------------------------------------------------------------------------------------
+
+
+def _share_line(share: float | None, what: str, of_whom: str) -> str | None:
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return None
+    return f"soit {french.pct(share)} de la valeur {what} {of_whom}"
+
+
+def _change_line(now: float, before: float | None) -> str | None:
+    if before is None or (isinstance(before, float) and math.isnan(before)) or not before:
+        return None
+    return f"sur un an : {french.signed_pct((now - before) / before)} ({french.signed_eur(now - before)})"
+
+
+def totals_boxes(data: TerritoryData) -> list[dict]:
+    totals, t = data.totals, data.territory
+    region = territory(f"region-{t.parent_region_code}") if t.parent_region_code else None
+    boxes = []
+    for flow, key, label, what in (("E", "exports", "Exportations", "exportée"),
+                                   ("I", "imports", "Importations", "importée")):
+        details = [
+            _share_line(totals.get(f"{key}_share_of_region"), what, f"par {region.name_with_article}") if region else None,
+            _share_line(totals.get(f"{key}_share_of_france"), what, "au niveau national"),
+            _change_line(totals[f"{key}_eur"], (data.previous or {}).get(flow)),
+        ]
+        if t.level == "france":
+            details.insert(0, "somme de tous les départements (base CAF/FAB)")
+        boxes.append({"kind": key, "label": label, "value": french.headline(totals[f"{key}_eur"]),
+                      "sign_class": "", "details": [d for d in details if d]})
+    balance, excl = totals["balance_eur"], totals["balance_excl_energy_eur"]
+    mark = "▲" if balance >= 0 else "▼"
+    boxes.append({"kind": "balance", "label": "Solde commercial", "sign_class": "surplus" if balance >= 0 else "deficit",
+                  "value": f"{mark} {french.signed_eur(balance)}",
+                  "details": [f"hors énergie : {french.signed_eur(excl)}",
+                              f"{'excédent' if balance >= 0 else 'déficit'} (exportations FAB − importations CAF)"]})
+    boxes.append({"kind": "diversity", "label": "Diversité des exportations", "sign_class": "",
+                  "value": f"{int(totals['exported_products'])} produits",
+                  "details": [f"exportés (CPF4) vers {int(totals['export_destinations'])} pays et territoires"]})
+    return boxes
+
+
+def _hhi_words(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    level = "faible" if value < 0.15 else "modérée" if value < 0.25 else "forte"
+    return f"{french.number(value, 2)} ({level})"
+
+
+def exposure_items(data: TerritoryData) -> list[dict]:
+    e = data.exposure
+
+    def partner(code: str | None) -> str:
+        match = data.partners[data.partners["country_code"] == code]
+        return match["short"].iloc[0] if len(match) else (code or "–")
+
+    def product(code: str | None, flow: str) -> str:
+        match = data.products[(data.products["product_code"] == code) & (data.products["flow"] == flow)]
+        return match["short"].iloc[0] if len(match) else (code or "–")
+
+    return [
+        {"label": "Part des exportations vers les États-Unis", "value": french.pct(e["exports_share_united_states"])},
+        {"label": "Part des exportations vers l'Union européenne", "value": french.pct(e["exports_share_eu"])},
+        {"label": "Part des exportations vers la Chine", "value": french.pct(e["exports_share_china"])},
+        {"label": "Premier client", "value": f"{partner(e['exports_first_partner_code'])} "
+                                             f"({french.pct(e['exports_first_partner_share'])})"},
+        {"label": "Premier produit exporté (A129)", "value": f"{product(e['exports_first_product_code'], 'E')} "
+                                                             f"({french.pct(e['exports_first_product_share'])})"},
+        {"label": "Premier fournisseur", "value": f"{partner(e['imports_first_partner_code'])} "
+                                                  f"({french.pct(e['imports_first_partner_share'])})"},
+        {"label": "Concentration des clients (indice de Herfindahl)", "value": _hhi_words(e["exports_partner_hhi"])},
+        {"label": "Concentration des produits exportés", "value": _hhi_words(e["exports_product_hhi"])},
+        {"label": "Part de l'énergie dans les importations", "value": french.pct(e["energy_share_of_imports"])},
+    ]
+
+
+def _format_cell(column: str, value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if column.endswith("_eur"):
+        return french.eur(float(value))
+    if column == "part":
+        return french.pct(float(value))
+    if column == "top5":
+        return "oui" if value else ""
+    return str(value)
+
+
+def _table(csv_path: Path) -> dict:
+    frame = pd.read_csv(csv_path, sep=";", decimal=",", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    numeric = [c for c in frame.columns if c.endswith("_eur") or c == "part"]
+    typed = frame.copy()
+    for column in numeric:
+        typed[column] = pd.to_numeric(frame[column].str.replace(",", ".", regex=False), errors="coerce")
+    if "top5" in frame:
+        typed["top5"] = frame["top5"].eq("oui")
+    return {"columns": [{"label": _COLUMN_LABELS.get(c, c), "number": c in numeric} for c in frame.columns],
+            "rows": [[_format_cell(c, row[c]) for c in frame.columns] for _, row in typed.iterrows()]}
+
+
+@dataclass(frozen=True)
+class ChartRef:
+    """A chart of some territory's folder, as a fiche refers to it (paths relative to the fiche)."""
+
+    key: str
+    name: str
+    manifest: dict
+
+    @property
+    def entry(self) -> dict:
+        return self.manifest["charts"][self.name]
+
+    def as_dict(self, folder: Path) -> dict:
+        return {"territory": self.key, "name": self.name, "alt": self.entry["alt"], "title": self.entry["title"],
+                "svg": f"{self.key}/{self.name}.svg", "png": f"{self.key}/{self.name}.png",
+                "csv": f"{self.key}/{self.name}.csv", "width": self.entry["width"], "height": self.entry["height"],
+                "table": _table(folder / self.key / f"{self.name}.csv")}
+
+
+def comparison_keys(data: TerritoryData) -> list[str]:
+    """The territories whose charts a fiche shows beside its own: its région, France."""
+    t = data.territory
+    if t.level == "departement":
+        return [f"region-{t.parent_region_code}", "france-FR"]
+    if t.level == "region":
+        return ["france-FR"]
+    return []
+
+
+def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Path, with_pdf: bool) -> str:
+    """The fiche's HTML. `manifests` holds the chart manifests of the territory and its comparisons."""
+    year_dir = fiches_dir / str(data.year)
+    own = manifests[data.key]
+    comparisons = comparison_keys(data)
+
+    def chart(name: str) -> dict:
+        item = ChartRef(data.key, name, own).as_dict(year_dir)
+        item["top5"] = []
+        if name.startswith("flows_"):
+            flow = "E" if name.endswith("exports") else "I"
+            item["top5"] = [(rank, origin, destination, french.eur(value))
+                            for rank, origin, destination, value in top_flows(data.links, flow)]
+        return item
+
+    def comparison(key: str, name: str) -> dict:
+        entry = manifests[key]["charts"][name]
+        other = territory(key)
+        return {"territory": key, "name": name, "alt": entry["alt"], "svg": f"{key}/{name}.svg",
+                "width": entry["width"], "height": entry["height"], "fiche": f"{key}.html",
+                "caption": other.name}
+
+    sections = [
+        {"id": "partenaires", "heading": "Principaux pays partenaires", "charts": [chart("partners")], "comparisons": []},
+        {"id": "activites", "heading": "Principales activités",
+         "charts": [chart("activities_imports"), chart("activities_exports")], "comparisons": []},
+        {"id": "flux-exportations", "heading": "Flux d'exportations", "charts": [chart("flows_exports")],
+         "comparisons": [comparison(k, "flows_exports_compact") for k in comparisons]},
+        {"id": "flux-importations", "heading": "Flux d'importations", "charts": [chart("flows_imports")],
+         "comparisons": [comparison(k, "flows_imports_compact") for k in comparisons]},
+    ]
+    t = data.territory
+    shown = [own["content_hash"]] + [manifests[k]["content_hash"] for k in comparisons]
+    parent = territory(f"region-{t.parent_region_code}").name if t.parent_region_code else None
+    _, pdf = fiche_paths(fiches_dir, data.year, data.key)
+    context = {
+        "year": data.year, "name": t.name, "code_label": t.code, "level_label": LEVEL_LABELS[t.level],
+        "parent": parent, "synthetic": data.synthetic, "synthetic_banner": SYNTHETIC_BANNER,
+        "synthetic_label": SYNTHETIC_LABEL, "totals": totals_boxes(data), "exposure": exposure_items(data),
+        "notes": [n for n in data_notes(data) if n.kind != "synthetic"], "sections": sections,
+        "methodology": METHODOLOGY, "attribution": ATTRIBUTION, "ranks": RANKS, "css": _css(),
+        "plotly_src": f"../assets/{PLOTLY_JS}",
+        "chart_scripts": [f"{k}/charts.js" for k in [data.key, *comparisons]],
+        "pdf": pdf.name if with_pdf else None,
+        "headline": f"{t.name} {data.year} : exportations {french.headline(data.total('E'))}, "
+                    f"importations {french.headline(data.total('I'))}",
+    }
+    html = _environment().get_template("fiche.html.j2").render(**context)
+    # Everything the page shows, in one hash: same hash, same bytes — nothing is rewritten.
+    digest = hashlib.sha256((html + "|".join(shown)).encode()).hexdigest()
+    return html.replace("<head>", f'<head>\n<meta name="trade-pipeline-content" content="{digest}">', 1)
+
+
+def write_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Path, with_pdf: bool) -> tuple[Path, bool]:
+    """Write the fiche's HTML if it changed; returns its path and whether it was written."""
+    html_path, _ = fiche_paths(fiches_dir, data.year, data.key)
+    changed = write_if_changed(html_path, render_fiche(data, manifests, fiches_dir, with_pdf).encode("utf-8"))
+    return html_path, changed
+
+
+def read_manifests(fiches_dir: Path, year: int, keys: list[str]) -> dict[str, dict]:
+    result = {}
+    for key in keys:
+        path = territory_dir(fiches_dir, year, key) / "manifest.json"
+        if not path.exists():
+            raise FileNotFoundError(f"no charts for {key} in {year} ({path}): materialize territory_charts first")
+        result[key] = json.loads(path.read_text(encoding="utf-8"))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# The index of a year
+# --------------------------------------------------------------------------------------------
+
+
+def write_index(fiches_dir: Path, year: int, totals: pd.DataFrame, synthetic: bool, years: list[int]) -> Path:
+    """`fiches/<year>/index.html`: every fiche of the year, searchable by name or code."""
+    rows = []
+    order = {key: position for position, key in enumerate(territory_keys())}
+    totals = totals.assign(key=totals["level"] + "-" + totals["territory_code"])
+    for row in totals.sort_values("key", key=lambda keys: keys.map(order)).itertuples(index=False):
+        key = f"{row.level}-{row.territory_code}"
+        html, pdf = fiche_paths(fiches_dir, year, key)
+        if not html.exists():
+            continue
+        t = territory(key)
+        region = territory(f"region-{t.parent_region_code}").name if t.parent_region_code else ""
+        rows.append({"name": t.name, "code": t.code, "level": LEVEL_LABELS[t.level], "region": region,
+                     "exports": french.headline(row.exports_eur), "imports": french.headline(row.imports_eur),
+                     "html": html.name, "pdf": pdf.name if pdf.exists() else None,
+                     "search": _normalise(f"{t.name} {t.code} {t.insee_code or ''} {region} {t.level}")})
+    context = {"year": year, "rows": rows, "count": len(rows), "css": _css(), "synthetic": synthetic,
+               "synthetic_banner": SYNTHETIC_BANNER, "attribution": ATTRIBUTION,
+               "regions": sum(r["level"] == "Région" for r in rows),
+               "departements": sum(r["level"] == "Département" for r in rows),
+               "other_years": [y for y in years if y != year]}
+    path = fiches_dir / str(year) / "index.html"
+    write_if_changed(path, _environment().get_template("index.html.j2").render(**context).encode("utf-8"))
+    return path
+
+
+def _normalise(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).lower()

@@ -1,0 +1,104 @@
+"""The one French formatter: amounts, percentages, signed changes and territory names in sentences.
+
+Typography: decimal comma, narrow no-break space (U+202F) between thousands and before « % » and
+units, true minus sign (U+2212). Numbers are formatted here, in Python, and handed to plotly as
+text: plotly's d3 formats ignore the French locale in places (plotly.js #1264, #3580, #841).
+"""
+
+from __future__ import annotations
+
+import math
+
+NNBSP = "\u202f"  # espace fine insécable
+MINUS = "\u2212"
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """« 2 674,2 »: thousands grouped by a narrow no-break space, decimal comma, true minus."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{abs(value):,.{decimals}f}".replace(",", NNBSP).replace(".", ",")
+    if text.strip(f"0,{NNBSP}") == "":  # rounds to zero: no sign
+        return text
+    return (MINUS if value < 0 else "") + text
+
+
+def meur(value: float, decimals: int = 1) -> str:
+    """Euros as millions, always: « 2 674,2 M€ » (headline totals, as in the national fiche)."""
+    return f"{number(value / 1e6, decimals)}{NNBSP}M€"
+
+
+def eur(value: float) -> str:
+    """Euros in the most readable unit: « 12,3 Md€ », « 456,7 M€ », « 850 k€ », « 120 € »."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    magnitude = abs(value)
+    # Thresholds on the value as it would be printed: 999 999 € is « 1,0 M€ », not « 1 000 k€ ».
+    if round(magnitude / 1e6, 1) >= 1000:
+        return f"{number(value / 1e9, 1)}{NNBSP}Md€"
+    if round(magnitude / 1e3) >= 1000:
+        return f"{number(value / 1e6, 1)}{NNBSP}M€"
+    if round(magnitude) >= 1000:
+        return f"{number(value / 1e3, 0)}{NNBSP}k€"
+    return f"{number(value, 0)}{NNBSP}€"
+
+
+def headline(value: float) -> str:
+    """Totals as the national fiche prints them (« 2 674,2 M€ »), small amounts readably."""
+    return meur(value) if abs(value) >= 1e6 else eur(value)
+
+
+def signed_eur(value: float) -> str:
+    """« +190,0 M€ », « −300,0 M€ », « 0 € »: the sign is always written."""
+    text = eur(value)
+    return f"+{text}" if value and not text.startswith(MINUS) and text != eur(0) else text
+
+
+def pct(share: float | None, decimals: int | None = None) -> str:
+    """A fraction as a percentage: 0.054 → « 5,4 % »; below 1 % two decimals (« 0,46 % »)."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "–"
+    value = share * 100
+    if decimals is None:
+        decimals = 2 if 0 < abs(value) < 1 else 1
+    return f"{number(value, decimals)}{NNBSP}%"
+
+
+def signed_pct(share: float | None) -> str:
+    """« +25,0 % », « −3,1 % »."""
+    text = pct(share)
+    return f"+{text}" if share and not text.startswith((MINUS, "–")) and number(share * 100, 1) != "0,0" else text
+
+
+def points(value: float | None) -> str:
+    """Percentage points: « +2,3 pts »."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = number(value, 1)
+    return f"{text if text.startswith(MINUS) or value == 0 else '+' + text}{NNBSP}pt{'s' if abs(value) >= 2 else ''}"
+
+
+# --------------------------------------------------------------------------------------------
+# Territory names in sentences (« l'Hérault », « de l'Hérault », « du Nord », « des Yvelines »)
+# --------------------------------------------------------------------------------------------
+
+
+def capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def of(name_with_article: str) -> str:
+    """« de » + a name with its article: du Nord, des Yvelines, de l'Hérault, de Paris."""
+    if name_with_article.startswith("le "):
+        return "du " + name_with_article[3:]
+    if name_with_article.startswith("les "):
+        return "des " + name_with_article[4:]
+    if name_with_article.startswith(("la ", "La ", "l'")):
+        return "de " + name_with_article
+    first = name_with_article[:1].lower()
+    return ("d'" if first in "aeiouyéèêâîôh" else "de ") + name_with_article
+
+
+def subject(name_with_article: str) -> str:
+    """The name at the start of a sentence: « L'Hérault », « Le Nord », « Paris »."""
+    return capitalise(name_with_article)
