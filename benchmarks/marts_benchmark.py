@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from trade_pipeline.aggregation.marts import MARTS, MartSettings  # noqa: E402
+from trade_pipeline.aggregation.marts import MARTS, MartSettings, territory_cells_sql  # noqa: E402
 from trade_pipeline.ingestion.dgddi_files import COLUMNS  # noqa: E402
 from trade_pipeline.nomenclature import territory_keys  # noqa: E402
 
@@ -85,11 +85,8 @@ def plain_sql_script(data_files: dict[str, Path], label_files: dict[str, Path], 
                    sum(value_eur)::BIGINT AS value_eur, sum(mass_kg)::BIGINT AS mass_kg
             FROM trade_flows GROUP BY ALL;
         CREATE TEMP TABLE scope AS SELECT * FROM (VALUES {keys}) t(level, territory_code);
-        CREATE TEMP VIEW cells AS
-            SELECT s.level, s.territory_code, c.* FROM year_cells c JOIN scope s ON s.level = 'departement' AND c.department_code = s.territory_code
-            UNION ALL SELECT s.level, s.territory_code, c.* FROM year_cells c JOIN scope s ON s.level = 'region' AND c.region_code = s.territory_code
-            UNION ALL SELECT s.level, s.territory_code, c.* FROM year_cells c JOIN scope s ON s.level = 'france';
-        CREATE TEMP VIEW previous_cells AS SELECT * FROM cells WHERE false;
+        CREATE TEMP VIEW cells AS {territory_cells_sql(YEAR)};
+        CREATE TEMP VIEW previous_cells AS {territory_cells_sql(YEAR - 1)};
         CREATE TEMP VIEW labels_of_year AS
             SELECT nomenclature, code, arg_max(label, valid_from) AS label FROM labels
             WHERE valid_from <= {YEAR * 100 + 12} AND valid_to >= {YEAR * 100 + 1} GROUP BY nomenclature, code;

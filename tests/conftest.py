@@ -33,7 +33,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The sample (2022–2024) built once through `trade-pipeline build`; tests only read it."""
+    """The sample (2022–2024), every territory, built once through `trade-pipeline build` up to the
+    published store (the fiches of a whole year take minutes: see `herault_fiches`)."""
     from trade_pipeline.build import build
     from trade_pipeline.settings import get_settings
 
@@ -42,7 +43,7 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     os.environ["TRADE_PIPELINE_DATA_DIR"] = str(folder)
     os.environ["TRADE_PIPELINE_SOURCE"] = "sample"
     try:
-        build([2022, 2023, 2024], get_settings(), echo=lambda _: None)
+        build([2022, 2023, 2024], get_settings(), echo=lambda _: None, fiches=False)
         yield folder
     finally:
         for key, value in saved.items():
@@ -56,3 +57,26 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def herault_fiches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Fiches of Hérault, Occitanie and France for 2024 (2023 built too, for the year-on-year
+    change), from the sample, through `trade-pipeline build --departement 34`."""
+    from trade_pipeline.build import build
+    from trade_pipeline.settings import get_settings
+
+    folder = tmp_path_factory.mktemp("herault_fiches") / "data"
+    saved = {k: os.environ.get(k) for k in ("TRADE_PIPELINE_DATA_DIR", "TRADE_PIPELINE_SOURCE", "DAGSTER_HOME")}
+    os.environ["TRADE_PIPELINE_DATA_DIR"] = str(folder)
+    os.environ["TRADE_PIPELINE_SOURCE"] = "sample"
+    try:
+        build([2023], get_settings(), echo=lambda _: None, departements=["34"], fiches=False)
+        build([2024], get_settings(), echo=lambda _: None, departements=["34"])
+        yield folder
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

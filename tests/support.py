@@ -10,6 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 
+import duckdb
+import pandas as pd
+
+from trade_pipeline.aggregation.marts import refresh_year_cells
+from trade_pipeline.nomenclature import packaged_reference
+from trade_pipeline.warehouse import create_tables
+
 LABEL_FILES = ("Libelle_PAYS.txt", "Libelle_CPF4_rev2.1.txt", "Libelle_A129.txt", "Departement_region.txt")
 
 # (flow, quarter, dept, region, a129, cpf4, country, value, mass): the special cases of
@@ -141,3 +148,59 @@ def listing_page(links: list[str]) -> bytes:
     items = "\n".join(f'<li><a href="{href}">{href.rsplit("/", 1)[-1]}</a></li>' for href in links)
     return (f"<html><head><title>Téléchargement - Bases complètes</title></head><body><h1>Bases complètes</h1>"
             f"<ul>{items}</ul></body></html>").encode()
+
+
+# Hand-computed fixture of the marts and charts tests ----------------------------------------
+
+# (year, quarter, flow, dept, region, a129, cpf4, country, value)
+ROWS = [
+    # Hérault 2024, exports 500 (energy 30), imports 460 (energy 300)
+    (2024, 1, "E", "34", "12", "C11Z", "1102", "DE", 100), (2024, 2, "E", "34", "12", "C11Z", "1102", "DE", 50),
+    (2024, 1, "E", "34", "12", "C11Z", "1102", "BE", 60), (2024, 1, "E", "34", "12", "C21Z", "2120", "US", 200),
+    (2024, 3, "E", "34", "12", "C21Z", "2120", "DE", 40), (2024, 1, "E", "34", "12", "B06Z", "0620", "NO", 30),
+    (2024, 4, "E", "34", "12", "C11Z", "1102", "EU", 20),
+    (2024, 1, "I", "34", "12", "C19Z", "1920", "ES", 300), (2024, 1, "I", "34", "12", "A01Z", "0113", "MA", 100),
+    (2024, 2, "I", "34", "12", "C26B", "2620", "CN", 50), (2024, 1, "I", "34", "12", "A01Z", "0113", "QU", 10),
+    # the rest of Occitanie and of France
+    (2024, 1, "E", "31", "12", "C30C", "3030", "CN", 1000), (2024, 1, "I", "31", "12", "C30C", "3030", "US", 400),
+    (2024, 1, "E", "75", "03", "C20B", "2042", "US", 500), (2024, 1, "I", "75", "03", "D35A", "3511", "DE", 700),
+    # Hérault 2023, exports only: 400
+    (2023, 1, "E", "34", "12", "C11Z", "1102", "DE", 100), (2023, 1, "E", "34", "12", "C21Z", "2120", "US", 300),
+]
+KEYS = ["france-FR", "region-12", "region-03", "departement-34", "departement-31", "departement-75"]
+
+
+def _labels(year: int) -> pd.DataFrame:
+    reference = packaged_reference()
+    return pd.concat([table.assign(year=year, nomenclature=kind, source="package")
+                      for kind in ("pays", "cpf4", "a129") for table in [reference.table(kind)]])
+
+
+def warehouse_with(rows) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect(":memory:")
+    create_tables(connection)
+    frame = pd.DataFrame(rows, columns=["year", "quarter", "flow", "department_code", "region_code", "a129_code",
+                                        "cpf4_code", "country_code", "value_eur"]).assign(mass_kg=1)
+    connection.register("fixture", frame)
+    connection.execute("INSERT INTO trade_flows BY NAME SELECT * FROM fixture")
+    for year in sorted(set(frame["year"])):
+        connection.register("fixture_labels", _labels(year))
+        connection.execute("INSERT INTO labels BY NAME SELECT * FROM fixture_labels")
+        refresh_year_cells(connection, year)
+    return connection
+
+
+
+
+def territory_data(rows=None, keys=None, year: int = 2024):
+    """TerritoryData (what a fiche shows) computed from hand-written rows through the real marts."""
+    from trade_pipeline.aggregation.marts import MARTS, MartSettings, refresh
+    from trade_pipeline.charts.data import load
+
+    keys = keys or KEYS
+    connection = warehouse_with(rows or ROWS)
+    for mart in MARTS.values():
+        refresh(connection, mart, year, keys, MartSettings())
+    data = load(connection, year, keys)
+    connection.close()
+    return data

@@ -1,50 +1,12 @@
 """Marts on a small fixture whose every number is computed by hand."""
 
-import duckdb
 import pandas as pd
 import pytest
 
-from trade_pipeline.aggregation.marts import MARTS, MartSettings, compute, open_scope, refresh, refresh_year_cells
-from trade_pipeline.nomenclature import packaged_reference
+from trade_pipeline.aggregation.marts import MARTS, MartSettings, compute, open_scope, refresh
 from trade_pipeline.publication.store import PUBLISHED_TABLES
-from trade_pipeline.warehouse import create_tables
 
-# (year, quarter, flow, dept, region, a129, cpf4, country, value)
-ROWS = [
-    # Hérault 2024, exports 500 (energy 30), imports 460 (energy 300)
-    (2024, 1, "E", "34", "12", "C11Z", "1102", "DE", 100), (2024, 2, "E", "34", "12", "C11Z", "1102", "DE", 50),
-    (2024, 1, "E", "34", "12", "C11Z", "1102", "BE", 60), (2024, 1, "E", "34", "12", "C21Z", "2120", "US", 200),
-    (2024, 3, "E", "34", "12", "C21Z", "2120", "DE", 40), (2024, 1, "E", "34", "12", "B06Z", "0620", "NO", 30),
-    (2024, 4, "E", "34", "12", "C11Z", "1102", "EU", 20),
-    (2024, 1, "I", "34", "12", "C19Z", "1920", "ES", 300), (2024, 1, "I", "34", "12", "A01Z", "0113", "MA", 100),
-    (2024, 2, "I", "34", "12", "C26B", "2620", "CN", 50), (2024, 1, "I", "34", "12", "A01Z", "0113", "QU", 10),
-    # the rest of Occitanie and of France
-    (2024, 1, "E", "31", "12", "C30C", "3030", "CN", 1000), (2024, 1, "I", "31", "12", "C30C", "3030", "US", 400),
-    (2024, 1, "E", "75", "03", "C20B", "2042", "US", 500), (2024, 1, "I", "75", "03", "D35A", "3511", "DE", 700),
-    # Hérault 2023, exports only: 400
-    (2023, 1, "E", "34", "12", "C11Z", "1102", "DE", 100), (2023, 1, "E", "34", "12", "C21Z", "2120", "US", 300),
-]
-KEYS = ["france-FR", "region-12", "region-03", "departement-34", "departement-31", "departement-75"]
-
-
-def _labels(year: int) -> pd.DataFrame:
-    reference = packaged_reference()
-    return pd.concat([table.assign(year=year, nomenclature=kind, source="package")
-                      for kind in ("pays", "cpf4", "a129") for table in [reference.table(kind)]])
-
-
-def warehouse_with(rows) -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect(":memory:")
-    create_tables(connection)
-    frame = pd.DataFrame(rows, columns=["year", "quarter", "flow", "department_code", "region_code", "a129_code",
-                                        "cpf4_code", "country_code", "value_eur"]).assign(mass_kg=1)
-    connection.register("fixture", frame)
-    connection.execute("INSERT INTO trade_flows BY NAME SELECT * FROM fixture")
-    for year in sorted(set(frame["year"])):
-        connection.register("fixture_labels", _labels(year))
-        connection.execute("INSERT INTO labels BY NAME SELECT * FROM fixture_labels")
-        refresh_year_cells(connection, year)
-    return connection
+from .support import KEYS, ROWS, warehouse_with
 
 
 @pytest.fixture(scope="module")

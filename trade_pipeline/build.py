@@ -20,8 +20,8 @@ from trade_pipeline.settings import Settings
 Echo = Callable[[str], None]
 
 YEAR_ASSETS = ("raw_trade_files", "trade_flows")
-TERRITORY_ASSETS = ("territory_flows", "territory_marts", "territory_charts", "fiches")
-FINAL_ASSETS = ("published_store", "fiche_index")
+DATA_ASSETS = ("territory_flows", "territory_marts")
+FICHE_ASSETS = ("territory_charts", "fiches")
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
@@ -123,8 +123,11 @@ def _report_territories(summary: RunSummary, echo: Echo) -> None:
 
 
 def build(years: Sequence[int], settings: Settings, echo: Echo = print,
-          departements: Sequence[str] | None = None) -> list[RunSummary]:
-    """Ingest, validate, aggregate and publish; raises BuildFailed on the first failed run."""
+          departements: Sequence[str] | None = None, fiches: bool = True) -> list[RunSummary]:
+    """Ingest, validate, aggregate, draw and publish; raises BuildFailed on the first failed run.
+
+    `fiches=False` stops at the published store (no charts, no fiches).
+    """
     from trade_pipeline.definitions import defs
     from trade_pipeline.instance import prepare_dagster_home
     from trade_pipeline.warehouse import holding_pipeline_lock
@@ -132,6 +135,8 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
     prepare_dagster_home(settings)
     territories = territories_for(departements)
     job = defs.resolve_implicit_global_asset_job_def()
+    territory_assets = DATA_ASSETS + (FICHE_ASSETS if fiches else ())
+    final_assets = ("published_store", "fiche_index") if fiches else ("published_store",)
     summaries = []
     with dg.DagsterInstance.get() as instance, holding_pipeline_lock(settings):
         for year in years:
@@ -146,7 +151,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
             # of départements may need a few runs, one per contiguous range of partitions.
             for start, end in territory_ranges(territories):
                 echo(f"→ {year}: territories {start} … {end}")
-                summary = execute(job, instance, settings, TERRITORY_ASSETS, f"{year}: territories {start} … {end}",
+                summary = execute(job, instance, settings, territory_assets, f"{year}: territories {start} … {end}",
                                   tags={RANGE_START: str(year_territory_key(year, start)),
                                         RANGE_END: str(year_territory_key(year, end))})
                 _report_territories(summary, echo)
@@ -154,7 +159,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
                 if not summary.success:
                     raise BuildFailed(f"{year}: " + " | ".join(summary.failures))
         echo("→ publication")
-        summary = execute(job, instance, settings, FINAL_ASSETS, "publication")
+        summary = execute(job, instance, settings, final_assets, "publication")
         report(summary, echo)
         summaries.append(summary)
         if not summary.success:

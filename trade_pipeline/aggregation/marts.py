@@ -115,6 +115,20 @@ def refresh_year_cells(connection: duckdb.DuckDBPyConnection, year: int) -> int:
     return connection.execute("SELECT count(*) FROM year_cells WHERE year = ?", [year]).fetchall()[0][0]
 
 
+def territory_cells_sql(year: int) -> str:
+    """The cells of each territory of `scope` for `year`: a département's, a région's (by the
+    rows' région code) and France's (all rows)."""
+    return f"""
+        SELECT s.level, s.territory_code, c.* FROM year_cells c
+            JOIN scope s ON s.level = 'departement' AND c.department_code = s.territory_code WHERE c.year = {year}
+        UNION ALL
+        SELECT s.level, s.territory_code, c.* FROM year_cells c
+            JOIN scope s ON s.level = 'region' AND c.region_code = s.territory_code WHERE c.year = {year}
+        UNION ALL
+        SELECT s.level, s.territory_code, c.* FROM year_cells c
+            JOIN scope s ON s.level = 'france' WHERE c.year = {year}"""
+
+
 def open_scope(connection: duckdb.DuckDBPyConnection, year: int, territory_keys: Iterable[str]) -> None:
     """Temporary views for one year and set of territories: `scope`, `cells`, `labels_of_year`.
 
@@ -123,26 +137,8 @@ def open_scope(connection: duckdb.DuckDBPyConnection, year: int, territory_keys:
     connection.register("scope_input", scope_frame(territory_keys))
     connection.execute("CREATE OR REPLACE TEMP TABLE scope AS SELECT DISTINCT level, territory_code FROM scope_input")
     connection.unregister("scope_input")
-    connection.execute(f"""
-        CREATE OR REPLACE TEMP VIEW cells AS
-        SELECT s.level, s.territory_code, c.* FROM year_cells c
-            JOIN scope s ON s.level = 'departement' AND c.department_code = s.territory_code WHERE c.year = {int(year)}
-        UNION ALL
-        SELECT s.level, s.territory_code, c.* FROM year_cells c
-            JOIN scope s ON s.level = 'region' AND c.region_code = s.territory_code WHERE c.year = {int(year)}
-        UNION ALL
-        SELECT s.level, s.territory_code, c.* FROM year_cells c
-            JOIN scope s ON s.level = 'france' WHERE c.year = {int(year)}""")
-    connection.execute(f"""
-        CREATE OR REPLACE TEMP VIEW previous_cells AS
-        SELECT s.level, s.territory_code, c.* FROM year_cells c
-            JOIN scope s ON s.level = 'departement' AND c.department_code = s.territory_code WHERE c.year = {int(year) - 1}
-        UNION ALL
-        SELECT s.level, s.territory_code, c.* FROM year_cells c
-            JOIN scope s ON s.level = 'region' AND c.region_code = s.territory_code WHERE c.year = {int(year) - 1}
-        UNION ALL
-        SELECT s.level, s.territory_code, c.* FROM year_cells c
-            JOIN scope s ON s.level = 'france' WHERE c.year = {int(year) - 1}""")
+    connection.execute(f"CREATE OR REPLACE TEMP VIEW cells AS {territory_cells_sql(int(year))}")
+    connection.execute(f"CREATE OR REPLACE TEMP VIEW previous_cells AS {territory_cells_sql(int(year) - 1)}")
     # Labels valid during the year; when a code has two rows in the year, the later one wins.
     connection.execute(f"""
         CREATE OR REPLACE TEMP VIEW labels_of_year AS

@@ -1,0 +1,140 @@
+"""The fiches as a reader gets them: files at stable paths, a real browser, the PDF."""
+
+import functools
+import http.server
+import json
+import re
+import threading
+import unicodedata
+
+import dagster as dg
+import pypdf
+import pytest
+
+from .ui_support import browser
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+NB = "\u202f"
+OWN_CHARTS = ["partners", "activities_imports", "activities_exports", "flows_exports", "flows_imports"]
+
+
+@pytest.fixture(scope="module")
+def year_dir(herault_fiches):
+    return herault_fiches / "fiches" / "2024"
+
+
+@pytest.fixture(scope="module")
+def served(herault_fiches):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(herault_fiches / "fiches"))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/2024"
+    server.shutdown()
+
+
+def test_files_at_stable_paths(year_dir):
+    for key in ("departement-34", "region-12", "france-FR"):
+        assert (year_dir / f"{key}.html").exists() and (year_dir / f"{key}.pdf").exists()
+        for chart in OWN_CHARTS:
+            for suffix in ("svg", "png", "csv"):
+                assert (year_dir / key / f"{chart}.{suffix}").stat().st_size > 100, (key, chart, suffix)
+    for key in ("region-12", "france-FR"):
+        assert (year_dir / key / "flows_exports_compact.svg").exists()
+    assert not (year_dir / "departement-34" / "flows_exports_compact.svg").exists()
+    assert (year_dir / "index.html").exists()
+    assert list((year_dir.parent / "assets").glob("plotly-*.min.js"))
+
+
+def test_herault_fiche_shows_the_published_figures(year_dir):
+    html = (year_dir / "departement-34.html").read_text(encoding="utf-8")
+    assert f"2{NB}674,2{NB}M€" in html and f"4{NB}818,7{NB}M€" in html
+    assert f"5,4{NB}%" in html and f"0,46{NB}%" in html and f"12,8{NB}%" in html and f"0,70{NB}%" in html
+    assert "Données fictives de démonstration" in html
+    # The région's and France's comparison charts come from their own folders, not copies.
+    assert 'src="region-12/flows_exports_compact.svg"' in html and 'src="france-FR/flows_imports_compact.svg"' in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from the network: works offline
+    assert '"../assets/plotly-' in html
+    assert "sur un an :" in html  # 2023 was built: the change is there
+
+
+def test_csv_behind_each_chart_opens_in_french_excel(year_dir):
+    text = (year_dir / "departement-34" / "partners.csv").read_bytes()
+    assert text.startswith("\ufeff".encode()) and b";" in text.splitlines()[0]
+    assert text.splitlines()[0].decode("utf-8-sig") == "code_pays;pays;exportations_eur;importations_eur;solde_eur"
+
+
+def test_real_browser_renders_the_fiche_without_console_errors(served, artifacts_dir):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = browser(playwright)
+        try:
+            page = chromium.new_page(viewport={"width": 900, "height": 1300})
+            problems = []
+            page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+            page.goto(f"{served}/departement-34.html", wait_until="networkidle")
+            page.wait_for_function("document.documentElement.dataset.chartsReady === '1'", timeout=30_000)
+            assert problems == []
+            assert page.locator("g.sankey").count() == 2 + 4  # own exports/imports + région and France
+            assert page.locator("g.trace.treemap").count() == 2
+            assert page.locator("g.barlayer").count() == 1
+            page.screenshot(path=str(artifacts_dir / "fiche-departement-34.png"), full_page=True)
+        finally:
+            chromium.close()
+
+
+def test_index_page_searches_by_name_or_code(served):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = browser(playwright)
+        try:
+            page = chromium.new_page()
+            page.goto(f"{served}/index.html")
+            rows = page.locator("#fiches tbody tr")
+            assert rows.count() == 3
+            page.fill("#search", "herault")  # accents are optional
+            assert [r.inner_text().split("\t")[0] for r in rows.all() if r.is_visible()] == ["Hérault"]
+            page.fill("#search", "12")
+            assert [r.inner_text().split("\t")[0] for r in rows.all() if r.is_visible()] == ["Occitanie"]
+        finally:
+            chromium.close()
+
+
+def test_pdf_is_a4_with_the_expected_pages(year_dir):
+    for key in ("departement-34", "region-12", "france-FR"):
+        reader = pypdf.PdfReader(year_dir / f"{key}.pdf")
+        assert len(reader.pages) == 6, key
+        width, height = reader.pages[0].mediabox.width, reader.pages[0].mediabox.height
+        assert (round(float(width)), round(float(height))) == (595, 842)  # A4 in points
+    # NFKC: the PDF's text uses typographic ligatures (« ﬁ ») and narrow no-break spaces.
+    pages = [unicodedata.normalize("NFKC", page.extract_text())
+             for page in pypdf.PdfReader(year_dir / "departement-34.pdf").pages]
+    first = pages[0]
+    assert "2 674,2 M€" in first and "4 818,7 M€" in first and "Données fictives de démonstration" in first
+    assert "Principaux pays partenaires" in pages[1] and "Méthodologie" in pages[5]
+
+
+def test_png_is_what_kaleido_itself_renders(year_dir):
+    import kaleido
+
+    script = (year_dir / "departement-34" / "charts.js").read_text(encoding="utf-8")
+    figures = json.loads(script[script.index("\"] = ") + 5:].rstrip().rstrip(";"))
+    manifest = json.loads((year_dir / "departement-34" / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["charts"]["partners"]
+    reference = year_dir.parent.parent / "kaleido-partners.png"
+    kaleido.write_fig_from_object_sync([{"fig": figures["partners"], "path": str(reference), "opts": {
+        "format": "png", "width": entry["width"], "height": entry["height"], "scale": 2}}], kopts={"mathjax": False})
+    assert reference.read_bytes() == (year_dir / "departement-34" / "partners.png").read_bytes()
+
+
+def test_fiche_materializations_carry_the_path_and_a_preview(herault_fiches):
+    instance = dg.DagsterInstance.from_config(str(herault_fiches / "dagster"))
+    record = instance.fetch_materializations(dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey("fiches"), asset_partitions=["departement-34|2024"]), limit=1).records[0]
+    metadata = record.asset_materialization.metadata
+    assert metadata["fiche"].value.endswith("fiches/2024/departement-34.html")
+    assert metadata["preview"].value.startswith("![Aperçu de la fiche](data:image/jpeg;base64,")

@@ -1,0 +1,129 @@
+"""The charts: deterministic figures (snapshots), French labels, top-5 colouring, readable layouts."""
+
+import json
+import random
+
+import plotly.graph_objects as go
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from trade_pipeline.charts import palette
+from trade_pipeline.charts.figures import (
+    activities_chart,
+    charts_for,
+    flows_chart,
+    grouped_products,
+    partners_chart,
+    sankey_layout,
+    spread_labels,
+    squarify,
+)
+
+from .support import ROWS, territory_data
+
+NB = "\u202f"
+
+
+@pytest.fixture(scope="module")
+def herault():
+    return territory_data()["departement-34"]
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("name", ["partners", "activities_exports", "flows_exports", "flows_imports"])
+def test_figure_json_snapshot(herault, snapshot_json, name):
+    chart = {c.name: c for c in charts_for(herault)}[name]
+    assert json.loads(json.dumps(chart.figure)) == snapshot_json
+
+
+def test_every_chart_is_a_valid_plotly_figure():
+    data = territory_data()
+    for territory_data_ in data.values():
+        for chart in charts_for(territory_data_):
+            go.Figure(chart.figure)  # plotly's own validation raises on any invalid property
+
+
+def test_same_data_in_another_order_gives_the_same_picture():
+    shuffled = list(ROWS)
+    random.Random(7).shuffle(shuffled)
+    first = territory_data()["departement-34"]
+    second = territory_data(shuffled)["departement-34"]
+    for a, b in zip(charts_for(first), charts_for(second), strict=True):
+        assert json.dumps(a.figure, sort_keys=True) == json.dumps(b.figure, sort_keys=True), a.name
+
+
+def test_the_five_largest_flows_are_red_and_only_them():
+    links = territory_data()["france-FR"].links
+    exports = flows_chart(territory_data()["france-FR"], "E").figure["data"][0]["link"]
+    red = palette.with_alpha(palette.TOP_FLOW, 0.78)
+    colours = exports["color"]
+    highlighted = sorted((v for v, c in zip(exports["value"], colours, strict=True) if c == red), reverse=True)
+    listed = links[(links.flow == "E") & (links.product_code != "AUTRES") & (links.country_code != "AUTRES")]
+    assert highlighted == sorted(listed.value_eur.nlargest(5).tolist(), reverse=True)
+    assert len(highlighted) == 5
+    assert all(c in (red, palette.with_alpha(palette.NEUTRAL_FLOW, 0.45)) for c in colours)
+
+
+def test_flows_chart_nodes_are_ordered_by_value_with_others_last(herault):
+    left, right = sankey_layout([("A", "a", 10), ("AUTRES", "o", 50), ("B", "b", 30)],
+                                [("X", "x", 60), ("Y", "y", 30)], plot_height=400, pad=10)
+    assert [n.code for n in left] == ["B", "A", "AUTRES"]
+    # Stacked without overlap, inside the plot area (plotly needs 0 < y < 1).
+    for column in (left, right):
+        tops = [n.y * 400 - n.height / 2 for n in column]
+        bottoms = [n.y * 400 + n.height / 2 for n in column]
+        assert all(b + 10 <= t + 1e-6 for b, t in zip(bottoms, tops[1:], strict=False))
+        assert tops[0] >= -1e-6 and bottoms[-1] <= 400 + 1e-6 and all(0 < n.y < 1 for n in column)
+
+
+def test_sankey_labels_never_overlap():
+    positions = spread_labels([10, 12, 13, 200, 395, 398], label_height=24, plot_height=400)
+    assert positions == sorted(positions)
+    assert all(b - a >= 24 - 1e-9 for a, b in zip(positions, positions[1:], strict=False))
+    assert positions[0] >= 12 and positions[-1] <= 388
+
+
+def test_values_are_printed_in_french(herault):
+    flows = flows_chart(herault, "E").figure
+    labels = [a["text"] for a in flows["layout"]["annotations"] if a.get("showarrow")]
+    assert any(f"200{NB}€" in text for text in labels)  # US: the fixture's values are euros
+    partners = partners_chart(herault).figure
+    balances = [a["text"] for a in partners["layout"]["annotations"] if a.get("yref") == "y"]
+    assert f"▼ \u2212300{NB}€" in balances and f"▲ +200{NB}€" in balances
+    assert partners["layout"]["separators"] == f",{NB}"
+
+
+def test_partner_chart_leaves_out_non_countries(herault):
+    partners = partners_chart(herault).figure["data"][0]["y"]
+    assert "UE (non ventilé)" not in partners and "Pays non déterminés" not in partners
+    assert "États-Unis" in partners  # short French label, not the DGDDI « Etats-Unis »
+
+
+def test_treemap_tiles_that_cannot_carry_a_label_are_grouped():
+    data = territory_data()["france-FR"]
+    tiles = grouped_products(data, "E", area=(120, 80))
+    assert tiles["product_code"].iloc[-1] == "AUTRES" and tiles["value_eur"].sum() == data.total("E")
+    chart = activities_chart(data, "I")
+    assert chart.figure["data"][0]["type"] == "treemap"
+    assert sum(chart.figure["data"][0]["values"]) == data.total("I")
+
+
+def test_squarify_tiles_the_whole_area_without_overlap():
+    tiles = squarify([50.0, 30.0, 10.0, 6.0, 4.0], 300, 200)
+    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in tiles) == pytest.approx(300 * 200)
+    for index, (ax0, ay0, ax1, ay1) in enumerate(tiles):
+        for bx0, by0, bx1, by1 in tiles[index + 1:]:
+            assert min(ax1, bx1) - max(ax0, bx0) <= 1e-9 or min(ay1, by1) - max(ay0, by0) <= 1e-9
+
+
+def test_alt_texts_state_the_findings_in_french(herault):
+    partners = partners_chart(herault)
+    assert partners.alt.startswith(f"En 2024, l'Hérault exporte 500{NB}€ et importe 460{NB}€")
+    assert "premier client : États-Unis (40,0" in partners.alt
+    flows = flows_chart(herault, "E")
+    assert "Pharmacie → États-Unis" in flows.alt
+    assert list(flows.table.columns) == ["rang", "code_produit", "produit", "code_pays", "pays", "valeur_eur", "top5"]
