@@ -127,3 +127,12 @@ def test_alt_texts_state_the_findings_in_french(herault):
     flows = flows_chart(herault, "E")
     assert "Pharmacie → États-Unis" in flows.alt
     assert list(flows.table.columns) == ["rang", "code_produit", "produit", "code_pays", "pays", "valeur_eur", "top5"]
+
+
+def test_a_territory_without_exports_still_gets_its_charts():
+    rows = [(2024, 1, "I", "48", "12", "C19Z", "1920", "ES", 1000)]
+    data = territory_data(rows, ["departement-48"])["departement-48"]
+    charts = {chart.name: chart for chart in charts_for(data)}
+    assert charts["activities_exports"].figure["data"][0]["values"] == []
+    assert "exporte 0" in charts["activities_exports"].alt
+    assert charts["flows_exports"].figure["data"][0]["link"]["value"] == []

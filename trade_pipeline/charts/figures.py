@@ -240,6 +240,7 @@ def grouped_products(data: TerritoryData, flow: str, area: tuple[float, float] =
     products = products[products["value_eur"] > 0].sort_values(["value_eur", "product_code"], ascending=[False, True])
     total = int(products["value_eur"].sum())
     records = products[["product_code", "product_name", "short", "value_eur"]].to_dict("records")
+    kept, others = records, []
     # The most tiles that can all carry their label; the rest become « Autres activités ».
     for count in range(min(len(records), 40), 0, -1):  # 40 labelled tiles never fit this area
         kept, others = records[:count], records[count:]
