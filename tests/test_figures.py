@@ -18,6 +18,7 @@ from trade_pipeline.charts.figures import (
     spread_labels,
     squarify,
 )
+from trade_pipeline.charts.render import PictureJob, render_pictures
 
 from .support import ROWS, territory_data
 
@@ -135,4 +136,30 @@ def test_a_territory_without_exports_still_gets_its_charts():
     charts = {chart.name: chart for chart in charts_for(data)}
     assert charts["activities_exports"].figure["data"][0]["values"] == []
     assert "exporte 0" in charts["activities_exports"].alt
-    assert charts["flows_exports"].figure["data"][0]["link"]["value"] == []
+    assert charts["flows_exports"].figure["data"] == []
+    assert "Aucun flux d'exportations en 2024" in json.dumps(charts["flows_exports"].figure, ensure_ascii=False)
+
+
+@pytest.mark.browser
+def test_every_picture_of_a_territory_without_any_trade_is_rendered(tmp_path):
+    """A DROM région with no row at all still gets all its pictures (an empty Sankey used to
+    leave kaleido writing nothing, which failed the whole year's charts)."""
+    rows = [(2024, 1, "I", "48", "12", "C19Z", "1920", "ES", 1000)]
+    data = territory_data(rows, ["region-01"])["region-01"]
+    jobs = [PictureJob(chart.figure, tmp_path / f"{chart.name}.svg", tmp_path / f"{chart.name}.png",
+                       chart.width, chart.height) for chart in charts_for(data)]
+    render_pictures(jobs)
+    assert len(jobs) == 7
+    for job in jobs:
+        assert job.svg.read_bytes().startswith(b"<svg") and job.png.read_bytes().startswith(b"\x89PNG")
+    assert "Aucun flux d" in (tmp_path / "flows_imports_compact.svg").read_text()
+
+
+@pytest.mark.browser
+def test_a_chart_kaleido_cannot_draw_fails_by_name(tmp_path):
+    empty_sankey = {"data": [{"type": "sankey", "node": {"label": []}, "link": {"source": [], "target": [],
+                                                                               "value": []}}], "layout": {}}
+    job = PictureJob(empty_sankey, tmp_path / "flows.svg", tmp_path / "flows.png", 300, 300)
+    with pytest.raises(RuntimeError, match="did not render 1 chart.*flows.svg"):
+        render_pictures([job])
+    assert list(tmp_path.iterdir()) == []

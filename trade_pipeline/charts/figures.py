@@ -7,11 +7,14 @@
   node positions computed here (stable order, « Autres » last) so the same data always gives
   the same picture, and the 5 largest flows in red.
 
-Every number shown is formatted by `trade_pipeline.french`; plotly receives text.
+Every number shown is formatted by `trade_pipeline.french`; plotly receives text. Labels come
+from DGDDI's files (or a zip found on the internet): plotly reads its text as HTML-like markup,
+so every label passes through `plotly_text` and is shown as written, never interpreted.
 """
 
 from __future__ import annotations
 
+import html
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +32,11 @@ FLOW_WORDS = {"E": "exportations", "I": "importations"}
 PARTNERS_SHOWN = 8  # from each side: the main clients and the main suppliers
 TREEMAP_LINE = 14  # characters per line of a tile label
 TREEMAP_FONT = 9
+
+
+def plotly_text(label: str) -> str:
+    """A label as literal plotly text: `<`, `>` and `&` become entities plotly displays as such."""
+    return html.escape(label, quote=False)
 
 
 @dataclass
@@ -95,7 +103,7 @@ def _nice_step(maximum: float) -> float:
 def partners_chart(data: TerritoryData) -> Chart:
     partners = main_partners(data)
     width, height = 700, max(300, 110 + 34 * len(partners))
-    names = partners["short"].tolist()
+    names = [plotly_text(name) for name in partners["short"]]
     traces = [
         {"type": "bar", "y": names, "x": (-partners["imports_eur"]).tolist(), "orientation": "h",
          "name": "Importations", "marker": {"color": palette.IMPORTS},
@@ -259,7 +267,9 @@ def grouped_products(data: TerritoryData, flow: str, area: tuple[float, float] =
 
 
 def _wrap(text: str, width: int) -> str:
-    return "<br>".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
+    """A label on lines of `width` characters, as plotly text."""
+    return "<br>".join(plotly_text(line) for line in textwrap.wrap(text, width=width, break_long_words=False)) \
+        or plotly_text(text)
 
 
 def _text_colour(background: str) -> str:
@@ -281,7 +291,8 @@ def activities_chart(data: TerritoryData, flow: str) -> Chart:
     trace = {
         "type": "treemap", "labels": [_wrap(label, TREEMAP_LINE) for label in tiles["short"]],
         "parents": [""] * len(tiles), "values": tiles["value_eur"].tolist(), "ids": tiles["product_code"].tolist(),
-        "text": text, "customdata": tiles["product_name"].tolist(), "texttemplate": "<b>%{label}</b><br>%{text}",
+        "text": text, "customdata": [plotly_text(name) for name in tiles["product_name"]],
+        "texttemplate": "<b>%{label}</b><br>%{text}",
         "hovertemplate": "%{customdata}<br>%{text}<extra></extra>", "sort": False,
         "tiling": {"pad": 1, "squarifyratio": 1},
         "marker": {"colors": colours, "line": {"color": "white", "width": 2}, "pad": {"t": 0, "l": 0, "r": 0, "b": 0}},
@@ -407,13 +418,13 @@ def flows_chart(data: TerritoryData, flow: str, compact: bool = False) -> Chart:
                        else palette.with_alpha(palette.NEUTRAL_FLOW, 0.45))
         origin, destination = (row.product_short, row.country_short) if flow == "E" else (row.country_short,
                                                                                             row.product_short)
-        hover.append(f"{origin} → {destination} : {french.eur(row.value_eur)}")
+        hover.append(plotly_text(f"{origin} → {destination} : {french.eur(row.value_eur)}"))
     trace = {
         "type": "sankey", "arrangement": "fixed", "valueformat": ",.0f",
         "node": {"label": [""] * len(nodes), "x": [x_left] * len(left_nodes) + [x_right] * len(right_nodes),
                  "y": [round(n.y, 6) for n in nodes], "pad": pad, "thickness": thickness,
                  "color": [palette.OTHERS_NODE if n.code == OTHERS_CODE else palette.NODE for n in nodes],
-                 "line": {"width": 0}, "customdata": [f"{n.label} : {french.eur(n.value)}" for n in nodes],
+                 "line": {"width": 0}, "customdata": [plotly_text(f"{n.label} : {french.eur(n.value)}") for n in nodes],
                  "hovertemplate": "%{customdata}<extra></extra>"},
         "link": {"source": sources, "target": targets, "value": values, "color": colours, "customdata": hover,
                  "hovertemplate": "%{customdata}<extra></extra>"},
@@ -425,7 +436,7 @@ def flows_chart(data: TerritoryData, flow: str, compact: bool = False) -> Chart:
     for side, x, anchor, shift in ((left_nodes, x_left - edge, "right", -6), (right_nodes, x_right + edge, "left", 6)):
         placed = spread_labels([n.y * plot_height for n in side], label_height, plot_height)
         for node, position in zip(side, placed, strict=True):
-            name = _truncate(node.label, 20) if compact else node.label
+            name = plotly_text(_truncate(node.label, 20) if compact else node.label)
             annotations.append({
                 "x": x, "y": round(1 - node.y, 6), "xref": "paper", "yref": "paper", "ax": shift,
                 "ay": round(position - node.y * plot_height, 3), "showarrow": True, "arrowhead": 0, "arrowwidth": 0.6,
@@ -439,7 +450,13 @@ def flows_chart(data: TerritoryData, flow: str, compact: bool = False) -> Chart:
         title = (f"Principaux flux d'{word} {french.of(data.territory.name_with_article)} en {data.year}"
                  f"<br><span style='font-size:11px'>{direction} · en rouge : les 5 flux les plus importants</span>")
     note = (_source_note(data) if not compact else f"Source : DGDDI{' (fictif)' if data.synthetic else ''} · {data.year}")
-    figure = _figure([trace], title, note, width, height, margin, annotations=annotations)
+    if not nodes:
+        # plotly.js draws nothing for an empty Sankey and kaleido then writes no file at all:
+        # say it in the chart instead.
+        annotations = [{"text": f"Aucun flux d'{word} en {data.year}", "xref": "paper", "yref": "paper", "x": 0.5,
+                        "y": 0.5, "showarrow": False, "font": {"size": font + 2, "color": palette.MUTED_TEXT}}]
+    figure = _figure([trace] if nodes else [], title, note, width, height, margin, annotations=annotations,
+                     **({} if nodes else {"xaxis": {"visible": False}, "yaxis": {"visible": False}}))
     if compact:
         figure["layout"]["title"]["font"]["size"] = 11
     table = pd.DataFrame({

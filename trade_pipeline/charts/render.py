@@ -68,7 +68,13 @@ def render_pictures(jobs: Sequence[PictureJob], tabs: int = 2) -> None:
               "opts": {"format": "svg", "width": job.width, "height": job.height}} for job in jobs]
     try:
         # mathjax=False: kaleido would fetch MathJax from a CDN, doubling the time offline.
-        kaleido.write_fig_from_object_sync(specs, kopts={"mathjax": False, "n": max(1, tabs)})
+        errors = kaleido.write_fig_from_object_sync(specs, kopts={"mathjax": False, "n": max(1, tabs)})
+        # kaleido returns its errors instead of raising them, and plotly.js may draw nothing
+        # without any error: a picture that was not written must fail the step, by name.
+        missing = [str(job.svg) for job in jobs if not _temporary(job.svg).exists()]
+        if missing or errors:
+            raise RuntimeError(f"kaleido did not render {len(missing)} chart(s): {', '.join(missing[:5])}"
+                               + (f" — {'; '.join(map(str, errors[:3]))}" if errors else ""))
         for job in jobs:
             os.replace(_temporary(job.svg), job.svg)
     finally:
