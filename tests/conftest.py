@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
+os.umask(0o022)  # the usual default, so that file-permission tests mean the same everywhere
 os.environ.setdefault("TRADE_PIPELINE_HTTP_BACKOFF", "0.01")
 warnings.filterwarnings("ignore", message=".*is currently in beta.*")
 warnings.filterwarnings("ignore", message=".*is currently in preview.*")

@@ -4,6 +4,7 @@ import functools
 import http.server
 import json
 import re
+import stat
 import threading
 import unicodedata
 
@@ -45,6 +46,14 @@ def test_files_at_stable_paths(year_dir):
     assert not (year_dir / "departement-34" / "flows_exports_compact.svg").exists()
     assert (year_dir / "index.html").exists()
     assert list((year_dir.parent / "assets").glob("plotly-*.min.js"))
+
+
+def test_fiche_files_can_be_served_by_another_user(year_dir):
+    """A web server running as another user must be able to read every file (umask 022 here)."""
+    files = [path for path in year_dir.rglob("*") if path.is_file()]
+    assert len(files) > 50
+    unreadable = [str(path) for path in files if not path.stat().st_mode & stat.S_IROTH]
+    assert unreadable == []
 
 
 def test_herault_fiche_shows_the_published_figures(year_dir):

@@ -16,11 +16,24 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Read once at import: os.umask can only be read by setting it, which is racy in threads.
+FILE_MODE = 0o666 & ~_current_umask()
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same directory, flush it, rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600 files; the fiches and the store are meant to be served and
+        # shared, so give them the permissions an ordinary open() would.
+        os.fchmod(handle, FILE_MODE)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()

@@ -28,6 +28,7 @@ from tenacity import (
 )
 from tenacity import Retrying as _Retrying
 
+from trade_pipeline.atomic import FILE_MODE
 from trade_pipeline.ingestion.archives import describe_non_zip, looks_like_zip
 from trade_pipeline.ingestion.dgddi_files import FLOW_NAMES, classify_zip_name, publication_prefix
 from trade_pipeline.settings import Settings
@@ -200,6 +201,7 @@ def _download_once(http: httpx.Client, url: str, destination_dir: Path, name: st
     digest = hashlib.sha256()
     size = 0
     handle, temp_name = tempfile.mkstemp(prefix=".part-", suffix=".zip", dir=destination_dir)
+    os.fchmod(handle, FILE_MODE)
     temp = Path(temp_name)
     try:
         with os.fdopen(handle, "wb") as out, http.stream("GET", url) as response:
