@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import socket
+import stat
+import struct
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +68,29 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
+    return sink.getvalue()
+
+
+def hostile_zip(kind: str, year: int = 2024, flow: str = "E") -> bytes:
+    """A DGDDI-looking zip with one hostile member (the data file is there and valid)."""
+    word = "export" if flow == "E" else "import"
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"Regional-{year}-{word}/Region_{year}_{word.capitalize()}.txt", text(small_lines(year, flow)))
+        if kind == "traversal":
+            archive.writestr("../../evil.txt", b"written outside")
+        elif kind == "absolute":
+            info = zipfile.ZipInfo("x")
+            info.filename = "/tmp/evil.txt"  # ZipInfo() strips a leading slash; hostile tools do not
+            archive.writestr(info, b"written outside")
+        elif kind == "symlink":
+            info = zipfile.ZipInfo(f"Regional-{year}-{word}/Libelle_PAYS.txt")
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, "/etc/passwd")
+        elif kind == "bomb":
+            archive.writestr(f"Regional-{year}-{word}/Libelle_A129.txt", bytes(64 * 1024 * 1024))
+        else:
+            raise ValueError(kind)
     return sink.getvalue()
 
 
@@ -143,6 +170,66 @@ class LocalServer:
         self.server.server_close()
 
 
+# Network faults: handlers for LocalServer routes -----------------------------------------------
+
+
+def serve_then(server: LocalServer, path: str, failures: list[Handler], final: Handler) -> None:
+    """Answer `path` with each failure in turn, then always with `final`."""
+    answers = list(failures)
+    server.routes[path] = lambda request: (answers.pop(0) if answers else final)(request)
+
+
+def zip_answer(data: bytes) -> Handler:
+    def answer(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Type", "application/zip")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+    return answer
+
+
+def status_answer(code: int) -> Handler:
+    return lambda request: request.send_error(code)
+
+
+def slow_answer(data: bytes, seconds: float) -> Handler:
+    def answer(request: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        try:
+            zip_answer(data)(request)
+        except OSError:  # the client gave up: that is the point
+            request.close_connection = True
+    return answer
+
+
+def reset_answer(request: BaseHTTPRequestHandler) -> None:
+    # SO_LINGER 0: close() sends a TCP RST, which the client sees as "connection reset by peer".
+    request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    request.connection.close()
+    request.close_connection = True
+
+
+def truncated_answer(data: bytes) -> Handler:
+    def answer(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Type", "application/zip")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data[: len(data) // 3])
+        request.close_connection = True
+    return answer
+
+
+def html_answer(request: BaseHTTPRequestHandler) -> None:
+    body = b"<!DOCTYPE html><html><body>Maintenance du site</body></html>"
+    request.send_response(200)
+    request.send_header("Content-Type", "text/html")
+    request.send_header("Content-Length", str(len(body)))
+    request.end_headers()
+    request.wfile.write(body)
+
+
 def listing_page(links: list[str]) -> bytes:
     """A page shaped like the kiosque « Bases complètes » listing."""
     items = "\n".join(f'<li><a href="{href}">{href.rsplit("/", 1)[-1]}</a></li>' for href in links)
@@ -204,3 +291,22 @@ def territory_data(rows=None, keys=None, year: int = 2024):
     data = load(connection, year, keys)
     connection.close()
     return data
+
+
+def change_departement_rows(archive: Path, department: str, delta: int) -> None:
+    """Rewrite a DGDDI zip with `delta` € added to every export row of one département."""
+    with zipfile.ZipFile(archive) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in members.items():
+            if name.lower().endswith(".txt") and "export" in name.lower() and "libelle" not in name.lower():
+                lines = []
+                for line in data.decode("utf-8").splitlines():
+                    fields = line.split(";")
+                    if len(fields) == 10 and fields[3] == department:
+                        fields[8] = str(int(fields[8]) + delta)
+                    lines.append(";".join(fields))
+                data = ("\n".join(lines) + "\n").encode("utf-8")
+            target.writestr(name, data)
+    archive.write_bytes(sink.getvalue())

@@ -1,12 +1,15 @@
-"""The UI path: `dagster dev` serves the graph, partitions and checks; a UI launch succeeds."""
+"""The UI path: `dagster dev` serves the graph, partitions and checks; what a user launches from
+the UI (a year, a backfill of a whole year of territories, some territories) succeeds."""
 
 import time
 
 import pytest
 
+from trade_pipeline.nomenclature import territory_keys
+
 from .ui_support import DagsterDev, screenshot
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ASSETS = """{ assetNodes { assetKey { path } groupName
   partitionDefinition { description dimensionTypes { name } }
@@ -16,39 +19,87 @@ LAUNCH = """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(b
   __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
 
 BACKFILL = """query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill {
-  status runs { runId status } } } }"""
+  status runs { runId status assetSelection { path } tags { key value } } } } }"""
+
+AUTOMATION = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+  sensors { id name sensorState { status } } schedules { name cronSchedule executionTimezone scheduleState { status } } } } } }"""
+
+STOP_SENSOR = """mutation($id: String!) { stopSensor(id: $id) { __typename
+  ... on StopSensorMutationResult { instigationState { status } } ... on PythonError { message } } }"""
 
 CHECKS = """{ assetNodeOrError(assetKey: {path: ["trade_flows"]}) { ... on AssetNode {
   assetChecksOrError { ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } } } } }"""
 
 
-def test_ui_serves_graph_partitions_checks_and_runs_a_launched_materialization(tmp_path, artifacts_dir):
+def backfill(ui: DagsterDev, assets: list[str], partitions: list[str], timeout: float = 600) -> dict:
+    """What the UI's « Materialize » button sends for some partitions; waits for the end."""
+    launched = ui.graphql(LAUNCH, {"params": {"partitionNames": partitions, "fromFailure": False,
+                                              "assetSelection": [{"path": [a]} for a in assets]}})
+    launched = launched["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        state = ui.graphql(BACKFILL, {"id": launched["backfillId"]})["partitionBackfillOrError"]
+        if state["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "FAILED", "COMPLETED_FAILED", "CANCELED"):
+            return state
+        time.sleep(2)
+    raise AssertionError(f"backfill of {assets} did not finish in {timeout} s")
+
+
+def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_dir):
     with DagsterDev(tmp_path / "data", artifacts_dir / "dagster-dev.log") as ui:
         nodes = {"/".join(n["assetKey"]["path"]): n for n in ui.graphql(ASSETS)["assetNodes"]}
-        assert {"raw_trade_files", "trade_flows", "published_store"} <= set(nodes)
-        assert nodes["raw_trade_files"]["partitionDefinition"] is not None
+        assert {"raw_trade_files", "trade_flows", "territory_flows", "territory_marts", "territory_charts",
+                "fiches", "fiche_index", "published_store"} <= set(nodes)
+        dimensions = {d["name"] for d in nodes["territory_marts"]["partitionDefinition"]["dimensionTypes"]}
+        assert dimensions == {"year", "territory"}
         check_names = {c["name"] for c in nodes["trade_flows"]["assetChecksOrError"]["checks"]}
         assert {"no_duplicate_keys", "known_country_codes", "plausible_totals"} <= check_names
 
-        # What the UI's "Materialize" button sends for one partition of the year assets.
-        launched = ui.graphql(LAUNCH, {"params": {
-            "partitionNames": ["2024"], "fromFailure": False,
-            "assetSelection": [{"path": ["raw_trade_files"]}, {"path": ["trade_flows"]}]}})["launchPartitionBackfill"]
-        assert launched["__typename"] == "LaunchBackfillSuccess", launched
-        deadline = time.time() + 300
-        status = None
-        while time.time() < deadline:
-            backfill = ui.graphql(BACKFILL, {"id": launched["backfillId"]})["partitionBackfillOrError"]
-            status = backfill["status"]
-            if status in ("COMPLETED", "COMPLETED_SUCCESS", "FAILED", "COMPLETED_FAILED", "CANCELED"):
-                break
-            time.sleep(2)
-        assert status in ("COMPLETED", "COMPLETED_SUCCESS"), (status, backfill)
-        assert backfill["runs"] and all(r["status"] == "SUCCESS" for r in backfill["runs"])
+        # Automation is on out of the box; switched off here as a user launching by hand would, so
+        # that only the launched runs write (the conditions are tested in test_incremental).
+        repository = ui.graphql(AUTOMATION)["repositoriesOrError"]["nodes"][0]
+        sensors = {s["name"]: s for s in repository["sensors"]}
+        assert {name: s["sensorState"]["status"] for name, s in sensors.items()} == {
+            "trade_automation": "RUNNING", "new_vintage_sensor": "RUNNING"}
+        schedule = {s["name"]: s for s in repository["schedules"]}["yearly_refresh"]
+        assert (schedule["executionTimezone"], schedule["scheduleState"]["status"]) == ("Europe/Paris", "RUNNING")
+        stopped = ui.graphql(STOP_SENSOR, {"id": sensors["trade_automation"]["id"]})["stopSensor"]
+        assert stopped["instigationState"]["status"] == "STOPPED", stopped
+
+        year = backfill(ui, ["raw_trade_files", "trade_flows"], ["2024"])
+        assert year["status"] in ("COMPLETED", "COMPLETED_SUCCESS") and all(r["status"] == "SUCCESS" for r in year["runs"])
         checks = ui.graphql(CHECKS)["assetNodeOrError"]["assetChecksOrError"]["checks"]
         assert {c["name"]: c["executionForLatestMaterialization"]["status"] for c in checks}["no_duplicate_keys"] == "SUCCEEDED"
-        ui.graphql("mutation { setNuxSeen }")  # the "join the community" dialog would hide the graph
+
+        # A backfill of a whole year of territories runs each asset once for all 116 territories,
+        # never once per territory. Dagster adds the marts of the next year (they read the previous
+        # year for growth): 2025 has no data here, so that run succeeds without computing anything.
+        whole_year = backfill(ui, ["territory_flows", "territory_marts"], [f"{k}|2024" for k in territory_keys()])
+        assert whole_year["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), whole_year
+        ranges = []
+        for run in whole_year["runs"]:
+            assert run["status"] == "SUCCESS", run
+            tags = {t["key"]: t["value"] for t in run["tags"]}
+            start, end = tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]
+            year = start.split("|")[1]
+            assert (start, end) == (f"france-FR|{year}", f"{territory_keys()[-1]}|{year}"), tags
+            ranges += [(a["path"][0], year) for a in run["assetSelection"]]
+        assert {("territory_flows", "2024"), ("territory_marts", "2024")} <= set(ranges)
+        assert len(ranges) == len(set(ranges)), ranges
+
+        # One fiche: Hérault's charts with its région's and France's (which it shows), then the fiche.
+        # (Charts and fiches in one backfill would add every fiche that shows France's charts: all.)
+        charts = backfill(ui, ["territory_charts"], ["france-FR|2024", "region-12|2024", "departement-34|2024"])
+        assert charts["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), charts
+        fiche = backfill(ui, ["fiches"], ["departement-34|2024"])
+        assert fiche["status"] in ("COMPLETED", "COMPLETED_SUCCESS") and len(fiche["runs"]) == 1, fiche
+        assert (tmp_path / "data" / "fiches" / "2024" / "departement-34.pdf").exists()
+
+        ui.graphql("mutation { setNuxSeen }")  # the "join the community" dialog would hide the pages
         screenshot(ui.url + "/asset-groups", artifacts_dir / "ui-asset-graph.png", wait_for_text="validation")
         screenshot(ui.url + "/assets/trade_flows?view=checks", artifacts_dir / "ui-trade-flows-checks.png",
                    wait_for_text="no_duplicate_keys")
+        screenshot(ui.url + "/assets/fiches?view=partitions&partition=departement-34%7C2024",
+                   artifacts_dir / "ui-fiche-preview.png", wait_for_text="preview")
         assert (artifacts_dir / "ui-asset-graph.png").stat().st_size > 10_000

@@ -2,13 +2,21 @@
 
 Runs go through the code location's asset job, in process, on the instance under
 `$TRADE_PIPELINE_DATA_DIR/dagster`, so they appear in the UI afterwards (same run ids, events,
-check results). One run per year for the year-level assets, then one publication run.
+check results).
+
+A full build uses the same mechanism as the automation sensor: the raw files of the years are
+fetched (one run per year), then the graph's automation conditions say what must be recomputed
+— what is missing, or depends on data whose version changed — and those partitions are run, in
+dependency order, a whole year of territories per run. A second identical build recomputes
+nothing and says so. A partial build (`--departement`, `--no-fiches`) runs its scope explicitly.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
@@ -19,10 +27,14 @@ from trade_pipeline.settings import Settings
 
 Echo = Callable[[str], None]
 
-YEAR_ASSETS = ("raw_trade_files", "trade_flows")
-DATA_ASSETS = ("territory_flows", "territory_marts")
-FICHE_ASSETS = ("territory_charts", "fiches")
+#: The assets in dependency order; the runs of a build follow it.
+ORDER = ("raw_trade_files", "trade_flows", "territory_flows", "territory_marts", "territory_charts", "fiches",
+         "fiche_index", "published_store")
+YEAR_LEVEL = ("raw_trade_files", "trade_flows")
+UNPARTITIONED = ("fiche_index", "published_store")
+FICHE_ASSETS = ("territory_charts", "fiches", "fiche_index")
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+MAX_ROUNDS = 8
 
 
 class BuildFailed(RuntimeError):
@@ -37,6 +49,65 @@ class RunSummary:
     materialized: list[str] = field(default_factory=list)
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    rewritten_fiches: int = 0
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """Some assets over one year, one contiguous range of territories, or no partition."""
+
+    assets: tuple[str, ...]
+    year: int | None = None
+    territories: tuple[str, str] | None = None  # first and last territory key of a range
+
+    @property
+    def label(self) -> str:
+        if self.territories:
+            first, last = self.territories
+            span = territory(first).name if first == last else f"{first} … {last}"
+            return f"{self.year}: {', '.join(self.assets)} — {span}"
+        return f"{self.year}: {', '.join(self.assets)}" if self.year else ", ".join(self.assets)
+
+
+def plan_runs(requested: dict[str, set[str | None]]) -> list[PlannedRun]:
+    """Runs for requested asset partitions (keys `2024` or `departement-34|2024`), in dependency
+    order: consecutive assets wanting the same partitions share runs; a year of territories is
+    one run per contiguous range (one run for all of them)."""
+    plans: list[PlannedRun] = []
+    for year in sorted({int(key) for asset in YEAR_LEVEL for key in requested.get(asset, ())}):
+        plans.append(PlannedRun(tuple(a for a in YEAR_LEVEL if str(year) in requested.get(a, ())), year))
+    for assets, year, territories in _territory_groups(requested):
+        plans += [PlannedRun(assets, year, span) for span in territory_ranges(sorted(territories))]
+    unpartitioned = tuple(a for a in UNPARTITIONED if requested.get(a))
+    if unpartitioned:
+        plans.append(PlannedRun(unpartitioned))
+    return plans
+
+
+def _territory_groups(requested: dict[str, set[str | None]]) -> list[tuple[tuple[str, ...], int, set[str]]]:
+    by_year: dict[int, dict[str, set[str]]] = {}
+    for asset in ORDER:
+        if asset in YEAR_LEVEL or asset in UNPARTITIONED:
+            continue
+        for key in requested.get(asset, ()):
+            place, year = key.split("|")
+            by_year.setdefault(int(year), {}).setdefault(asset, set()).add(place)
+    groups = []
+    for year, assets in sorted(by_year.items()):
+        current: list[str] = []
+        for asset in [a for a in ORDER if a in assets]:
+            if current and assets[current[-1]] != assets[asset]:
+                groups.append((tuple(current), year, assets[current[-1]]))
+                current = []
+            current.append(asset)
+        if current:
+            groups.append((tuple(current), year, assets[current[-1]]))
+    return groups
+
+
+# --------------------------------------------------------------------------------------------
+# Running and reporting
+# --------------------------------------------------------------------------------------------
 
 
 def _run_config(settings: Settings) -> dict:
@@ -53,6 +124,9 @@ def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
             materialization = event.event_specific_data.materialization
             key = materialization.asset_key.to_user_string()
             summary.materialized.append(f"{key}[{materialization.partition}]" if materialization.partition else key)
+            written = materialization.metadata.get("html_written")
+            if key == "fiches" and written is not None and written.value:
+                summary.rewritten_fiches += 1
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             failing = evaluation.metadata.get("failing_count")
@@ -68,31 +142,100 @@ def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
     return summary
 
 
-def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, settings: Settings, assets: Sequence[str],
-            label: str, partition_key: str | None = None, tags: dict[str, str] | None = None) -> RunSummary:
-    """One run of some assets of the code location's asset job, recorded on `instance`."""
+def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, settings: Settings, plan: PlannedRun) -> RunSummary:
+    """One run of the code location's asset job, recorded on `instance`."""
+    tags = {"trade_pipeline/launched_by": "cli"}
+    partition_key = None
+    if plan.territories:
+        first, last = plan.territories
+        tags |= {RANGE_START: str(year_territory_key(plan.year, first)), RANGE_END: str(year_territory_key(plan.year, last))}
+    elif plan.year:
+        partition_key = str(plan.year)
     result = job.execute_in_process(
-        instance=instance,
-        asset_selection=[dg.AssetKey(a) for a in assets],
-        partition_key=partition_key,
-        tags={"trade_pipeline/launched_by": "cli", **(tags or {})},
-        run_config=_run_config(settings),
-        raise_on_error=False,
+        instance=instance, asset_selection=[dg.AssetKey(a) for a in plan.assets], partition_key=partition_key,
+        tags=tags, run_config=_run_config(settings), raise_on_error=False,
     )
-    return _summarise(result, label)
+    return _summarise(result, plan.label)
 
 
 def report(summary: RunSummary, echo: Echo) -> None:
     mark = "✔" if summary.success else "✘"
     echo(f"{mark} {summary.label} (run {summary.run_id[:8]})")
+    partitions: dict[str, set[str]] = {}
     for item in summary.materialized:
-        echo(f"    materialized {item}")
+        asset, _, partition = item.partition("[")
+        partitions.setdefault(asset, set()).add(partition.rstrip("]"))
+    for asset, keys in partitions.items():
+        shown = sorted(k for k in keys if k)
+        if len(shown) > 3:
+            echo(f"    materialized {asset}: {len(shown)} partitions")
+        else:
+            echo(f"    materialized {asset}{': ' + ', '.join(shown) if shown else ''}")
     if summary.checks:
         passed = sum(ok for _, ok, _ in summary.checks)
         echo(f"    checks: {passed}/{len(summary.checks)} passed"
              + "".join(f"; {name} FAILED ({detail})" for name, ok, detail in summary.checks if not ok))
     for failure in summary.failures:
         echo(f"    FAILED {failure}")
+
+
+def _run_all(plans: list[PlannedRun], job: dg.JobDefinition, instance: dg.DagsterInstance, settings: Settings,
+             echo: Echo) -> list[RunSummary]:
+    summaries = []
+    for plan in plans:
+        echo(f"→ {plan.label}")
+        summary = execute(job, instance, settings, plan)
+        report(summary, echo)
+        summaries.append(summary)
+        if not summary.success:
+            raise BuildFailed(f"{plan.year or 'publication'}: " + " | ".join(summary.failures))
+    return summaries
+
+
+# --------------------------------------------------------------------------------------------
+# What to run: automation conditions (full builds) or an explicit scope (partial builds)
+# --------------------------------------------------------------------------------------------
+
+
+def _cursor_path(settings: Settings) -> Path:
+    return settings.dagster_home / "cli_automation_cursor"
+
+
+def requested_by_automation(defs: dg.Definitions, instance: dg.DagsterInstance,
+                            cursor: str | None) -> tuple[dict[str, set[str | None]], str]:
+    """What the automation conditions request now: {asset: partition keys}, and the new cursor
+    (serialized: it is kept between builds, so that « changed » means « since the last build »)."""
+    previous = dg.deserialize_value(cursor) if cursor else None
+    quiet = logging.getLogger("dagster")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the evaluation logs internals (timestamp fallbacks…) at INFO
+    try:
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=previous)
+    finally:
+        quiet.setLevel(level)
+    requested: dict[str, set[str | None]] = {}
+    for item in result.results:
+        if item.true_subset.size:
+            keys = {p.partition_key for p in item.true_subset.expensively_compute_asset_partitions()}
+            requested[item.key.to_user_string()] = keys
+    return requested, dg.serialize_value(result.cursor)
+
+
+def missing_partitions(instance: dg.DagsterInstance, years: Sequence[int]) -> dict[str, set[str | None]]:
+    """Partitions of the built years never materialized (automation does not backfill history:
+    what was missing when its conditions were first evaluated is left to explicit builds)."""
+    missing: dict[str, set[str | None]] = {}
+    for asset in ORDER[1:]:
+        done = instance.get_materialized_partitions(dg.AssetKey(asset)) if asset not in UNPARTITIONED else None
+        if asset in UNPARTITIONED:
+            if instance.get_latest_materialization_event(dg.AssetKey(asset)) is None:
+                missing[asset] = {None}
+            continue
+        wanted = ({str(y) for y in years} if asset in YEAR_LEVEL
+                  else {str(year_territory_key(y, t)) for y in years for t in territory_keys()})
+        if wanted - done:
+            missing[asset] = wanted - done
+    return missing
 
 
 def territories_for(departements: Sequence[str] | None) -> list[str]:
@@ -108,23 +251,55 @@ def territories_for(departements: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def _report_territories(summary: RunSummary, echo: Echo) -> None:
-    """Like report(), with materializations counted per asset (116 partitions each)."""
-    partitions: dict[str, set[str]] = {}
-    for item in summary.materialized:
-        asset, _, partition = item.partition("[")
-        partitions.setdefault(asset, set()).add(partition)
-    mark = "✔" if summary.success else "✘"
-    echo(f"{mark} {summary.label} (run {summary.run_id[:8]})")
-    for asset, keys in partitions.items():
-        echo(f"    materialized {asset}: {len(keys)} partition(s)")
-    for failure in summary.failures:
-        echo(f"    FAILED {failure}")
+def explicit_plan(years: Sequence[int], territories: list[str], fiches: bool) -> list[PlannedRun]:
+    assets = ("territory_flows", "territory_marts") + (("territory_charts", "fiches") if fiches else ())
+    plans = [PlannedRun(("trade_flows",), year) for year in years]
+    plans += [PlannedRun(assets, year, span) for year in years for span in territory_ranges(territories)]
+    plans.append(PlannedRun(("published_store", "fiche_index") if fiches else ("published_store",)))
+    return plans
+
+
+def _recomputed(summaries: list[RunSummary]) -> dict[str, set[str]]:
+    done: dict[str, set[str]] = {}
+    for summary in summaries:
+        for item in summary.materialized:
+            asset, _, partition = item.partition("[")
+            done.setdefault(asset, set()).add(partition.rstrip("]"))
+    return done
+
+
+def _say_what_changed(summaries: list[RunSummary], years: Sequence[int], echo: Echo) -> None:
+    done = _recomputed(summaries)
+    echo("")
+    if not any(asset != "raw_trade_files" for asset in done):
+        echo("Nothing changed since the last build: nothing recomputed (raw files identical).")
+        return
+    echo("Recomputed:")
+    for asset in ORDER[1:]:
+        keys = done.get(asset)
+        if keys is None:
+            echo(f"  {asset:17} skipped (unchanged)")
+            continue
+        if asset in UNPARTITIONED:
+            echo(f"  {asset:17} rebuilt")
+            continue
+        if asset in YEAR_LEVEL:
+            echo(f"  {asset:17} {', '.join(sorted(keys))}")
+            continue
+        for year in sorted({k.split('|')[1] for k in keys}):
+            places = sorted(k.split("|")[0] for k in keys if k.endswith(f"|{year}"))
+            skipped = len(territory_keys()) - len(places)
+            names = ", ".join(territory(p).name for p in places) if len(places) <= 6 else f"{len(places)} territories"
+            extra = ""
+            if asset == "fiches":
+                written = sum(s.rewritten_fiches for s in summaries)
+                extra = f" — {written} written (new or changed figures), {len(places) - written} identical"
+            echo(f"  {asset:17} {year}: {names}{extra}; {skipped} skipped (unchanged)")
 
 
 def build(years: Sequence[int], settings: Settings, echo: Echo = print,
           departements: Sequence[str] | None = None, fiches: bool = True) -> list[RunSummary]:
-    """Ingest, validate, aggregate, draw and publish; raises BuildFailed on the first failed run.
+    """Fetch, validate, aggregate, draw and publish; raises BuildFailed on the first failed run.
 
     `fiches=False` stops at the published store (no charts, no fiches).
     """
@@ -135,35 +310,25 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
     prepare_dagster_home(settings)
     territories = territories_for(departements)
     job = defs.resolve_implicit_global_asset_job_def()
-    territory_assets = DATA_ASSETS + (FICHE_ASSETS if fiches else ())
-    final_assets = ("published_store", "fiche_index") if fiches else ("published_store",)
-    summaries = []
+    summaries: list[RunSummary] = []
     with dg.DagsterInstance.get() as instance, holding_pipeline_lock(settings):
-        for year in years:
-            echo(f"→ {year}: ingestion and validation from {settings.source}")
-            summary = execute(job, instance, settings, YEAR_ASSETS, f"{year}: ingestion", partition_key=str(year))
-            report(summary, echo)
-            summaries.append(summary)
-            if not summary.success:
-                raise BuildFailed(f"{year}: " + " | ".join(summary.failures))
-        for year in years:
-            # One run for a whole year of territories (single-run backfill policy); a selection
-            # of départements may need a few runs, one per contiguous range of partitions.
-            for start, end in territory_ranges(territories):
-                echo(f"→ {year}: territories {start} … {end}")
-                summary = execute(job, instance, settings, territory_assets, f"{year}: territories {start} … {end}",
-                                  tags={RANGE_START: str(year_territory_key(year, start)),
-                                        RANGE_END: str(year_territory_key(year, end))})
-                _report_territories(summary, echo)
-                summaries.append(summary)
-                if not summary.success:
-                    raise BuildFailed(f"{year}: " + " | ".join(summary.failures))
-        echo("→ publication")
-        summary = execute(job, instance, settings, final_assets, "publication")
-        report(summary, echo)
-        summaries.append(summary)
-        if not summary.success:
-            raise BuildFailed(" | ".join(summary.failures))
+        echo(f"Fetching {', '.join(map(str, years))} from {settings.source}")
+        summaries += _run_all([PlannedRun(("raw_trade_files",), year) for year in years], job, instance, settings, echo)
+        if departements or not fiches:
+            summaries += _run_all(explicit_plan(years, territories, fiches), job, instance, settings, echo)
+        else:
+            cursor_file = _cursor_path(settings)
+            cursor = cursor_file.read_text() if cursor_file.exists() else None
+            for _ in range(MAX_ROUNDS):
+                requested, cursor = requested_by_automation(defs, instance, cursor)
+                requested.pop("raw_trade_files", None)  # fetched above, for the years asked only
+                for asset, keys in missing_partitions(instance, years).items():
+                    requested.setdefault(asset, set()).update(keys)
+                cursor_file.write_text(cursor)
+                if not requested:
+                    break
+                summaries += _run_all(plan_runs(requested), job, instance, settings, echo)
+            _say_what_changed(summaries, years, echo)
     echo("")
     echo("Outputs:")
     for year in years:
@@ -177,3 +342,4 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
     if settings.is_sample:
         echo(f"  Source: embedded sample — {SYNTHETIC_LABEL}.")
     return summaries
+

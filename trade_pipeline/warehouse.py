@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -124,3 +124,18 @@ def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
             yield connection
         finally:
             connection.close()
+
+
+
+def years_with_data(
+    connection: duckdb.DuckDBPyConnection, requested: dict[int, list[str]], warn: Callable[[str], object]
+) -> dict[int, list[str]]:
+    """The requested (year → territories) whose year is in the warehouse; the others are announced
+    and left alone. Dagster adds the next year to a backfill of a year (the marts read the previous
+    year for growth), and the latest year is often not published yet: nothing to compute, no error."""
+    ingested = {year for (year,) in connection.execute("SELECT year FROM ingestions").fetchall()}
+    missing = sorted(set(requested) - ingested)
+    if missing:
+        warn(f"no data for {', '.join(map(str, missing))} (not ingested yet): nothing computed for "
+             f"{'that year' if len(missing) == 1 else 'those years'}")
+    return {year: keys for year, keys in requested.items() if year in ingested}

@@ -7,6 +7,7 @@ import dagster as dg
 from trade_pipeline import warehouse
 from trade_pipeline.aggregation.marts import MARTS, MartSettings, refresh, refresh_year_cells
 from trade_pipeline.aggregation.slices import store_versions, territory_versions
+from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE, after_slices_changed
 from trade_pipeline.partition_versions import partition_results
 from trade_pipeline.partitions import (
     TERRITORY,
@@ -26,6 +27,7 @@ MARTS_CODE_VERSION = "1"
     partitions_def=year_territory_partitions,
     deps=[dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    automation_condition=EAGER_ON_DATA_CHANGE,
     group_name="aggregation",
     kinds={"duckdb"},
     code_version=SLICES_CODE_VERSION,
@@ -38,8 +40,10 @@ MARTS_CODE_VERSION = "1"
 def territory_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Iterator:
     config = settings.get()
     versions, details = {}, {}
+    requested = keys_by_year(context.partition_keys)
     with warehouse.connect(config) as connection:
-        for year, territories in keys_by_year(context.partition_keys).items():
+        requested = warehouse.years_with_data(connection, requested, context.log.warning)
+        for year, territories in requested.items():
             cells = refresh_year_cells(connection, year)
             frame = territory_versions(connection, year, territories)
             store_versions(connection, year, frame)
@@ -62,8 +66,10 @@ _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
 
 @dg.asset(
     partitions_def=year_territory_partitions,
-    deps=[dg.AssetDep(territory_flows, partition_mapping=_PREVIOUS_AND_SAME_YEAR)],
+    deps=[dg.AssetDep(territory_flows, partition_mapping=_PREVIOUS_AND_SAME_YEAR),
+          dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    automation_condition=after_slices_changed(territory_flows, trade_flows),
     group_name="aggregation",
     kinds={"duckdb", "sql"},
     code_version=MARTS_CODE_VERSION,
@@ -78,8 +84,10 @@ def territory_marts(context: dg.AssetExecutionContext, settings: PipelineSetting
     config = settings.get()
     mart_settings = MartSettings(product_level=config.flow_links_product_level)
     rows: dict[str, int] = {}
+    requested = keys_by_year(context.partition_keys)
     with warehouse.connect(config) as connection:
-        for year, territories in keys_by_year(context.partition_keys).items():
+        requested = warehouse.years_with_data(connection, requested, context.log.warning)
+        for year, territories in requested.items():
             for mart in MARTS.values():
                 rows[mart.name] = rows.get(mart.name, 0) + refresh(connection, mart, year, territories, mart_settings)
     context.log.info("marts: " + ", ".join(f"{name} {n:,} rows" for name, n in rows.items()))

@@ -6,6 +6,7 @@ import dagster as dg
 
 from trade_pipeline import warehouse
 from trade_pipeline.aggregation.assets import territory_marts
+from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE
 from trade_pipeline.charts.data import load
 from trade_pipeline.charts.figures import charts_for
 from trade_pipeline.charts.files import territory_dir, write_charts
@@ -21,6 +22,7 @@ CHARTS_CODE_VERSION = "1"
     partitions_def=year_territory_partitions,
     deps=[territory_marts],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    automation_condition=EAGER_ON_DATA_CHANGE,
     group_name="charts",
     kinds={"plotly", "svg", "png"},
     code_version=CHARTS_CODE_VERSION,
@@ -38,7 +40,10 @@ def territory_charts(context: dg.AssetExecutionContext, settings: PipelineSettin
     if not with_images:
         context.log.warning(f"no Chromium: chart pictures (SVG, PNG) skipped — {INSTALL_HINT}")
     folders = []
-    for year, territories in keys_by_year(context.partition_keys).items():
+    requested = keys_by_year(context.partition_keys)
+    with warehouse.connect(config) as connection:
+        requested = warehouse.years_with_data(connection, requested, context.log.warning)
+    for year, territories in requested.items():
         with timings("read"), warehouse.connect(config) as connection:
             data = load(connection, year, territories)
         with timings("figures"):

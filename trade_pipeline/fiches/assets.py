@@ -7,6 +7,7 @@ import dagster as dg
 
 from trade_pipeline import warehouse
 from trade_pipeline.aggregation.assets import territory_marts
+from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE, after_any_data_change
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.charts.data import load
 from trade_pipeline.charts.render import INSTALL_HINT, PdfJob, chromium_path, print_pdfs
@@ -43,6 +44,7 @@ SHOWN_IN_FICHES = dg.MultiPartitionMapping({
     deps=[dg.AssetDep(territory_charts, partition_mapping=SHOWN_IN_FICHES),
           dg.AssetDep(territory_marts, partition_mapping=SHOWN_IN_FICHES)],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    automation_condition=EAGER_ON_DATA_CHANGE,
     group_name="fiches",
     kinds={"html", "pdf"},
     code_version=FICHES_CODE_VERSION,
@@ -60,7 +62,10 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Ite
         context.log.warning(f"no Chromium: PDF fiches skipped, HTML only — {INSTALL_HINT}")
     ensure_assets(config.fiches_dir)
     written, jobs = {}, []
-    for year, keys in keys_by_year(context.partition_keys).items():
+    requested = keys_by_year(context.partition_keys)
+    with warehouse.connect(config) as connection:
+        requested = warehouse.years_with_data(connection, requested, context.log.warning)
+    for year, keys in requested.items():
         with timings("read"), warehouse.connect(config) as connection:
             data = load(connection, year, keys)
         shown = sorted({k for key in keys for k in [key, *comparison_keys(data[key])]})
@@ -89,6 +94,7 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Ite
 
 @dg.asset(
     deps=[fiches],
+    automation_condition=after_any_data_change(fiches),
     group_name="fiches",
     kinds={"html"},
     code_version=FICHES_CODE_VERSION,

@@ -82,7 +82,7 @@ def _fetch_local(path: Path, year: int, staging: Path, settings: Settings) -> Fe
     if path.is_file():
         chosen = [path]
     else:
-        chosen = [p for p in sorted(path.iterdir()) if p.is_file() and _relevant(p, year, settings)]
+        chosen = [p for p in sorted(path.iterdir()) if p.is_file() and belongs_to_year(p, year, settings)]
         if not chosen:
             raise SourceError(
                 f"{path}: no DGDDI file for {year} (looked for …Regional-{year}-export.zip, "
@@ -96,7 +96,7 @@ def _fetch_local(path: Path, year: int, staging: Path, settings: Settings) -> Fe
     return Fetched(files, str(path), synthetic=False)
 
 
-def _relevant(path: Path, year: int, settings: Settings) -> bool:
+def belongs_to_year(path: Path, year: int, settings: Settings) -> bool:
     """Does this file of a source directory belong to `year` (data of the year, or labels)?"""
     suffix = path.suffix.lower()
     if suffix == ".txt":

@@ -5,6 +5,7 @@ import pandas as pd
 
 from trade_pipeline import warehouse
 from trade_pipeline.aggregation.assets import territory_marts
+from trade_pipeline.automation.conditions import after_any_data_change
 from trade_pipeline.metadata import table_metadata
 from trade_pipeline.publication.store import publish
 from trade_pipeline.resources import PipelineSettings
@@ -13,6 +14,8 @@ from trade_pipeline.validation.assets import trade_flows
 
 @dg.asset(
     deps=[trade_flows, territory_marts],
+    # Any change of the rows changes some territory's marts: listening to the marts publishes once.
+    automation_condition=after_any_data_change(territory_marts),
     group_name="publication",
     kinds={"duckdb"},
     code_version="1",

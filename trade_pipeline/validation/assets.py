@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from trade_pipeline import warehouse
+from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.ingestion.sources import archive_limits
@@ -26,6 +27,7 @@ TRADE_FLOWS_CHECKS = [
     partitions_def=year_partitions,
     deps=[raw_trade_files],
     check_specs=TRADE_FLOWS_CHECKS,
+    automation_condition=EAGER_ON_DATA_CHANGE,
     group_name="validation",
     kinds={"duckdb", "pandas"},
     code_version="1",

@@ -1,0 +1,113 @@
+"""Schedules and sensors: the run requests they make, and « nothing changed → no request »."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from trade_pipeline.automation.schedules import yearly_refresh
+from trade_pipeline.automation.sensors import automation, new_vintage_sensor
+from trade_pipeline.definitions import defs
+
+from .support import LocalServer, listing_page, write_year_dir, year_zip
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def tick(context_cursor, instance):
+    context = dg.build_sensor_context(cursor=context_cursor, instance=instance, repository_def=defs.get_repository_def())
+    return new_vintage_sensor.evaluate_tick(context)
+
+
+def requested_years(result) -> list[str]:
+    return [request.partition_key for request in result.run_requests or []]
+
+
+def test_yearly_schedule_refreshes_the_latest_two_years_in_paris_time():
+    assert yearly_refresh.execution_timezone == "Europe/Paris"
+    assert yearly_refresh.default_status == dg.DefaultScheduleStatus.RUNNING
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2027, 3, 15, 6, tzinfo=PARIS),
+                                        repository_def=defs.get_repository_def())
+    requests = list(yearly_refresh.evaluate_tick(context).run_requests)
+    assert [r.partition_key for r in requests] == ["2025", "2026"]
+    assert _targets(yearly_refresh) == {dg.AssetKey("raw_trade_files")}
+    assert len({r.run_key for r in requests}) == 2
+
+
+def test_automation_sensor_runs_by_default_on_the_whole_graph():
+    assert automation.default_status == dg.DefaultSensorStatus.RUNNING
+    assert new_vintage_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_the_sample_never_changes(monkeypatch):
+    monkeypatch.setenv("TRADE_PIPELINE_SOURCE", "sample")
+    with dg.instance_for_test() as instance:
+        first = tick(None, instance)
+        assert first.run_requests == [] or first.run_requests is None
+        assert "baseline" in first.skip_message
+        second = tick(first.cursor, instance)
+        assert not second.run_requests and "nothing new" in second.skip_message
+
+
+def test_a_directory_source_new_year_and_changed_file(monkeypatch, tmp_path):
+    source = write_year_dir(tmp_path / "dgddi", 2023)
+    monkeypatch.setenv("TRADE_PIPELINE_SOURCE", str(source))
+    with dg.instance_for_test() as instance:
+        baseline = tick(None, instance)
+        assert not baseline.run_requests
+        unchanged = tick(baseline.cursor, instance)
+        assert not unchanged.run_requests and "nothing new" in unchanged.skip_message
+        write_year_dir(source, 2024)  # a new year appears
+        new_year = tick(unchanged.cursor, instance)
+        assert requested_years(new_year) == ["2024"]
+        assert _targets(new_vintage_sensor) == {dg.AssetKey("raw_trade_files")}
+        (source / "202402-Regional-2023-export.zip").write_bytes(year_zip(2023, "E", ["E;1;2023;34;12;C11Z;1102;DE;5;1"]))
+        revised = tick(new_year.cursor, instance)
+        assert requested_years(revised) == ["2023"]
+        assert not tick(revised.cursor, instance).run_requests
+
+
+def test_the_dgddi_listing_new_year_or_reissued_vintage(monkeypatch):
+    links = ["/f/202402-Regional-2023-export.zip", "/f/202402-Regional-2023-import.zip"]
+    with LocalServer() as server, dg.instance_for_test() as instance:
+        server.routes["/listing"] = lambda request: _page(request, links)
+        monkeypatch.setenv("TRADE_PIPELINE_SOURCE", "dgddi")
+        monkeypatch.setenv("TRADE_PIPELINE_LISTING_URL", server.url + "/listing")
+        baseline = tick(None, instance)
+        assert not tick(baseline.cursor, instance).run_requests
+        links += ["/f/202502-Regional-2024-export.zip", "/f/202502-Regional-2024-import.zip"]
+        assert requested_years(tick(baseline.cursor, instance)) == ["2024"]
+        links.append("/f/202410-Regional-2023-import.zip")  # DGDDI re-issued 2023
+        assert requested_years(tick(baseline.cursor, instance)) == ["2023", "2024"]
+
+
+def test_an_unreachable_source_skips_the_tick(monkeypatch):
+    monkeypatch.setenv("TRADE_PIPELINE_SOURCE", "dgddi")
+    monkeypatch.setenv("TRADE_PIPELINE_LISTING_URL", "http://127.0.0.1:9/listing")  # nothing listens there
+    monkeypatch.setenv("TRADE_PIPELINE_HTTP_ATTEMPTS", "1")
+    with dg.instance_for_test() as instance:
+        result = tick('{"2024": "x"}', instance)
+        assert not result.run_requests and "could not poll" in result.skip_message
+        assert result.cursor == '{"2024": "x"}' or result.cursor is None
+
+
+def _targets(definition) -> set[dg.AssetKey]:
+    """The assets a schedule or sensor launches (its `target=`)."""
+    targets = definition.targets if hasattr(definition, "targets") else [definition.target]
+    return {key for target in targets for key in target.resolvable_to_job.selection.selected_keys}
+
+
+def _page(request, links):
+    body = listing_page(links)
+    request.send_response(200)
+    request.send_header("Content-Type", "text/html; charset=utf-8")
+    request.send_header("Content-Length", str(len(body)))
+    request.end_headers()
+    request.wfile.write(body)
+
+
+@pytest.fixture(autouse=True)
+def _fast_http(monkeypatch):
+    monkeypatch.setenv("TRADE_PIPELINE_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("TRADE_PIPELINE_HTTP_TIMEOUT", "5")

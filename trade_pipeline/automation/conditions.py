@@ -1,0 +1,50 @@
+"""When Dagster's automation re-materializes each asset: only when what it reads changed.
+
+Dagster's `eager()` fires when a parent was *updated*, whatever its data; these fire when a
+parent's *data version* changed (dagster_notes.md §3), for every year, not only the latest.
+Territory slices carry one content hash per territory, so a change in one département reaches
+that département, its région and France — not 116 territories.
+"""
+
+import dagster as dg
+
+AC = dg.AutomationCondition
+
+#: A parent's data version changed since the last evaluation (not by a run of this very chain).
+_PARENT_DATA_CHANGED = AC.data_version_changed() & ~AC.executed_with_root_target()
+
+#: Eager on data change: a parent's data changed, or a parent is requested in the same tick.
+EAGER_ON_DATA_CHANGE = (
+    AC.eager()
+    .replace("any_deps_updated",
+             AC.any_deps_match(_PARENT_DATA_CHANGED | AC.will_be_requested()).with_label("any_deps_data_changed"))
+    .without(AC.in_latest_time_window())
+    .with_label("eager_on_data_change")
+)
+
+
+def after_slices_changed(slices: dg.AssetsDefinition, rows: dg.AssetsDefinition) -> dg.AutomationCondition:
+    """For the marts: only when a territory's slice *changed* — not when it merely will be
+    re-materialized (every slice of a year is, whenever the year's rows change).
+
+    The marts also read the previous year's slice (growth); the year may have no previous year,
+    so "a parent is missing" is checked on the year's rows only.
+    """
+    slices_changed = AC.any_deps_match(_PARENT_DATA_CHANGED).allow(dg.AssetSelection.assets(slices))
+    rows_missing = AC.any_deps_match(AC.missing() & ~AC.will_be_requested()).allow(dg.AssetSelection.assets(rows))
+    return (
+        (AC.newly_missing() | slices_changed).since_last_handled()
+        & ~rows_missing
+        & ~AC.any_deps_in_progress()
+        & ~AC.in_progress()
+    ).with_label("after_slices_changed")
+
+
+def after_any_data_change(*parents: dg.AssetsDefinition) -> dg.AutomationCondition:
+    """For the unpartitioned outputs that read every year (published store, index): whenever a
+    listened parent's data changed. No "a parent is missing" rule: years without data are
+    missing partitions forever."""
+    changed = AC.any_deps_match(_PARENT_DATA_CHANGED | AC.will_be_requested()).allow(dg.AssetSelection.assets(*parents))
+    return (
+        (AC.newly_missing() | changed).since_last_handled() & ~AC.any_deps_in_progress() & ~AC.in_progress()
+    ).with_label("after_any_data_change")
