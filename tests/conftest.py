@@ -81,3 +81,38 @@ def herault_fiches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def revised_sources(tmp_path_factory) -> tuple[Path, Path]:
+    """The 2024 sample (small), and the same where Hérault's export rows changed."""
+    from trade_pipeline import cli
+
+    from .support import change_departement_rows
+
+    root = tmp_path_factory.mktemp("revised_sources")
+    first, second = root / "first", root / "second"
+    assert cli.main(["sample", "--out", str(first), "--year", "2024", "--scale", "0.02"]) == 0
+    assert cli.main(["sample", "--out", str(second), "--year", "2024", "--scale", "0.02"]) == 0
+    for archive in second.glob("*export*.zip"):
+        change_departement_rows(archive, "34", 1_000_000)
+    return first, second
+
+
+@pytest.fixture(scope="session")
+def no_pictures() -> Iterator[None]:
+    """Builds without chart pictures (as on a machine without Chromium): for the tests about the
+    warehouse and the store, where pictures would only cost minutes."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+        yield
+
+
+@pytest.fixture(scope="session")
+def revised_clean_state(tmp_path_factory, revised_sources, no_pictures) -> tuple:
+    """What a clean build of the revised source leaves: the state every recovery must reach."""
+    from .support import build_in_subprocess, state
+
+    clean = tmp_path_factory.mktemp("revised_clean") / "data"
+    assert build_in_subprocess(clean, revised_sources[1]).returncode == 0
+    return state(clean)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import socket
 import stat
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -310,3 +314,49 @@ def change_departement_rows(archive: Path, department: str, delta: int) -> None:
                 data = ("\n".join(lines) + "\n").encode("utf-8")
             target.writestr(name, data)
     archive.write_bytes(sink.getvalue())
+
+
+# Whole builds in a subprocess, and what they leave (crash and concurrency tests) ----------------
+
+#: The marts of the warehouse: compared between a crashed-and-rerun and a clean directory.
+WAREHOUSE_TABLES = ("trade_flows", "labels", "year_cells", "mart_territory_totals", "mart_partner_balance",
+                    "mart_product_breakdown", "mart_flow_links", "mart_exposure")
+#: Columns that say when, not what: they differ between any two builds.
+WHEN_COLUMNS = {"sources": "EXCLUDE (files, loaded_at)"}
+
+
+def table_checksums(path: Path, tables: tuple[str, ...] | None = None) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent digest of every table's contents (metadata aside)."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        names = tables or tuple(name for (name,) in connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name <> 'metadata'").fetchall())
+        return {name: connection.execute(
+            f"SELECT count(*), md5(coalesce(string_agg(md5(t::VARCHAR), '' ORDER BY md5(t::VARCHAR)), '')) "
+            f"FROM (SELECT * {WHEN_COLUMNS.get(name, '')} FROM {name}) t").fetchone() for name in names}
+
+
+def fiche_checksums(data: Path) -> dict[str, str]:
+    folder = data / "fiches" / "2024"
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.suffix in (".html", ".csv", ".json")}
+
+
+def state(data: Path) -> tuple:
+    return (table_checksums(data / "published" / "trade.duckdb"),
+            table_checksums(data / "warehouse" / "warehouse.duckdb", WAREHOUSE_TABLES), fiche_checksums(data))
+
+
+def build_in_subprocess(data: Path, source: Path, failpoint: str | None = None, wait: bool = True,
+                        lock_timeout: float | None = None) -> subprocess.CompletedProcess | subprocess.Popen:
+    """`trade-pipeline build --year 2024` in its own process (so that it can be killed or run
+    beside another); finished (`wait`) or still running, with its output captured."""
+    env = {**os.environ, "TRADE_PIPELINE_DATA_DIR": str(data), "DAGSTER_HOME": str(data / "dagster")}
+    env.pop("TRADE_PIPELINE_FAILPOINT", None)
+    if failpoint:
+        env["TRADE_PIPELINE_FAILPOINT"] = failpoint
+    if lock_timeout is not None:
+        env["TRADE_PIPELINE_LOCK_TIMEOUT"] = str(lock_timeout)
+    command = [sys.executable, "-m", "trade_pipeline.cli", "build", "--year", "2024", "--source", str(source)]
+    if wait:
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

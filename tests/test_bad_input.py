@@ -7,7 +7,21 @@ import pytest
 
 from trade_pipeline import cli
 
-from .support import LocalServer, dgddi_line, packaged_label, small_lines, year_zip, zip_bytes
+from .support import (
+    LocalServer,
+    dgddi_line,
+    hostile_zip,
+    html_answer,
+    packaged_label,
+    reset_answer,
+    serve_then,
+    slow_answer,
+    small_lines,
+    status_answer,
+    truncated_answer,
+    year_zip,
+    zip_bytes,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +49,11 @@ def good_build(tmp_path_factory):
 def state(data: Path) -> tuple:
     store = data / "published" / "trade.duckdb"
     return hashlib.sha256(store.read_bytes()).hexdigest(), store.stat().st_mtime_ns
+
+
+def raw_state(data: Path) -> dict[str, bytes]:
+    """Every file of the raw store, by path: the last good files must stay exactly as they were."""
+    return {str(p.relative_to(data)): p.read_bytes() for p in sorted((data / "raw").rglob("*")) if p.is_file()}
 
 
 def bad_dir(root: Path, name: str, export: bytes | None = None, import_: bytes | None = None) -> Path:
@@ -91,6 +110,12 @@ CASES = {
     "undecodable label file": (
         lambda: (year_zip(YEAR, "E", labels={"Libelle_PAYS.txt": b"AD;Andorre\x81\x90;190001;999912\r\n"}), GOOD_I),
         ["Libelle_PAYS.txt: cannot decode the file as UTF-8 or Windows-1252"]),
+    "path traversal member": (lambda: (hostile_zip("traversal"), GOOD_I), ["escapes the archive with '..'; refused"]),
+    "absolute path member": (lambda: (hostile_zip("absolute"), GOOD_I), ["'/tmp/evil.txt' has an absolute path"]),
+    "symbolic link member": (lambda: (hostile_zip("symlink"), GOOD_I), ["is a symbolic link; refused"]),
+    "zip bomb": (lambda: (hostile_zip("bomb"), GOOD_I), ["refused as a possible zip bomb"]),
+    "HTML page named .zip": (lambda: (b"<html><body>Erreur 500</body></html>", GOOD_I),
+                             ["202502-Regional-2024-export.zip: not a zip file (it holds an HTML page)"]),
     "duplicate keys": (
         lambda: (year_zip(YEAR, "E", LINES_E + [LINES_E[0].replace(";1200000;", ";7;")]), GOOD_I),
         ["no_duplicate_keys: 2 failing rows", "2024 was not stored"]),
@@ -110,15 +135,44 @@ def test_bad_input_fails_clearly_and_keeps_the_published_year(good_build, case, 
     for phrase in expected:
         assert phrase in error, error
     assert state(data) == before
+    assert not list(root.parent.rglob("evil.txt")) and not Path("/tmp/evil.txt").exists()
 
 
-def test_http_404_fails_clearly_and_keeps_the_published_year(good_build, capsys):
+NETWORK_FAULTS = {
+    "HTTP 404": (status_answer(404), "HTTP 404 Not Found"),
+    "HTTP 500 every time": (status_answer(500), "failed after 2 attempt(s): HTTP 500"),
+    "timeout": (slow_answer(GOOD_E, 2.0), "ReadTimeout"),
+    "connection reset": (reset_answer, "reset by peer"),
+    "truncated body": (truncated_answer(GOOD_E), "without sending complete message body"),
+    "HTML page instead of the zip": (html_answer, "expected a zip, received an HTML page"),
+}
+
+
+@pytest.mark.parametrize("fault", list(NETWORK_FAULTS))
+def test_network_fault_fails_clearly_and_keeps_the_last_good_year(good_build, fault, capsys, monkeypatch):
     root, _ = good_build
-    before = state(root / "data")
+    data = root / "data"
+    before, raw_before = state(data), raw_state(data)
+    monkeypatch.setenv("TRADE_PIPELINE_HTTP_TIMEOUT", "0.5")
+    answer, cause = NETWORK_FAULTS[fault]
     with LocalServer() as server:
+        serve_then(server, "/fichiers/202502-Regional-2024-export.zip", [], answer)
         url = server.url + "/fichiers/202502-Regional-2024-export.zip"
         assert cli.main(["build", "--year", str(YEAR), "--source", url]) == 1
     error = capsys.readouterr().err
-    assert url in error and "HTTP 404" in error
-    assert state(root / "data") == before
-    assert not any(p.name.startswith(".part-") for p in (root / "data" / "raw").rglob("*"))
+    assert url in error and cause in error, error
+    assert state(data) == before and raw_state(data) == raw_before
+    assert not [p for p in (data / "raw").rglob("*") if ".staging" in p.parts and p.is_file()]
+
+
+def test_changed_listing_page_fails_clearly_and_keeps_the_last_good_year(good_build, capsys, monkeypatch):
+    root, _ = good_build
+    data = root / "data"
+    before, raw_before = state(data), raw_state(data)
+    with LocalServer() as server:
+        server.serve_bytes("/listing", b"<html><body><div id='app'></div></body></html>", "text/html")
+        monkeypatch.setenv("TRADE_PIPELINE_LISTING_URL", server.url + "/listing")
+        assert cli.main(["build", "--year", str(YEAR), "--source", "dgddi"]) == 1
+    error = capsys.readouterr().err
+    assert f"{server.url}/listing: no regional annual zip link" in error
+    assert state(data) == before and raw_state(data) == raw_before

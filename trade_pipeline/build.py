@@ -20,10 +20,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from trade_pipeline.atomic import write_atomically
 from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
 from trade_pipeline.nomenclature import territory, territory_keys
 from trade_pipeline.partitions import territory_ranges, year_territory_key
 from trade_pipeline.settings import Settings
+
+#: Tag of the runs this command executes in its own process (see fail_abandoned_runs).
+CLI_TAG = "trade_pipeline/launched_by"
 
 Echo = Callable[[str], None]
 
@@ -144,7 +148,7 @@ def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
 
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, settings: Settings, plan: PlannedRun) -> RunSummary:
     """One run of the code location's asset job, recorded on `instance`."""
-    tags = {"trade_pipeline/launched_by": "cli"}
+    tags = {CLI_TAG: "cli"}
     partition_key = None
     if plan.territories:
         first, last = plan.territories
@@ -177,6 +181,24 @@ def report(summary: RunSummary, echo: Echo) -> None:
              + "".join(f"; {name} FAILED ({detail})" for name, ok, detail in summary.checks if not ok))
     for failure in summary.failures:
         echo(f"    FAILED {failure}")
+
+
+UNFINISHED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+              dg.DagsterRunStatus.CANCELING]
+
+
+def fail_abandoned_runs(instance: dg.DagsterInstance, echo: Echo) -> None:
+    """Mark as failed the command-line runs a killed process left « in progress ».
+
+    Command-line runs execute inside the process that holds the pipeline lock; we hold it now, so
+    an unfinished one belongs to a process that died (SIGKILL, power cut). Left as is, Dagster
+    would consider its partitions in progress for ever and never request them again.
+    """
+    abandoned = instance.get_runs(dg.RunsFilter(statuses=UNFINISHED, tags={CLI_TAG: "cli"}))
+    for run in abandoned:
+        instance.report_run_failed(run, "its trade-pipeline process ended without finishing it (killed?)")
+    if abandoned:
+        echo(f"{len(abandoned)} run(s) of an interrupted build marked as failed; their work is done again now")
 
 
 def _run_all(plans: list[PlannedRun], job: dg.JobDefinition, instance: dg.DagsterInstance, settings: Settings,
@@ -312,6 +334,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
     job = defs.resolve_implicit_global_asset_job_def()
     summaries: list[RunSummary] = []
     with dg.DagsterInstance.get() as instance, holding_pipeline_lock(settings):
+        fail_abandoned_runs(instance, echo)
         echo(f"Fetching {', '.join(map(str, years))} from {settings.source}")
         summaries += _run_all([PlannedRun(("raw_trade_files",), year) for year in years], job, instance, settings, echo)
         if departements or not fiches:
@@ -324,10 +347,13 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
                 requested.pop("raw_trade_files", None)  # fetched above, for the years asked only
                 for asset, keys in missing_partitions(instance, years).items():
                     requested.setdefault(asset, set()).update(keys)
-                cursor_file.write_text(cursor)
+                if requested:
+                    summaries += _run_all(plan_runs(requested), job, instance, settings, echo)
+                # Saved only once what was requested succeeded: after a failure or a crash, the
+                # next build asks for the same work again instead of seeing « nothing changed ».
+                write_atomically(cursor_file, cursor.encode())
                 if not requested:
                     break
-                summaries += _run_all(plan_runs(requested), job, instance, settings, echo)
             _say_what_changed(summaries, years, echo)
     echo("")
     echo("Outputs:")

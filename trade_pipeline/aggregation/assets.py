@@ -20,7 +20,7 @@ from trade_pipeline.resources import PipelineSettings
 from trade_pipeline.validation.assets import trade_flows
 
 SLICES_CODE_VERSION = "1"
-MARTS_CODE_VERSION = "1"
+MARTS_CODE_VERSION = "2"  # 2: exact Herfindahl indices
 
 
 @dg.asset(

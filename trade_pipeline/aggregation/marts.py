@@ -309,6 +309,12 @@ def growth_contributions_sql(settings: MartSettings) -> str:
         FROM with_totals w"""
 
 
+#: Herfindahl index Σ(value/total)² computed as Σvalue² / total² in exact integers (HUGEINT):
+#: a parallel sum of floats depends on the order of its terms, and the same data must always
+#: give the same bytes (content checksums, identical refreshes).
+_HHI = "sum(p.value::HUGEINT * p.value) / nullif(any_value(t.total)::HUGEINT * any_value(t.total), 0)"
+
+
 def exposure_sql(settings: MartSettings) -> str:
     eu = _sql_list((*EU27, EU_AS_A_WHOLE))
     return f"""
@@ -328,12 +334,12 @@ def exposure_sql(settings: MartSettings) -> str:
         partner_stats AS (
             SELECT p.level, p.territory_code, p.flow, arg_max(p.code, p.value) AS first_code,
                    max(p.value) / nullif(any_value(t.total), 0) AS first_share,
-                   sum((p.value / nullif(t.total, 0)) ^ 2) AS hhi
+                   {_HHI} AS hhi
             FROM partners p JOIN totals t USING (level, territory_code, flow) GROUP BY ALL),
         product_stats AS (
             SELECT p.level, p.territory_code, p.flow, arg_max(p.code, p.value) AS first_code,
                    max(p.value) / nullif(any_value(t.total), 0) AS first_share,
-                   sum((p.value / nullif(t.total, 0)) ^ 2) AS hhi
+                   {_HHI} AS hhi
             FROM products p JOIN totals t USING (level, territory_code, flow) GROUP BY ALL)
         SELECT $year AS year, s.level, s.territory_code,
                e.total::BIGINT AS exports_eur, i.total::BIGINT AS imports_eur,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from trade_pipeline.atomic import fsync_path
+from trade_pipeline.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
 from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
 from trade_pipeline.nomenclature import territories_frame
 
@@ -116,13 +117,9 @@ def published_checksum(path: Path) -> str | None:
         return None  # unreadable or foreign file: rebuild
 
 
-def publish(connection: duckdb.DuckDBPyConnection, path: Path, tables: Mapping[str, str] | None = None,
-            on_written: Callable[[Path], None] | None = None) -> PublishResult:
-    """Write the published store from the open warehouse connection, atomically.
-
-    `on_written` is called with the finished temporary file just before it is swapped in
-    (used by the crash tests).
-    """
+def publish(connection: duckdb.DuckDBPyConnection, path: Path, tables: Mapping[str, str] | None = None) -> PublishResult:
+    """Write the published store from the open warehouse connection, atomically: a new file
+    beside it, renamed over it. A reader that opened the old file keeps reading it whole."""
     queries = {}
     for name, frame in _frames().items():
         connection.register(f"package_{name}", frame)
@@ -146,14 +143,15 @@ def publish(connection: duckdb.DuckDBPyConnection, path: Path, tables: Mapping[s
     try:
         connection.execute(f"ATTACH '{_sql_path(temp)}' AS pub")
         try:
-            for name, query in queries.items():
+            for index, (name, query) in enumerate(queries.items()):
+                if index == len(queries) // 2:
+                    failpoint(PUBLISH_WRITE)
                 connection.execute(f"CREATE TABLE pub.main.{name} AS {query}")
             connection.execute("CREATE TABLE pub.main.metadata AS SELECT * FROM publication_metadata")
         finally:
             connection.execute("DETACH pub")
         fsync_path(temp)
-        if on_written is not None:
-            on_written(temp)
+        failpoint(PUBLISH_SWAP)
         os.replace(temp, path)
         fsync_path(path.parent)
     except BaseException:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from trade_pipeline.failpoints import WAREHOUSE_WRITE, failpoint
 from trade_pipeline.ingestion.archives import ArchiveLimits
 from trade_pipeline.ingestion.dgddi_files import (
     COLUMNS,
@@ -72,6 +73,7 @@ def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, valid
         connection.register("incoming_rows", rows)
         connection.execute(f"INSERT INTO trade_flows BY NAME SELECT {', '.join(COLUMNS)} FROM incoming_rows")
         connection.unregister("incoming_rows")
+        failpoint(WAREHOUSE_WRITE)
         connection.execute("DELETE FROM labels WHERE year = ?", [year])
         connection.register("incoming_labels", labels)
         connection.execute("INSERT INTO labels BY NAME SELECT * FROM incoming_labels")
