@@ -165,11 +165,7 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, settings: Setti
 def report(summary: RunSummary, echo: Echo) -> None:
     mark = "✔" if summary.success else "✘"
     echo(f"{mark} {summary.label} (run {summary.run_id[:8]})")
-    partitions: dict[str, set[str]] = {}
-    for item in summary.materialized:
-        asset, _, partition = item.partition("[")
-        partitions.setdefault(asset, set()).add(partition.rstrip("]"))
-    for asset, keys in partitions.items():
+    for asset, keys in _recomputed([summary]).items():
         shown = sorted(k for k in keys if k)
         if len(shown) > 3:
             echo(f"    materialized {asset}: {len(shown)} partitions")
@@ -282,6 +278,7 @@ def explicit_plan(years: Sequence[int], territories: list[str], fiches: bool) ->
 
 
 def _recomputed(summaries: list[RunSummary]) -> dict[str, set[str]]:
+    """{asset: partition keys materialized} ('' for an unpartitioned asset)."""
     done: dict[str, set[str]] = {}
     for summary in summaries:
         for item in summary.materialized:
