@@ -6,6 +6,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from trade_pipeline import cli
 from trade_pipeline.ingestion.sample import generate_rows
+from trade_pipeline.metadata import LAUNCHED_BY_TAG
 
 from .support import SMALL_ROWS, LocalServer, listing_page, small_lines, text, year_zip
 
@@ -43,7 +44,7 @@ def test_runs_are_recorded_in_the_persistent_instance(sample_build):
     instance = DagsterInstance.from_config(str(sample_build / "dagster"))
     runs = instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.SUCCESS]))
     assert len(runs) >= 4  # one ingestion run per year and the publication
-    assert all(run.tags.get("trade_pipeline/launched_by") == "cli" for run in runs)
+    assert all(run.tags.get(LAUNCHED_BY_TAG) == "cli" for run in runs)
     checks = instance.event_log_storage.get_latest_asset_check_execution_by_key(
         [__import__("dagster").AssetCheckKey(__import__("dagster").AssetKey("trade_flows"), "no_duplicate_keys")])
     assert list(checks.values())[0].status.value == "SUCCEEDED"

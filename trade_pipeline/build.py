@@ -22,12 +22,13 @@ import dagster as dg
 
 from trade_pipeline.atomic import write_atomically
 from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
+from trade_pipeline.metadata import LAUNCHED_BY_TAG
 from trade_pipeline.nomenclature import territory, territory_keys
 from trade_pipeline.partitions import territory_ranges, year_territory_key
 from trade_pipeline.settings import Settings
 
-#: Tag of the runs this command executes in its own process (see fail_abandoned_runs).
-CLI_TAG = "trade_pipeline/launched_by"
+#: The runs this command executes in its own process (see fail_abandoned_runs).
+CLI_TAG = {LAUNCHED_BY_TAG: "cli"}
 
 Echo = Callable[[str], None]
 
@@ -148,7 +149,7 @@ def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
 
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, settings: Settings, plan: PlannedRun) -> RunSummary:
     """One run of the code location's asset job, recorded on `instance`."""
-    tags = {CLI_TAG: "cli"}
+    tags = dict(CLI_TAG)
     partition_key = None
     if plan.territories:
         first, last = plan.territories
@@ -190,7 +191,7 @@ def fail_abandoned_runs(instance: dg.DagsterInstance, echo: Echo) -> None:
     an unfinished one belongs to a process that died (SIGKILL, power cut). Left as is, Dagster
     would consider its partitions in progress for ever and never request them again.
     """
-    abandoned = instance.get_runs(dg.RunsFilter(statuses=UNFINISHED, tags={CLI_TAG: "cli"}))
+    abandoned = instance.get_runs(dg.RunsFilter(statuses=UNFINISHED, tags=CLI_TAG))
     for run in abandoned:
         instance.report_run_failed(run, "its trade-pipeline process ended without finishing it (killed?)")
     if abandoned:

@@ -1,4 +1,4 @@
-"""Dagster metadata helpers: DataFrames as tables in the UI, stage timings."""
+"""Dagster metadata helpers: DataFrames as tables in the UI, stage timings, run tags."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from contextlib import contextmanager
 
 import dagster as dg
 import pandas as pd
+
+#: Run tag saying who launched a run: "cli", "yearly_refresh", "new_vintage_sensor".
+LAUNCHED_BY_TAG = "trade_pipeline/launched_by"
 
 _TYPES = {"i": "int", "u": "int", "f": "float", "b": "bool"}
 

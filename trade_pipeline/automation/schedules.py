@@ -3,6 +3,7 @@
 import dagster as dg
 
 from trade_pipeline.ingestion.assets import raw_trade_files
+from trade_pipeline.metadata import LAUNCHED_BY_TAG
 from trade_pipeline.settings import get_settings
 
 #: Years refreshed by each tick: the last complete year (provisional in March) and the one
@@ -26,4 +27,4 @@ def yearly_refresh(context: dg.ScheduleEvaluationContext):
     stamp = f"{context.scheduled_execution_time:%Y%m%d}"
     for refreshed in range(year - REFRESHED_YEARS, year):
         yield dg.RunRequest(run_key=f"yearly-refresh-{refreshed}-{stamp}", partition_key=str(refreshed),
-                            tags={"trade_pipeline/launched_by": "yearly_refresh"})
+                            tags={LAUNCHED_BY_TAG: "yearly_refresh"})

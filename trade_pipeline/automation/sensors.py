@@ -6,6 +6,7 @@ import dagster as dg
 
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.ingestion.vintages import ANY_YEAR, fingerprints
+from trade_pipeline.metadata import LAUNCHED_BY_TAG
 from trade_pipeline.settings import get_settings
 
 #: Runs every automation condition of the graph: the default one is stopped under `dagster dev`
@@ -46,5 +47,5 @@ def new_vintage_sensor(context: dg.SensorEvaluationContext):
         changed = {int(year): changed[ANY_YEAR] for year in built} or changed
         changed.pop(ANY_YEAR, None)
     return [dg.RunRequest(run_key=f"vintage-{year}-{value[-16:]}", partition_key=str(year),
-                          tags={"trade_pipeline/launched_by": "new_vintage_sensor"})
+                          tags={LAUNCHED_BY_TAG: "new_vintage_sensor"})
             for year, value in sorted(changed.items())]
