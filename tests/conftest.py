@@ -100,16 +100,7 @@ def revised_sources(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def no_pictures() -> Iterator[None]:
-    """Builds without chart pictures (as on a machine without Chromium): for the tests about the
-    warehouse and the store, where pictures would only cost minutes."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BROWSER_PATH", "/nonexistent/chromium")
-        yield
-
-
-@pytest.fixture(scope="session")
-def revised_clean_state(tmp_path_factory, revised_sources, no_pictures) -> tuple:
+def revised_clean_state(tmp_path_factory, revised_sources) -> tuple:
     """What a clean build of the revised source leaves: the state every recovery must reach."""
     from .support import build_in_subprocess, state
 

@@ -349,8 +349,12 @@ def state(data: Path) -> tuple:
 def build_in_subprocess(data: Path, source: Path, failpoint: str | None = None, wait: bool = True,
                         lock_timeout: float | None = None) -> subprocess.CompletedProcess | subprocess.Popen:
     """`trade-pipeline build --year 2024` in its own process (so that it can be killed or run
-    beside another); finished (`wait`) or still running, with its output captured."""
-    env = {**os.environ, "TRADE_PIPELINE_DATA_DIR": str(data), "DAGSTER_HOME": str(data / "dagster")}
+    beside another); finished (`wait`) or still running, with its output captured.
+
+    Without chart pictures (as on a machine without Chromium): these builds are for the tests
+    of the warehouse and the store, where pictures would only cost minutes."""
+    env = {**os.environ, "TRADE_PIPELINE_DATA_DIR": str(data), "DAGSTER_HOME": str(data / "dagster"),
+           "BROWSER_PATH": "/nonexistent/chromium"}
     env.pop("TRADE_PIPELINE_FAILPOINT", None)
     if failpoint:
         env["TRADE_PIPELINE_FAILPOINT"] = failpoint

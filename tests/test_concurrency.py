@@ -43,7 +43,7 @@ CONSUMER = textwrap.dedent("""
 """)
 
 
-def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, revised_sources, no_pictures):
+def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, revised_sources):
     first, second = revised_sources
     data = tmp_path / "data"
     assert build_in_subprocess(data, first).returncode == 0
@@ -75,7 +75,7 @@ def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, rev
     assert len(reads) > 100
 
 
-def test_two_refreshes_at_once_never_corrupt(tmp_path, revised_sources, revised_clean_state, no_pictures):
+def test_two_refreshes_at_once_never_corrupt(tmp_path, revised_sources, revised_clean_state):
     first, second = revised_sources
     data = tmp_path / "data"
     assert build_in_subprocess(data, first).returncode == 0
