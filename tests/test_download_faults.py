@@ -51,8 +51,9 @@ TOO_SLOW = slow_answer(ZIP, 1.5)  # longer than the 0.5 s read timeout
 TRUNCATED = truncated_answer(ZIP)
 
 
-@pytest.mark.parametrize("fault", [status_answer(500), status_answer(503), TOO_SLOW, reset_answer, TRUNCATED],
-                         ids=["HTTP 500", "HTTP 503", "timeout", "connection reset", "truncated body"])
+@pytest.mark.parametrize("fault", [status_answer(500), status_answer(503), status_answer(429), TOO_SLOW, reset_answer,
+                                   TRUNCATED],
+                         ids=["HTTP 500", "HTTP 503", "HTTP 429", "timeout", "connection reset", "truncated body"])
 def test_transient_faults_are_retried_until_success(settings, staging, fault):
     with LocalServer() as server:
         serve_then(server, f"/fichiers/{NAME}", [fault, fault], GOOD)
