@@ -126,7 +126,6 @@ def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
             connection.close()
 
 
-
 def years_with_data(
     connection: duckdb.DuckDBPyConnection, requested: dict[int, list[str]], warn: Callable[[str], object]
 ) -> dict[int, list[str]]:
