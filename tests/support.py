@@ -156,14 +156,7 @@ class LocalServer:
         return f"http://{host}:{port}"
 
     def serve_bytes(self, path: str, data: bytes, content_type: str = "application/zip") -> None:
-        def handler(request: BaseHTTPRequestHandler) -> None:
-            request.send_response(200)
-            request.send_header("Content-Type", content_type)
-            request.send_header("Content-Length", str(len(data)))
-            request.send_header("ETag", f'"{hash(data) & 0xFFFFFFFF:x}"')
-            request.end_headers()
-            request.wfile.write(data)
-        self.routes[path] = handler
+        self.routes[path] = bytes_answer(data, content_type, etag=True)
 
     def __enter__(self) -> LocalServer:
         self.thread.start()
@@ -183,14 +176,24 @@ def serve_then(server: LocalServer, path: str, failures: list[Handler], final: H
     server.routes[path] = lambda request: (answers.pop(0) if answers else final)(request)
 
 
-def zip_answer(data: bytes) -> Handler:
+def bytes_answer(data: bytes, content_type: str = "application/zip", etag: bool = False,
+                 sent: int | None = None) -> Handler:
+    """200 with `data` announced in full; only its first `sent` bytes are written, if given."""
     def answer(request: BaseHTTPRequestHandler) -> None:
         request.send_response(200)
-        request.send_header("Content-Type", "application/zip")
+        request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(data)))
+        if etag:
+            request.send_header("ETag", f'"{hash(data) & 0xFFFFFFFF:x}"')
         request.end_headers()
-        request.wfile.write(data)
+        request.wfile.write(data if sent is None else data[:sent])
+        if sent is not None:
+            request.close_connection = True
     return answer
+
+
+def zip_answer(data: bytes) -> Handler:
+    return bytes_answer(data)
 
 
 def status_answer(code: int) -> Handler:
@@ -215,23 +218,10 @@ def reset_answer(request: BaseHTTPRequestHandler) -> None:
 
 
 def truncated_answer(data: bytes) -> Handler:
-    def answer(request: BaseHTTPRequestHandler) -> None:
-        request.send_response(200)
-        request.send_header("Content-Type", "application/zip")
-        request.send_header("Content-Length", str(len(data)))
-        request.end_headers()
-        request.wfile.write(data[: len(data) // 3])
-        request.close_connection = True
-    return answer
+    return bytes_answer(data, sent=len(data) // 3)
 
 
-def html_answer(request: BaseHTTPRequestHandler) -> None:
-    body = b"<!DOCTYPE html><html><body>Maintenance du site</body></html>"
-    request.send_response(200)
-    request.send_header("Content-Type", "text/html")
-    request.send_header("Content-Length", str(len(body)))
-    request.end_headers()
-    request.wfile.write(body)
+html_answer = bytes_answer(b"<!DOCTYPE html><html><body>Maintenance du site</body></html>", "text/html")
 
 
 def listing_page(links: list[str]) -> bytes:

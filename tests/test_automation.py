@@ -10,7 +10,7 @@ from trade_pipeline.automation.schedules import yearly_refresh
 from trade_pipeline.automation.sensors import automation, new_vintage_sensor
 from trade_pipeline.definitions import defs
 
-from .support import LocalServer, listing_page, write_year_dir, year_zip
+from .support import LocalServer, bytes_answer, listing_page, write_year_dir, year_zip
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -71,7 +71,8 @@ def test_a_directory_source_new_year_and_changed_file(monkeypatch, tmp_path):
 def test_the_dgddi_listing_new_year_or_reissued_vintage(monkeypatch):
     links = ["/f/202402-Regional-2023-export.zip", "/f/202402-Regional-2023-import.zip"]
     with LocalServer() as server, dg.instance_for_test() as instance:
-        server.routes["/listing"] = lambda request: _page(request, links)
+        # The page is drawn at each request: the test adds links as DGDDI would publish them.
+        server.routes["/listing"] = lambda request: bytes_answer(listing_page(links), "text/html; charset=utf-8")(request)
         monkeypatch.setenv("TRADE_PIPELINE_SOURCE", "dgddi")
         monkeypatch.setenv("TRADE_PIPELINE_LISTING_URL", server.url + "/listing")
         baseline = tick(None, instance)
@@ -96,15 +97,6 @@ def _targets(definition) -> set[dg.AssetKey]:
     """The assets a schedule or sensor launches (its `target=`)."""
     targets = definition.targets if hasattr(definition, "targets") else [definition.target]
     return {key for target in targets for key in target.resolvable_to_job.selection.selected_keys}
-
-
-def _page(request, links):
-    body = listing_page(links)
-    request.send_response(200)
-    request.send_header("Content-Type", "text/html; charset=utf-8")
-    request.send_header("Content-Length", str(len(body)))
-    request.end_headers()
-    request.wfile.write(body)
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import duckdb
 from filelock import FileLock, Timeout
 
 from trade_pipeline.aggregation.marts import ensure_tables
+from trade_pipeline.partitions import keys_by_year
 from trade_pipeline.settings import Settings
 
 TRADE_FLOWS_DDL = """
@@ -127,11 +128,13 @@ def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def years_with_data(
-    connection: duckdb.DuckDBPyConnection, requested: dict[int, list[str]], warn: Callable[[str], object]
+    connection: duckdb.DuckDBPyConnection, partition_keys: Sequence[str], warn: Callable[[str], object]
 ) -> dict[int, list[str]]:
-    """The requested (year → territories) whose year is in the warehouse; the others are announced
-    and left alone. Dagster adds the next year to a backfill of a year (the marts read the previous
-    year for growth), and the latest year is often not published yet: nothing to compute, no error."""
+    """The requested partitions (`territory|year`) as year → territories, for the years in the
+    warehouse only; the others are announced and left alone. Dagster adds the next year to a
+    backfill of a year (the marts read the previous year for growth), and the latest year is often
+    not published yet: nothing to compute, no error."""
+    requested = keys_by_year(partition_keys)
     ingested = {year for (year,) in connection.execute("SELECT year FROM ingestions").fetchall()}
     missing = sorted(set(requested) - ingested)
     if missing:

@@ -12,7 +12,6 @@ from trade_pipeline.partition_versions import partition_results
 from trade_pipeline.partitions import (
     TERRITORY,
     YEAR,
-    keys_by_year,
     year_territory_partitions,
     year_to_territories,
 )
@@ -40,9 +39,8 @@ MARTS_CODE_VERSION = "2"  # 2: exact Herfindahl indices
 def territory_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Iterator:
     config = settings.get()
     versions, details = {}, {}
-    requested = keys_by_year(context.partition_keys)
     with warehouse.connect(config) as connection:
-        requested = warehouse.years_with_data(connection, requested, context.log.warning)
+        requested = warehouse.years_with_data(connection, context.partition_keys, context.log.warning)
         for year, territories in requested.items():
             cells = refresh_year_cells(connection, year)
             frame = territory_versions(connection, year, territories)
@@ -84,9 +82,8 @@ def territory_marts(context: dg.AssetExecutionContext, settings: PipelineSetting
     config = settings.get()
     mart_settings = MartSettings(product_level=config.flow_links_product_level)
     rows: dict[str, int] = {}
-    requested = keys_by_year(context.partition_keys)
     with warehouse.connect(config) as connection:
-        requested = warehouse.years_with_data(connection, requested, context.log.warning)
+        requested = warehouse.years_with_data(connection, context.partition_keys, context.log.warning)
         for year, territories in requested.items():
             for mart in MARTS.values():
                 rows[mart.name] = rows.get(mart.name, 0) + refresh(connection, mart, year, territories, mart_settings)

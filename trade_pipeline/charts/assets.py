@@ -12,7 +12,7 @@ from trade_pipeline.charts.figures import charts_for
 from trade_pipeline.charts.files import territory_dir, write_charts
 from trade_pipeline.charts.render import INSTALL_HINT, chromium_path, render_pictures
 from trade_pipeline.metadata import Stopwatch
-from trade_pipeline.partitions import keys_by_year, year_territory_key, year_territory_partitions
+from trade_pipeline.partitions import year_territory_key, year_territory_partitions
 from trade_pipeline.resources import PipelineSettings
 
 CHARTS_CODE_VERSION = "1"
@@ -40,9 +40,8 @@ def territory_charts(context: dg.AssetExecutionContext, settings: PipelineSettin
     if not with_images:
         context.log.warning(f"no Chromium: chart pictures (SVG, PNG) skipped — {INSTALL_HINT}")
     folders = []
-    requested = keys_by_year(context.partition_keys)
     with warehouse.connect(config) as connection:
-        requested = warehouse.years_with_data(connection, requested, context.log.warning)
+        requested = warehouse.years_with_data(connection, context.partition_keys, context.log.warning)
     for year, territories in requested.items():
         with timings("read"), warehouse.connect(config) as connection:
             data = load(connection, year, territories)

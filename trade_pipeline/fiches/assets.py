@@ -14,7 +14,7 @@ from trade_pipeline.charts.render import INSTALL_HINT, PdfJob, chromium_path, pr
 from trade_pipeline.fiches.build import comparison_keys, ensure_assets, fiche_paths, read_manifests, write_fiche, write_index
 from trade_pipeline.metadata import Stopwatch
 from trade_pipeline.nomenclature import territories
-from trade_pipeline.partitions import TERRITORY, YEAR, keys_by_year, year_territory_key, year_territory_partitions
+from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_key, year_territory_partitions
 from trade_pipeline.resources import PipelineSettings
 
 FICHES_CODE_VERSION = "1"
@@ -62,9 +62,8 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Ite
         context.log.warning(f"no Chromium: PDF fiches skipped, HTML only — {INSTALL_HINT}")
     ensure_assets(config.fiches_dir)
     written, jobs = {}, []
-    requested = keys_by_year(context.partition_keys)
     with warehouse.connect(config) as connection:
-        requested = warehouse.years_with_data(connection, requested, context.log.warning)
+        requested = warehouse.years_with_data(connection, context.partition_keys, context.log.warning)
     for year, keys in requested.items():
         with timings("read"), warehouse.connect(config) as connection:
             data = load(connection, year, keys)
