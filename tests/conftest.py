@@ -1,13 +1,15 @@
-"""Shared fixtures: an isolated data directory per test, one sample build per session."""
+"""Shared fixtures: an isolated data directory per test, pipeline states built once per session,
+pictures only where a test looks at them, and the order that keeps both xdist workers busy."""
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from .states import NO_BROWSER, run_cli, shared_state
 
 os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
 os.umask(0o022)  # the usual default, so that file-permission tests mean the same everywhere
@@ -16,6 +18,25 @@ warnings.filterwarnings("ignore", message=".*is currently in beta.*")
 warnings.filterwarnings("ignore", message=".*is currently in preview.*")
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+#: Modules in the order their tests are handed to the workers: the longest first, so that the
+#: two workers finish together (`./scripts/test` prints the slowest tests: keep this in step).
+LONGEST_FIRST = ("test_ui.py", "test_crash_safety.py", "test_concurrency.py", "test_incremental.py",
+                 "test_fiches.py", "test_hostile_input.py", "test_build.py", "test_marts_on_sample.py",
+                 "test_no_browser.py", "test_bad_input.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+@pytest.fixture(autouse=True)
+def _pictures_only_where_asserted(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chart pictures and PDFs cost minutes per year of territories: only the tests marked
+    `browser` (they assert on pictures, PDFs or the page in a browser) get Chromium."""
+    if request.node.get_closest_marker("browser") is None:
+        monkeypatch.setenv("BROWSER_PATH", NO_BROWSER)
 
 
 @pytest.fixture
@@ -32,78 +53,72 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The sample (2022–2024), every territory, built once through `trade-pipeline build` up to the
-    published store (the fiches of a whole year take minutes: see `herault_fiches`)."""
-    from trade_pipeline.build import build
-    from trade_pipeline.settings import get_settings
-
-    folder = tmp_path_factory.mktemp("sample_build") / "data"
-    saved = {k: os.environ.get(k) for k in ("TRADE_PIPELINE_DATA_DIR", "TRADE_PIPELINE_SOURCE", "DAGSTER_HOME")}
-    os.environ["TRADE_PIPELINE_DATA_DIR"] = str(folder)
-    os.environ["TRADE_PIPELINE_SOURCE"] = "sample"
-    try:
-        build([2022, 2023, 2024], get_settings(), echo=lambda _: None, fiches=False)
-        yield folder
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 @pytest.fixture
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def herault_fiches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Fiches of Hérault, Occitanie and France for 2024 (2023 built too, for the year-on-year
-    change), from the sample, through `trade-pipeline build --departement 34`."""
-    from trade_pipeline.build import build
-    from trade_pipeline.settings import get_settings
-
-    folder = tmp_path_factory.mktemp("herault_fiches") / "data"
-    saved = {k: os.environ.get(k) for k in ("TRADE_PIPELINE_DATA_DIR", "TRADE_PIPELINE_SOURCE", "DAGSTER_HOME")}
-    os.environ["TRADE_PIPELINE_DATA_DIR"] = str(folder)
-    os.environ["TRADE_PIPELINE_SOURCE"] = "sample"
-    try:
-        build([2023], get_settings(), echo=lambda _: None, departements=["34"], fiches=False)
-        build([2024], get_settings(), echo=lambda _: None, departements=["34"])
-        yield folder
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def _build_sample(folder: Path) -> None:
+    result = run_cli(folder / "data", "build", "--year", "2022", "--year", "2023", "--year", "2024", "--no-fiches",
+                     TRADE_PIPELINE_SOURCE="sample")
+    assert result.code == 0, result.out[-3000:] + result.err[-3000:]
 
 
 @pytest.fixture(scope="session")
-def revised_sources(tmp_path_factory) -> tuple[Path, Path]:
-    """The 2024 sample (small), and the same where Hérault's export rows changed."""
-    from trade_pipeline import cli
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample (2022–2024), every territory, built once up to the published store; read only."""
+    return shared_state(tmp_path_factory, "sample_build", _build_sample) / "data"
 
+
+def _build_herault(folder: Path) -> None:
+    data = folder / "data"
+    for year, fiches in ((2023, False), (2024, True)):
+        arguments = ["build", "--year", str(year), "--departement", "34"] + ([] if fiches else ["--no-fiches"])
+        result = run_cli(data, *arguments, pictures=True, TRADE_PIPELINE_SOURCE="sample")
+        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
+
+
+@pytest.fixture(scope="session")
+def herault_fiches(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Fiches of Hérault, Occitanie and France for 2024 with their pictures and PDFs (2023 built
+    too, for the year-on-year change), from the sample; read only."""
+    return shared_state(tmp_path_factory, "herault_fiches", _build_herault) / "data"
+
+
+def _revised_sources(folder: Path) -> None:
     from .support import change_departement_rows
 
-    root = tmp_path_factory.mktemp("revised_sources")
-    first, second = root / "first", root / "second"
-    assert cli.main(["sample", "--out", str(first), "--year", "2024", "--scale", "0.02"]) == 0
-    assert cli.main(["sample", "--out", str(second), "--year", "2024", "--scale", "0.02"]) == 0
-    for archive in second.glob("*export*.zip"):
+    for name in ("first", "second"):
+        result = run_cli(folder, "sample", "--out", str(folder / name), "--year", "2024", "--scale", "0.02")
+        assert result.code == 0, result.err
+    for archive in (folder / "second").glob("*export*.zip"):
         change_departement_rows(archive, "34", 1_000_000)
-    return first, second
 
 
 @pytest.fixture(scope="session")
-def revised_clean_state(tmp_path_factory, revised_sources) -> tuple:
-    """What a clean build of the revised source leaves: the state every recovery must reach."""
-    from .support import build_in_subprocess, state
+def revised_sources(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The 2024 sample (small), and the same where Hérault's export rows changed."""
+    folder = shared_state(tmp_path_factory, "revised_sources", _revised_sources)
+    return folder / "first", folder / "second"
 
-    clean = tmp_path_factory.mktemp("revised_clean") / "data"
-    assert build_in_subprocess(clean, revised_sources[1]).returncode == 0
-    return state(clean)
+
+@pytest.fixture(scope="session")
+def first_build(tmp_path_factory: pytest.TempPathFactory, revised_sources: tuple[Path, Path]) -> Path:
+    """A data directory built from the first of `revised_sources` (no pictures): the state a
+    refresh, a crash or two concurrent builds start from. Read only: copy it (copy_state)."""
+    def build(folder: Path) -> None:
+        result = run_cli(folder / "data", "build", "--year", "2024", "--source", str(revised_sources[0]))
+        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
+    return shared_state(tmp_path_factory, "first_build", build) / "data"
+
+
+@pytest.fixture(scope="session")
+def revised_clean_state(tmp_path_factory: pytest.TempPathFactory, revised_sources: tuple[Path, Path]) -> tuple:
+    """What a clean build of the revised source leaves: the state every recovery must reach."""
+    from .support import state
+
+    def build(folder: Path) -> None:
+        result = run_cli(folder / "data", "build", "--year", "2024", "--source", str(revised_sources[1]))
+        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
+    return state(shared_state(tmp_path_factory, "revised_clean", build) / "data")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from .states import copy_state, run_cli
 from .support import build_in_subprocess, state, table_checksums
 
 pytestmark = pytest.mark.slow
@@ -43,10 +44,9 @@ CONSUMER = textwrap.dedent("""
 """)
 
 
-def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, revised_sources):
-    first, second = revised_sources
-    data = tmp_path / "data"
-    assert build_in_subprocess(data, first).returncode == 0
+def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, first_build, revised_sources):
+    second = revised_sources[1]
+    data = copy_state(first_build, tmp_path / "data")
     store = data / "published" / "trade.duckdb"
     before = table_checksums(store)
 
@@ -54,12 +54,12 @@ def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, rev
     consumer = subprocess.Popen([sys.executable, "-c", CONSUMER, str(store), str(stop), str(log)])
     try:
         time.sleep(1.0)
-        refresh = build_in_subprocess(data, second)
+        refresh = run_cli(data, "build", "--year", "2024", "--source", str(second))  # the consumer is the other process
         time.sleep(1.0)
     finally:
         stop.touch()
         consumer.wait(timeout=60)
-    assert refresh.returncode == 0, refresh.stdout + refresh.stderr
+    assert refresh.code == 0, refresh.out + refresh.err
     assert table_checksums(store) != before  # the refresh did replace the store
 
     reads = [json.loads(line) for line in log.read_text().splitlines()]
@@ -75,10 +75,9 @@ def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, rev
     assert len(reads) > 100
 
 
-def test_two_refreshes_at_once_never_corrupt(tmp_path, revised_sources, revised_clean_state):
-    first, second = revised_sources
-    data = tmp_path / "data"
-    assert build_in_subprocess(data, first).returncode == 0
+def test_two_refreshes_at_once_never_corrupt(tmp_path, first_build, revised_sources, revised_clean_state):
+    second = revised_sources[1]
+    data = copy_state(first_build, tmp_path / "data")
 
     # A short lock timeout: the second refresh gives up with a clear message instead of waiting.
     pair = [build_in_subprocess(data, second, wait=False, lock_timeout=2) for _ in range(2)]

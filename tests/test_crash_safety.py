@@ -9,21 +9,22 @@ import pytest
 
 from trade_pipeline.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, WAREHOUSE_WRITE
 
+from .states import copy_state, run_cli
 from .support import build_in_subprocess, state, table_checksums
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("failpoint", [WAREHOUSE_WRITE, PUBLISH_WRITE, PUBLISH_SWAP])
-def test_sigkill_then_rerun_ends_as_a_clean_build(tmp_path, revised_sources, revised_clean_state, failpoint):
-    first, second = revised_sources
+def test_sigkill_then_rerun_ends_as_a_clean_build(tmp_path, first_build, revised_sources, revised_clean_state,
+                                                   failpoint):
+    second = revised_sources[1]
     expected = revised_clean_state
-
-    data = tmp_path / "data"
-    assert build_in_subprocess(data, first).returncode == 0
+    data = copy_state(first_build, tmp_path / "data")
     good = state(data)
     assert good[0] != expected[0]  # the revision changes the published figures
 
+    # The kill needs a process of its own: a real SIGKILL, no cleanup code runs.
     killed = build_in_subprocess(data, second, failpoint)
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     # What consumers see did not move: the last good store, whole.
@@ -31,11 +32,11 @@ def test_sigkill_then_rerun_ends_as_a_clean_build(tmp_path, revised_sources, rev
     if failpoint == WAREHOUSE_WRITE:  # the transaction died with the process
         assert state(data)[1] == good[1]
 
-    rerun = build_in_subprocess(data, second)
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert "run(s) of an interrupted build marked as failed" in rerun.stdout
+    rerun = run_cli(data, "build", "--year", "2024", "--source", str(second))
+    assert rerun.code == 0, rerun.out + rerun.err
+    assert "run(s) of an interrupted build marked as failed" in rerun.out
     assert state(data) == expected
     assert not [p.name for p in (data / "published").iterdir() if p.name != "trade.duckdb"]  # no temp left
 
-    again = build_in_subprocess(data, second)
-    assert "Nothing changed since the last build" in again.stdout
+    again = run_cli(data, "build", "--year", "2024", "--source", str(second))
+    assert "Nothing changed since the last build" in again.out

@@ -127,14 +127,14 @@ def test_pdf_is_a4_with_the_expected_pages(year_dir):
     assert "Principaux pays partenaires" in pages[1] and "Méthodologie" in pages[5]
 
 
-def test_png_is_what_kaleido_itself_renders(year_dir):
+def test_png_is_what_kaleido_itself_renders(year_dir, tmp_path):
     import kaleido
 
     script = (year_dir / "departement-34" / "charts.js").read_text(encoding="utf-8")
     figures = json.loads(script[script.index("\"] = ") + 5:].rstrip().rstrip(";"))
     manifest = json.loads((year_dir / "departement-34" / "manifest.json").read_text(encoding="utf-8"))
     entry = manifest["charts"]["partners"]
-    reference = year_dir.parent.parent / "kaleido-partners.png"
+    reference = tmp_path / "kaleido-partners.png"
     kaleido.write_fig_from_object_sync([{"fig": figures["partners"], "path": str(reference), "opts": {
         "format": "png", "width": entry["width"], "height": entry["height"], "scale": 2}}], kopts={"mathjax": False})
     assert reference.read_bytes() == (year_dir / "departement-34" / "partners.png").read_bytes()

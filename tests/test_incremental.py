@@ -11,15 +11,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from trade_pipeline import cli
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.fiches.assets import fiches
 from trade_pipeline.nomenclature import territory_keys
 from trade_pipeline.resources import PipelineSettings
-from trade_pipeline.settings import get_settings
 
-from .support import change_departement_rows
+from .states import copy_state, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -43,46 +41,43 @@ def last_storage_id(data: Path) -> int:
                 for r in instance.fetch_materializations(dg.AssetKey(asset), limit=1).records), default=0)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("incremental")
-    source, data = root / "source", root / "data"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TRADE_PIPELINE_DATA_DIR", str(data))
-        patch.setenv("DAGSTER_HOME", str(data / "dagster"))
-        patch.setenv("BROWSER_PATH", str(root / "no-chromium"))
-        assert cli.main(["sample", "--out", str(source), "--year", "2024", "--scale", "0.05"]) == 0
-        assert cli.main(["build", "--year", "2024", "--source", str(source)]) == 0
-        yield source, data, patch
+@pytest.fixture
+def refreshed(tmp_path, first_build):
+    """A private copy of a whole year built from the first of `revised_sources`."""
+    return copy_state(first_build, tmp_path / "data")
 
 
-def test_first_build_materializes_a_whole_year_in_one_run_per_step(built):
-    _, data, _ = built
+def test_first_build_materializes_a_whole_year_in_one_run_per_step(first_build):
     for asset in ("territory_flows", "territory_marts", "territory_charts", "fiches"):
-        records = materializations(data, asset)
+        records = materializations(first_build, asset)
         assert {r.partition_key for r in records} == {f"{k}|2024" for k in territory_keys()}, asset
 
 
-def test_identical_refresh_requests_nothing_and_rewrites_nothing(built, capsys):
-    source, data, _ = built
+def test_identical_refresh_requests_nothing_and_rewrites_nothing(refreshed, revised_sources):
+    data = refreshed
     before_files, before_id = files(data / "fiches"), last_storage_id(data)
-    published = (data / "published" / "trade.duckdb").stat().st_mtime_ns
-    assert cli.main(["build", "--year", "2024", "--source", str(source)]) == 0
-    assert "Nothing changed since the last build: nothing recomputed" in capsys.readouterr().out
+    raw = files(data / "raw")
+    store = data / "published" / "trade.duckdb"
+    published = store.stat().st_mtime_ns, store.stat().st_ino
+    result = run_cli(data, "build", "--year", "2024", "--source", str(revised_sources[0]))
+    assert result.code == 0, result.err
+    assert "Nothing changed since the last build: nothing recomputed" in result.out
     for asset in DOWNSTREAM:
         assert materializations(data, asset, after=before_id) == [], asset
     assert files(data / "fiches") == before_files
-    assert (data / "published" / "trade.duckdb").stat().st_mtime_ns == published
+    assert files(data / "raw") == raw  # the same bytes fetched again: the raw store is not touched
+    assert (store.stat().st_mtime_ns, store.stat().st_ino) == published
 
 
-def test_one_departement_changed_recomputes_it_its_region_and_france_only(built, capsys):
-    source, data, _ = built
+def test_one_departement_changed_recomputes_it_its_region_and_france_only(refreshed, revised_sources):
+    data = refreshed
     year_dir = data / "fiches" / "2024"
     before_folders = {key: files(year_dir / key) for key in territory_keys()}
     before_id = last_storage_id(data)
-    change_departement_rows(next(source.glob("*-Regional-2024-export.zip")), "34", 1_000_000)
-    assert cli.main(["build", "--year", "2024", "--source", str(source)]) == 0
-    output = capsys.readouterr().out
+    # The second source is the first with 1 M€ more on every export row of Hérault.
+    result = run_cli(data, "build", "--year", "2024", "--source", str(revised_sources[1]))
+    assert result.code == 0, result.err
+    output = result.out
     changed = {"departement-34|2024", "region-12|2024", "france-FR|2024"}
     for asset in ("territory_marts", "territory_charts"):
         assert {r.partition_key for r in materializations(data, asset, after=before_id)} == changed, asset
@@ -98,10 +93,10 @@ def test_one_departement_changed_recomputes_it_its_region_and_france_only(built,
     assert "fiches            2024: 116 territories" in output
 
 
-def test_territory_steps_of_a_year_without_data_succeed_without_writing(built):
+def test_territory_steps_of_a_year_without_data_succeed_without_writing(refreshed):
     """Dagster adds the next year's marts to a backfill of a year (growth reads the previous
     year); before DGDDI publishes that year, the territory steps have nothing to compute."""
-    _, data, _ = built
+    data = refreshed
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize([territory_marts, territory_charts, fiches], partition_key="departement-34|2025",
                             resources={"settings": PipelineSettings(data_dir=str(data))},
@@ -110,6 +105,6 @@ def test_territory_steps_of_a_year_without_data_succeed_without_writing(built):
     messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
     assert sum("no data for 2025 (not ingested yet): nothing computed" in m for m in messages) == 3
     assert not (data / "fiches" / "2025").exists()
-    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as connection:
+    with duckdb.connect(str(data / "warehouse" / "warehouse.duckdb"), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM mart_territory_totals WHERE year = 2025").fetchone() == (0,)
         assert connection.execute("SELECT count(*) FROM mart_territory_totals WHERE year = 2024").fetchone()[0] == 116

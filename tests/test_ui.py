@@ -1,5 +1,5 @@
 """The UI path: `dagster dev` serves the graph, partitions and checks; what a user launches from
-the UI (a year, a backfill of a whole year of territories, some territories) succeeds."""
+the UI (one partition: a run; a whole year of territories or some territories: a backfill) succeeds."""
 
 import time
 
@@ -7,7 +7,7 @@ import pytest
 
 from trade_pipeline.nomenclature import territory_keys
 
-from .ui_support import DagsterDev, screenshot
+from .ui_support import DagsterDev, screenshots
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -27,6 +27,11 @@ AUTOMATION = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
 STOP_SENSOR = """mutation($id: String!) { stopSensor(id: $id) { __typename
   ... on StopSensorMutationResult { instigationState { status } } ... on PythonError { message } } }"""
 
+LAUNCH_RUN = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
+
+RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
+
 CHECKS = """{ assetNodeOrError(assetKey: {path: ["trade_flows"]}) { ... on AssetNode {
   assetChecksOrError { ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } } } } }"""
 
@@ -44,6 +49,23 @@ def backfill(ui: DagsterDev, assets: list[str], partitions: list[str], timeout: 
             return state
         time.sleep(2)
     raise AssertionError(f"backfill of {assets} did not finish in {timeout} s")
+
+
+def materialize(ui: DagsterDev, assets: list[str], partition: str, timeout: float = 300) -> str:
+    """What the UI's « Materialize » button sends for one partition: a run (not a backfill)."""
+    launched = ui.graphql(LAUNCH_RUN, {"params": {
+        "selector": {"repositoryLocationName": "trade_pipeline", "repositoryName": "__repository__",
+                     "jobName": "__ASSET_JOB", "assetSelection": [{"path": [a]} for a in assets]},
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]}}})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = ui.graphql(RUN, {"id": run_id})["runOrError"]["status"]
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            return status
+        time.sleep(1)
+    raise AssertionError(f"run of {assets} for {partition} did not finish in {timeout} s")
 
 
 def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_dir):
@@ -67,8 +89,7 @@ def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_d
         stopped = ui.graphql(STOP_SENSOR, {"id": sensors["trade_automation"]["id"]})["stopSensor"]
         assert stopped["instigationState"]["status"] == "STOPPED", stopped
 
-        year = backfill(ui, ["raw_trade_files", "trade_flows"], ["2024"])
-        assert year["status"] in ("COMPLETED", "COMPLETED_SUCCESS") and all(r["status"] == "SUCCESS" for r in year["runs"])
+        assert materialize(ui, ["raw_trade_files", "trade_flows"], "2024") == "SUCCESS"
         checks = ui.graphql(CHECKS)["assetNodeOrError"]["assetChecksOrError"]["checks"]
         assert {c["name"]: c["executionForLatestMaterialization"]["status"] for c in checks}["no_duplicate_keys"] == "SUCCEEDED"
 
@@ -92,14 +113,14 @@ def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_d
         # (Charts and fiches in one backfill would add every fiche that shows France's charts: all.)
         charts = backfill(ui, ["territory_charts"], ["france-FR|2024", "region-12|2024", "departement-34|2024"])
         assert charts["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), charts
-        fiche = backfill(ui, ["fiches"], ["departement-34|2024"])
-        assert fiche["status"] in ("COMPLETED", "COMPLETED_SUCCESS") and len(fiche["runs"]) == 1, fiche
+        assert materialize(ui, ["fiches"], "departement-34|2024") == "SUCCESS"
         assert (tmp_path / "data" / "fiches" / "2024" / "departement-34.pdf").exists()
 
         ui.graphql("mutation { setNuxSeen }")  # the "join the community" dialog would hide the pages
-        screenshot(ui.url + "/asset-groups", artifacts_dir / "ui-asset-graph.png", wait_for_text="validation")
-        screenshot(ui.url + "/assets/trade_flows?view=checks", artifacts_dir / "ui-trade-flows-checks.png",
-                   wait_for_text="no_duplicate_keys")
-        screenshot(ui.url + "/assets/fiches?view=partitions&partition=departement-34%7C2024",
-                   artifacts_dir / "ui-fiche-preview.png", wait_for_text="preview")
+        screenshots([
+            (ui.url + "/asset-groups", artifacts_dir / "ui-asset-graph.png", "validation"),
+            (ui.url + "/assets/trade_flows?view=checks", artifacts_dir / "ui-trade-flows-checks.png", "no_duplicate_keys"),
+            (ui.url + "/assets/fiches?view=partitions&partition=departement-34%7C2024",
+             artifacts_dir / "ui-fiche-preview.png", "preview"),
+        ])
         assert (artifacts_dir / "ui-asset-graph.png").stat().st_size > 10_000

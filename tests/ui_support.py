@@ -97,17 +97,18 @@ def browser(playwright):  # noqa: ANN001, ANN201 - playwright types are optional
               "--disable-component-update", "--disable-sync", "--no-first-run"])
 
 
-def screenshot(url: str, path: Path, wait_for_text: str, size: tuple[int, int] = (1600, 1000)) -> None:
-    """A screenshot of a page rendered by JavaScript, once `wait_for_text` is visible."""
+def screenshots(pages: list[tuple[str, Path, str]], size: tuple[int, int] = (1600, 1000)) -> None:
+    """Screenshots of several pages (url, path, text to wait for) in one browser."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         instance = browser(playwright)
         try:
             page = instance.new_page(viewport={"width": size[0], "height": size[1]})
-            page.goto(url, wait_until="networkidle", timeout=60_000)
-            page.get_by_text(wait_for_text).first.wait_for(timeout=60_000)
-            page.wait_for_timeout(1500)  # let the graph layout settle
-            page.screenshot(path=str(path))
+            for url, path, wait_for_text in pages:
+                page.goto(url, wait_until="networkidle", timeout=60_000)
+                page.get_by_text(wait_for_text).first.wait_for(timeout=60_000)
+                page.wait_for_timeout(1000)  # let the graph layout settle
+                page.screenshot(path=str(path))
         finally:
             instance.close()

@@ -3,12 +3,11 @@
 import dagster as dg
 import pandas as pd
 
-from trade_pipeline.ingestion.dgddi_files import locate_year_files
+from trade_pipeline.ingestion.dgddi_files import check_year_files
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
 from trade_pipeline.ingestion.sources import archive_limits, fetch_year
 from trade_pipeline.metadata import table_metadata
-from trade_pipeline.nomenclature import parse_label_kind
 from trade_pipeline.partitions import year_partitions
 from trade_pipeline.resources import PipelineSettings
 
@@ -31,10 +30,8 @@ def raw_trade_files(context: dg.AssetExecutionContext, settings: PipelineSetting
     with store.staging() as staging:
         fetched = fetch_year(config, year, staging)
         # Check the structure before the new files replace the current ones: hostile or damaged
-        # archives and missing data files fail here and leave the last good version in place.
-        located = locate_year_files([staging / f.name for f in fetched.files], year, archive_limits(config))
-        for kind, name, data in located.all_labels:  # undecodable label files fail here too
-            parse_label_kind(kind, data, name)
+        # archives, missing data files and undecodable labels fail here, the last good version stays.
+        located = check_year_files([staging / f.name for f in fetched.files], year, archive_limits(config))
         raw, changed = store.commit(year, staging, fetched.files, fetched.source, fetched.synthetic)
     context.log.info(
         f"{year}: {'new version' if changed else 'unchanged'} {raw.version[:12]} from {raw.source}"

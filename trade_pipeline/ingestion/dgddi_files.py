@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from trade_pipeline.ingestion.archives import ArchiveLimits, SafeZip
-from trade_pipeline.nomenclature import LabelKind, label_kind
+from trade_pipeline.nomenclature import LabelKind, label_kind, parse_label_kind
 
 #: Field names of the source, in file order.
 SOURCE_FIELDS = ("flux", "trimestre", "annee", "code_departement", "code_region", "code_A129",
@@ -152,6 +152,16 @@ def locate_year_files(paths: Iterable[Path], year: int, limits: ArchiveLimits) -
         # Re-issued vintages: the latest publication prefix wins.
         data[flow] = max(chosen, key=lambda c: (publication_prefix(c.path.name), c.path.name))
     return YearFiles(year, data, {**loose_labels, **zip_labels}, found_labels)
+
+
+def check_year_files(paths: Iterable[Path], year: int, limits: ArchiveLimits) -> YearFiles:
+    """What a year's raw files must pass before they become its current raw version: safe zips,
+    one export and one import data file, and label files that decode (every one found, not only
+    the one used). Raises ArchiveError, DataFileError or LabelFileError naming the file."""
+    located = locate_year_files(paths, year, limits)
+    for kind, name, data in located.all_labels:
+        parse_label_kind(kind, data, name)
+    return located
 
 
 # --------------------------------------------------------------------------------------------

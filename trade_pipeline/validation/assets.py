@@ -13,7 +13,7 @@ from trade_pipeline.ingestion.sources import archive_limits
 from trade_pipeline.metadata import Stopwatch, table_metadata
 from trade_pipeline.partitions import year_partitions
 from trade_pipeline.resources import PipelineSettings
-from trade_pipeline.validation.expectations import EXPECTATION_SPECS, run_expectations
+from trade_pipeline.validation.expectations import EXPECTATION_SPECS, blocking_failures, run_expectations
 from trade_pipeline.validation.schema import TRADE_FLOWS_COLUMNS, ContractViolation
 from trade_pipeline.validation.trade_flows import read_year, validate_year, write_year
 
@@ -68,14 +68,11 @@ def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -
         )
         for o in outcomes
     ]
-    blocking = [o for o in outcomes if o.blocking and not o.passed]
-    if blocking:
+    refusal = blocking_failures(outcomes, year)
+    if refusal:
         # Report the checks, then stop before the warehouse: the last good year stays in place.
         yield from check_results
-        raise dg.Failure(
-            description="; ".join(f"{o.check_name}: {o.failing_count:,} failing rows, e.g. {o.metadata.get('examples', [])[:3]}"
-                                  for o in blocking) + f" — {year} was not stored",
-        )
+        raise dg.Failure(description=refusal)
     with timings("write"), warehouse.connect(config) as connection:
         rows = write_year(connection, year_rows, validated, raw)
     per_flow = validated.groupby("flow", observed=True)["value_eur"].agg(["size", "sum"])

@@ -143,3 +143,12 @@ def _outcome(spec: ExpectationSpec, result: Any, failing_rows: int | None, examp
     if examples:
         metadata["examples"] = examples[:20]
     return ExpectationOutcome(spec.check_name, bool(result.success), spec.blocking, failing, metadata)
+
+
+def blocking_failures(outcomes: list[ExpectationOutcome], year: int) -> str | None:
+    """The message that stops the year when a blocking check failed (None when none did)."""
+    blocking = [o for o in outcomes if o.blocking and not o.passed]
+    if not blocking:
+        return None
+    return ("; ".join(f"{o.check_name}: {o.failing_count:,} failing rows, e.g. {o.metadata.get('examples', [])[:3]}"
+                      for o in blocking) + f" — {year} was not stored")
