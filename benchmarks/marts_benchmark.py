@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from trade_pipeline.aggregation.marts import MARTS, MartSettings, territory_cells_sql  # noqa: E402
 from trade_pipeline.ingestion.dgddi_files import COLUMNS  # noqa: E402
-from trade_pipeline.nomenclature import territory_keys  # noqa: E402
+from trade_pipeline.territories import territory_keys  # noqa: E402
 
 YEAR = 2024
 PYTHON = sys.executable

@@ -276,7 +276,7 @@ def warehouse_with(rows) -> duckdb.DuckDBPyConnection:
 def territory_data(rows=None, keys=None, year: int = 2024):
     """TerritoryData (what a fiche shows) computed from hand-written rows through the real marts."""
     from trade_pipeline.aggregation.marts import MARTS, MartSettings, refresh
-    from trade_pipeline.charts.data import load
+    from trade_pipeline.aggregation.territory_view import load
 
     keys = keys or KEYS
     connection = warehouse_with(rows or ROWS)

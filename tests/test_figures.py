@@ -8,17 +8,12 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from trade_pipeline.charts import palette
-from trade_pipeline.charts.figures import (
-    activities_chart,
-    charts_for,
-    flows_chart,
-    grouped_products,
-    partners_chart,
-    sankey_layout,
-    spread_labels,
-    squarify,
-)
-from trade_pipeline.charts.render import PictureJob, render_pictures
+from trade_pipeline.charts.activities import activities_chart, grouped_products
+from trade_pipeline.charts.figures import charts_for
+from trade_pipeline.charts.flows import flows_chart
+from trade_pipeline.charts.layout import sankey_layout, spread_labels, squarify
+from trade_pipeline.charts.partners import partners_chart
+from trade_pipeline.charts.pictures import PictureJob, render_pictures
 
 from .support import ROWS, territory_data
 

@@ -14,8 +14,8 @@ import pytest
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.fiches.assets import fiches
-from trade_pipeline.nomenclature import territory_keys
 from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.territories import territory_keys
 
 from .states import copy_state, run_cli
 

@@ -130,7 +130,7 @@ def test_refresh_replaces_only_the_given_territories():
 
 
 def test_published_totals_add_shares_of_region_and_france():
-    from trade_pipeline.nomenclature import territories_frame
+    from trade_pipeline.territories import territories_frame
 
     connection = warehouse_with(ROWS)
     refresh(connection, MARTS["territory_totals"], 2024, KEYS, MartSettings())

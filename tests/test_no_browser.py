@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from trade_pipeline.charts.render import BrowserUnavailable, chromium_path, print_pdfs, render_pictures
+from trade_pipeline.browser import BrowserUnavailable, chromium_path
+from trade_pipeline.charts.pictures import render_pictures
+from trade_pipeline.fiches.pdf import print_pdfs
 
 from .support import write_year_dir
 

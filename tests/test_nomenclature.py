@@ -12,10 +12,9 @@ from trade_pipeline.nomenclature import (
     packaged_reference,
     parse_departement_file,
     parse_label_file,
-    territories,
-    territory,
     valid_during,
 )
+from trade_pipeline.territories import territories, territory
 
 from .support import packaged_label
 

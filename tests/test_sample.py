@@ -15,7 +15,7 @@ from trade_pipeline.ingestion.sample import (
     generate_rows,
     sample_files,
 )
-from trade_pipeline.nomenclature import department_codes
+from trade_pipeline.territories import department_codes
 
 
 @pytest.fixture(scope="module")

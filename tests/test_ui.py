@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from trade_pipeline.nomenclature import territory_keys
+from trade_pipeline.territories import territory_keys
 
 from .ui_support import DagsterDev, screenshots
 

@@ -21,11 +21,11 @@ from pathlib import Path
 import dagster as dg
 
 from trade_pipeline.atomic import write_atomically
-from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
 from trade_pipeline.metadata import LAUNCHED_BY_TAG
-from trade_pipeline.nomenclature import territory, territory_keys
 from trade_pipeline.partitions import territory_ranges, year_territory_key
+from trade_pipeline.provenance import SYNTHETIC_LABEL
 from trade_pipeline.settings import Settings
+from trade_pipeline.territories import territory, territory_keys
 
 #: The runs this command executes in its own process (see fail_abandoned_runs).
 CLI_TAG = {LAUNCHED_BY_TAG: "cli"}

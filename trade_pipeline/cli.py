@@ -38,7 +38,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL, write_sample
+    from trade_pipeline.ingestion.sample import write_sample
+    from trade_pipeline.provenance import SYNTHETIC_LABEL
 
     out = Path(args.out)
     for year in _years(args.year, list(SAMPLE_YEARS)):

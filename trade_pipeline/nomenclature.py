@@ -1,4 +1,4 @@
-"""Reference data: DGDDI label files (countries, CPF4, A129, départements → régions) and territories.
+"""The DGDDI nomenclatures: label files (countries, CPF4, A129, départements → régions), codes, short labels.
 
 The DGDDI label files change name, encoding and quoting between releases (UTF-8, UTF-8 with BOM,
 Windows-1252; `"` quoting or ` | ` in place of `;`). This module is the only place that reads
@@ -59,10 +59,6 @@ REGION_CODE_PATTERN = r"^\d{2}$"
 A129_CODE_PATTERN = r"^[A-Z]\d{2}[A-Z]$"
 CPF4_CODE_PATTERN = r"^\d{4}$"
 COUNTRY_CODE_PATTERN = r"^[A-Z]{2}$"
-
-FRANCE_CODE = "FR"
-TerritoryLevel = Literal["departement", "region", "france"]
-TERRITORY_LEVELS: tuple[TerritoryLevel, ...] = ("france", "region", "departement")
 
 
 class LabelFileError(ValueError):
@@ -175,7 +171,7 @@ def valid_during(labels: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
-# The reference set (labels of one vintage) and territories
+# The reference set (labels of one vintage)
 # --------------------------------------------------------------------------------------------
 
 
@@ -217,78 +213,6 @@ def packaged_reference() -> Reference:
         tables[kind] = parse_label_kind(kind, (folder / name).read_bytes(), name)
         sources[kind] = f"package:{name}"
     return Reference(tables, sources)
-
-
-@dataclass(frozen=True)
-class Territory:
-    level: TerritoryLevel
-    code: str
-    name: str
-    name_with_article: str
-    insee_code: str | None
-    insee_region_code: str | None
-    parent_region_code: str | None
-
-    @property
-    def key(self) -> str:
-        return territory_key(self.level, self.code)
-
-
-def territory_key(level: str, code: str) -> str:
-    """Stable identifier of a territory, used in partition keys and file names: `departement-34`."""
-    return f"{level}-{code}"
-
-
-def split_territory_key(key: str) -> tuple[TerritoryLevel, str]:
-    level, _, code = key.partition("-")
-    if level not in TERRITORY_LEVELS or not code:
-        raise ValueError(f"not a territory key: {key!r}")
-    return level, code  # type: ignore[return-value]
-
-
-@lru_cache(maxsize=1)
-def territories() -> tuple[Territory, ...]:
-    """France, the 14 DGDDI régions and the 101 DGDDI départements, in that order."""
-    path = resources.files("trade_pipeline") / "reference" / "territories.csv"
-    frame = pd.read_csv(io.BytesIO(path.read_bytes()), sep=";", dtype=str, keep_default_na=False)
-    result = []
-    for row in frame.itertuples(index=False):
-        result.append(Territory(
-            level=row.level, code=row.code, name=row.name, name_with_article=row.name_with_article,
-            insee_code=row.insee_code or None, insee_region_code=row.insee_region_code or None,
-            parent_region_code=row.parent_region_code or None,
-        ))
-    return tuple(result)
-
-
-def territory(key: str) -> Territory:
-    return _territories_by_key()[key]
-
-
-@lru_cache(maxsize=1)
-def _territories_by_key() -> dict[str, Territory]:
-    return {t.key: t for t in territories()}
-
-
-def territory_keys() -> list[str]:
-    return [t.key for t in territories()]
-
-
-def department_codes() -> list[str]:
-    return [t.code for t in territories() if t.level == "departement"]
-
-
-def region_codes() -> list[str]:
-    return [t.code for t in territories() if t.level == "region"]
-
-
-def territories_frame() -> pd.DataFrame:
-    """The published `territories` table: level, code, name, insee_code, parent_region_code, …"""
-    return pd.DataFrame(
-        [(t.level, t.code, t.name, t.insee_code, t.parent_region_code, t.insee_region_code, t.name_with_article)
-         for t in territories()],
-        columns=["level", "code", "name", "insee_code", "parent_region_code", "insee_region_code", "name_with_article"],
-    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from trade_pipeline.nomenclature import territory_keys
 from trade_pipeline.settings import FIRST_YEAR
+from trade_pipeline.territories import territory_keys
 
 YEAR = "year"
 TERRITORY = "territory"

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from trade_pipeline.nomenclature import ENERGY_A129_CODES, NON_COUNTRY_CODES, split_territory_key
+from trade_pipeline.nomenclature import ENERGY_A129_CODES, NON_COUNTRY_CODES
+from trade_pipeline.territories import parse_territory_key
 
 #: EU member states (the EU27 since Brexit, 1 February 2020), for the exposure indicators.
 EU27 = ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
@@ -98,7 +99,7 @@ def ensure_tables(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def scope_frame(territory_keys: Iterable[str]) -> pd.DataFrame:
-    pairs = [split_territory_key(key) for key in territory_keys]
+    pairs = [parse_territory_key(key) for key in territory_keys]
     return pd.DataFrame(pairs, columns=["level", "territory_code"])
 
 
@@ -363,6 +364,32 @@ def exposure_sql(settings: MartSettings) -> str:
         LEFT JOIN partner_stats ip ON ip.level = s.level AND ip.territory_code = s.territory_code AND ip.flow = 'I'
         LEFT JOIN product_stats eq ON eq.level = s.level AND eq.territory_code = s.territory_code AND eq.flow = 'E'
         LEFT JOIN product_stats iq ON iq.level = s.level AND iq.territory_code = s.territory_code AND iq.flow = 'I'"""
+
+
+#: Territory totals with the shares of the région and of France and their denominators. Shares
+#: are ratios of stored totals, taken when read (the fiche, the published store) so that a
+#: territory's own marts depend only on its own rows. Reads the view `package_territories`.
+TERRITORY_TOTALS_WITH_SHARES = """
+        SELECT t.year, t.level, t.territory_code, n.name AS territory_name,
+               t.exports_eur, t.imports_eur, (t.exports_eur - t.imports_eur)::BIGINT AS balance_eur,
+               CASE WHEN t.level = 'departement' THEN t.exports_eur / nullif(r.exports_eur, 0) END AS exports_share_of_region,
+               CASE WHEN t.level = 'departement' THEN t.imports_eur / nullif(r.imports_eur, 0) END AS imports_share_of_region,
+               CASE WHEN t.level <> 'france' THEN t.exports_eur / nullif(f.exports_eur, 0) END AS exports_share_of_france,
+               CASE WHEN t.level <> 'france' THEN t.imports_eur / nullif(f.imports_eur, 0) END AS imports_share_of_france,
+               t.exports_excl_energy_eur, t.imports_excl_energy_eur,
+               (t.exports_excl_energy_eur - t.imports_excl_energy_eur)::BIGINT AS balance_excl_energy_eur,
+               t.exports_energy_eur, t.imports_energy_eur, t.exported_products, t.export_destinations,
+               n.parent_region_code,
+               CASE WHEN t.level = 'departement' THEN r.exports_eur END AS region_exports_eur,
+               CASE WHEN t.level = 'departement' THEN r.imports_eur END AS region_imports_eur,
+               CASE WHEN t.level <> 'france' THEN f.exports_eur END AS france_exports_eur,
+               CASE WHEN t.level <> 'france' THEN f.imports_eur END AS france_imports_eur
+        FROM mart_territory_totals t
+        JOIN package_territories n ON n.level = t.level AND n.code = t.territory_code
+        LEFT JOIN mart_territory_totals r
+               ON r.year = t.year AND r.level = 'region' AND r.territory_code = n.parent_region_code
+        LEFT JOIN mart_territory_totals f ON f.year = t.year AND f.level = 'france'
+        ORDER BY t.year, t.level, t.territory_code"""
 
 
 # --------------------------------------------------------------------------------------------

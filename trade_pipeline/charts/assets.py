@@ -6,11 +6,12 @@ import dagster as dg
 
 from trade_pipeline import warehouse
 from trade_pipeline.aggregation.assets import territory_marts
+from trade_pipeline.aggregation.territory_view import load
 from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE
-from trade_pipeline.charts.data import load
+from trade_pipeline.browser import INSTALL_HINT, chromium_path
 from trade_pipeline.charts.figures import charts_for
 from trade_pipeline.charts.files import territory_dir, write_charts
-from trade_pipeline.charts.render import INSTALL_HINT, chromium_path, render_pictures
+from trade_pipeline.charts.pictures import render_pictures
 from trade_pipeline.metadata import Stopwatch
 from trade_pipeline.partitions import year_territory_key, year_territory_partitions
 from trade_pipeline.resources import PipelineSettings

@@ -19,7 +19,7 @@ import pandas as pd
 
 from trade_pipeline.atomic import write_if_changed
 from trade_pipeline.charts.figures import Chart
-from trade_pipeline.charts.render import PictureJob
+from trade_pipeline.charts.pictures import PictureJob
 
 IMAGE_FORMATS = ("svg", "png")
 PNG_SCALE = 2.0  # sharp on high-density screens and in slides

@@ -7,15 +7,16 @@ import dagster as dg
 
 from trade_pipeline import warehouse
 from trade_pipeline.aggregation.assets import territory_marts
+from trade_pipeline.aggregation.territory_view import load
 from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE, after_any_data_change
+from trade_pipeline.browser import INSTALL_HINT, chromium_path
 from trade_pipeline.charts.assets import territory_charts
-from trade_pipeline.charts.data import load
-from trade_pipeline.charts.render import INSTALL_HINT, PdfJob, chromium_path, print_pdfs
 from trade_pipeline.fiches.build import comparison_keys, ensure_assets, fiche_paths, read_manifests, write_fiche, write_index
+from trade_pipeline.fiches.pdf import PdfJob, print_pdfs
 from trade_pipeline.metadata import Stopwatch
-from trade_pipeline.nomenclature import territories
 from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_key, year_territory_partitions
 from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.territories import territories
 
 FICHES_CODE_VERSION = "1"
 
@@ -25,10 +26,8 @@ def _shown_in() -> dict[str, set[str]]:
     départements', for France every fiche (the comparison charts)."""
     shown = {t.key: {t.key} for t in territories()}
     for t in territories():
-        if t.level == "departement":
-            shown[f"region-{t.parent_region_code}"].add(t.key)
-        if t.level != "france":
-            shown["france-FR"].add(t.key)
+        for other in t.comparison_keys:
+            shown[other].add(t.key)
     return shown
 
 

@@ -29,19 +29,15 @@ import pandas as pd
 import plotly
 
 from trade_pipeline import french
+from trade_pipeline.aggregation.territory_view import TerritoryData, top_flows
 from trade_pipeline.atomic import write_if_changed
-from trade_pipeline.charts.data import TerritoryData
-from trade_pipeline.charts.figures import top_flows
 from trade_pipeline.charts.files import territory_dir
 from trade_pipeline.fiches.notes import METHODOLOGY, data_notes
-from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
-from trade_pipeline.nomenclature import territory, territory_keys
-from trade_pipeline.publication.store import ATTRIBUTION
+from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_BANNER, SYNTHETIC_LABEL
+from trade_pipeline.territories import territory, territory_key, territory_keys
 
 RANKS = "①②③④⑤"
 LEVEL_LABELS = {"departement": "Département", "region": "Région", "france": "France entière"}
-SYNTHETIC_BANNER = (f"{SYNTHETIC_LABEL.capitalize()} : ces chiffres sont inventés (échantillon synthétique au "
-                    "format DGDDI), sauf les totaux 2024 de l'Hérault, de l'Occitanie et de la France.")
 PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
 #: Sections of a fiche, each one printed page (after the summary, before the methodology).
 PAGES = 6
@@ -105,7 +101,7 @@ def _change_line(now: float, before: float | None) -> str | None:
 
 def totals_boxes(data: TerritoryData) -> list[dict]:
     totals, t = data.totals, data.territory
-    region = territory(f"region-{t.parent_region_code}") if t.parent_region_code else None
+    region = territory(t.region_key) if t.region_key else None
     boxes = []
     for flow, key, label, what in (("E", "exports", "Exportations", "exportée"),
                                    ("I", "imports", "Importations", "importée")):
@@ -209,12 +205,7 @@ class ChartRef:
 
 def comparison_keys(data: TerritoryData) -> list[str]:
     """The territories whose charts a fiche shows beside its own: its région, France."""
-    t = data.territory
-    if t.level == "departement":
-        return [f"region-{t.parent_region_code}", "france-FR"]
-    if t.level == "region":
-        return ["france-FR"]
-    return []
+    return data.territory.comparison_keys
 
 
 def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Path, with_pdf: bool) -> str:
@@ -250,7 +241,7 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
     ]
     t = data.territory
     shown = [own["content_hash"]] + [manifests[k]["content_hash"] for k in comparisons]
-    parent = territory(f"region-{t.parent_region_code}").name if t.parent_region_code else None
+    parent = territory(t.region_key).name if t.region_key else None
     _, pdf = fiche_paths(fiches_dir, data.year, data.key)
     context = {
         "year": data.year, "name": t.name, "code_label": t.code, "level_label": LEVEL_LABELS[t.level],
@@ -296,14 +287,15 @@ def write_index(fiches_dir: Path, year: int, totals: pd.DataFrame, synthetic: bo
     """`fiches/<year>/index.html`: every fiche of the year, searchable by name or code."""
     rows = []
     order = {key: position for position, key in enumerate(territory_keys())}
-    totals = totals.assign(key=totals["level"] + "-" + totals["territory_code"])
+    totals = totals.assign(key=[territory_key(level, code) for level, code in zip(totals["level"],
+                                                                                   totals["territory_code"], strict=True)])
     for row in totals.sort_values("key", key=lambda keys: keys.map(order)).itertuples(index=False):
-        key = f"{row.level}-{row.territory_code}"
+        key = row.key
         html, pdf = fiche_paths(fiches_dir, year, key)
         if not html.exists():
             continue
         t = territory(key)
-        region = territory(f"region-{t.parent_region_code}").name if t.parent_region_code else ""
+        region = territory(t.region_key).name if t.region_key else ""
         rows.append({"name": t.name, "code": t.code, "level": LEVEL_LABELS[t.level], "region": region,
                      "exports": french.headline(row.exports_eur), "imports": french.headline(row.imports_eur),
                      "html": html.name, "pdf": pdf.name if pdf.exists() else None,

@@ -5,10 +5,10 @@ import pandas as pd
 
 from trade_pipeline.ingestion.dgddi_files import check_year_files
 from trade_pipeline.ingestion.raw_store import RawStore
-from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
 from trade_pipeline.ingestion.sources import archive_limits, fetch_year
 from trade_pipeline.metadata import table_metadata
 from trade_pipeline.partitions import year_partitions
+from trade_pipeline.provenance import SYNTHETIC_LABEL
 from trade_pipeline.resources import PipelineSettings
 
 

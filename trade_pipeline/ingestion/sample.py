@@ -33,10 +33,10 @@ from trade_pipeline.nomenclature import (
     packaged_reference,
     valid_during,
 )
+from trade_pipeline.provenance import SYNTHETIC_LABEL
 from trade_pipeline.settings import SAMPLE_YEARS
 
 SEED = 20_250_201
-SYNTHETIC_LABEL = "données fictives de démonstration"
 #: Rows per flow and year at scale 1 (the issue asks for at least 100 000).
 BASE_ROWS_PER_FLOW = 110_000
 

@@ -18,13 +18,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from trade_pipeline.aggregation.marts import TERRITORY_TOTALS_WITH_SHARES
 from trade_pipeline.atomic import fsync_path
 from trade_pipeline.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
-from trade_pipeline.ingestion.sample import SYNTHETIC_LABEL
-from trade_pipeline.nomenclature import territories_frame
-
-ATTRIBUTION = ("Source : DGDDI – Département des statistiques et des études du commerce extérieur "
-               "(Licence Ouverte / Open Licence 2.0)")
+from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_LABEL
+from trade_pipeline.territories import territories_frame
 
 #: The published tables and the warehouse query of each (the public contract: README).
 PUBLISHED_TABLES: dict[str, str] = {
@@ -35,29 +33,7 @@ PUBLISHED_TABLES: dict[str, str] = {
     "labels": "SELECT * FROM labels ORDER BY year, nomenclature, code, valid_from",
     "sources": """SELECT year, raw_version, source, synthetic, files, rows, loaded_at
                   FROM ingestions ORDER BY year""",
-    # Shares are ratios of stored totals, taken here so that each territory's own marts only
-    # depend on its own rows. The denominators are published with them.
-    "territory_totals": """
-        SELECT t.year, t.level, t.territory_code, n.name AS territory_name,
-               t.exports_eur, t.imports_eur, (t.exports_eur - t.imports_eur)::BIGINT AS balance_eur,
-               CASE WHEN t.level = 'departement' THEN t.exports_eur / nullif(r.exports_eur, 0) END AS exports_share_of_region,
-               CASE WHEN t.level = 'departement' THEN t.imports_eur / nullif(r.imports_eur, 0) END AS imports_share_of_region,
-               CASE WHEN t.level <> 'france' THEN t.exports_eur / nullif(f.exports_eur, 0) END AS exports_share_of_france,
-               CASE WHEN t.level <> 'france' THEN t.imports_eur / nullif(f.imports_eur, 0) END AS imports_share_of_france,
-               t.exports_excl_energy_eur, t.imports_excl_energy_eur,
-               (t.exports_excl_energy_eur - t.imports_excl_energy_eur)::BIGINT AS balance_excl_energy_eur,
-               t.exports_energy_eur, t.imports_energy_eur, t.exported_products, t.export_destinations,
-               n.parent_region_code,
-               CASE WHEN t.level = 'departement' THEN r.exports_eur END AS region_exports_eur,
-               CASE WHEN t.level = 'departement' THEN r.imports_eur END AS region_imports_eur,
-               CASE WHEN t.level <> 'france' THEN f.exports_eur END AS france_exports_eur,
-               CASE WHEN t.level <> 'france' THEN f.imports_eur END AS france_imports_eur
-        FROM mart_territory_totals t
-        JOIN package_territories n ON n.level = t.level AND n.code = t.territory_code
-        LEFT JOIN mart_territory_totals r
-               ON r.year = t.year AND r.level = 'region' AND r.territory_code = n.parent_region_code
-        LEFT JOIN mart_territory_totals f ON f.year = t.year AND f.level = 'france'
-        ORDER BY t.year, t.level, t.territory_code""",
+    "territory_totals": TERRITORY_TOTALS_WITH_SHARES,
     "partner_balance": "SELECT * FROM mart_partner_balance ORDER BY year, level, territory_code, country_code",
     "product_breakdown": """SELECT * FROM mart_product_breakdown
                             ORDER BY year, level, territory_code, flow, product_level, product_code""",

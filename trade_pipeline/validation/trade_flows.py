@@ -20,7 +20,8 @@ from trade_pipeline.ingestion.dgddi_files import (
     restrict_to_year,
 )
 from trade_pipeline.ingestion.raw_store import RawFile, RawVersion
-from trade_pipeline.nomenclature import LABEL_KINDS, Reference, department_codes, packaged_reference
+from trade_pipeline.nomenclature import LABEL_KINDS, Reference, packaged_reference
+from trade_pipeline.territories import department_codes
 from trade_pipeline.validation.schema import trade_flows_schema, validate_trade_flows
 
 

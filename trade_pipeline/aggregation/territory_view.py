@@ -1,4 +1,5 @@
-"""What a fiche shows about one territory and year, read from the marts."""
+"""What a fiche shows about one territory and year, read from the marts: the charts and the
+fiche page are drawn from this view."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from trade_pipeline.nomenclature import Territory, short_label, split_territory_key, territories_frame, territory
-from trade_pipeline.publication.store import PUBLISHED_TABLES
+from trade_pipeline.aggregation.marts import TERRITORY_TOTALS_WITH_SHARES
+from trade_pipeline.nomenclature import short_label
+from trade_pipeline.territories import Territory, parse_territory_key, territories_frame, territory
 
 
 @dataclass
@@ -34,7 +36,7 @@ class TerritoryData:
 
 def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> dict[str, TerritoryData]:
     """The data of these territories of `year` (one query per mart, split in Python)."""
-    scope = pd.DataFrame([split_territory_key(k) for k in keys], columns=["level", "territory_code"])
+    scope = pd.DataFrame([parse_territory_key(k) for k in keys], columns=["level", "territory_code"])
     connection.register("chart_scope", scope)
     connection.register("package_territories", territories_frame())
     params = {"year": year}
@@ -44,7 +46,7 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
                                   params).df()
 
     # The shares come from the same query as the published table: one place for that logic.
-    totals = of_scope(f"SELECT * FROM ({PUBLISHED_TABLES['territory_totals']}) x WHERE x.year = $year")
+    totals = of_scope(f"SELECT * FROM ({TERRITORY_TOTALS_WITH_SHARES}) x WHERE x.year = $year")
     partners = of_scope("SELECT * FROM mart_partner_balance WHERE year = $year")
     products = of_scope("SELECT * FROM mart_product_breakdown WHERE year = $year AND product_level = 'a129'")
     links = of_scope("SELECT * FROM mart_flow_links WHERE year = $year")
@@ -65,7 +67,7 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
                                                                          strict=True)]
     result = {}
     for key in keys:
-        level, code = split_territory_key(key)
+        level, code = parse_territory_key(key)
 
         def pick(frame: pd.DataFrame, level: str = level, code: str = code) -> pd.DataFrame:
             return frame[(frame["level"] == level) & (frame["territory_code"] == code)].reset_index(drop=True)
@@ -82,3 +84,11 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
             exposure=pick(exposure).iloc[0].to_dict(), synthetic=synthetic,
         )
     return result
+
+
+def top_flows(links: pd.DataFrame, flow: str) -> list[tuple[int, str, str, int]]:
+    """The highlighted flows: (rank, origin, destination, value)."""
+    top = links[(links["flow"] == flow) & links["is_top5"]].sort_values("link_rank")
+    return [(int(r.link_rank),) + ((r.product_short, r.country_short) if flow == "E"
+                                   else (r.country_short, r.product_short)) + (int(r.value_eur),)
+            for r in top.itertuples(index=False)]

@@ -1,0 +1,60 @@
+"""What every chart of a fiche is: a plotly figure as plain data, the table behind it, a French
+alt text; and the layout they share (title, source note, French number separators).
+
+Every number shown is formatted by `trade_pipeline.french`; plotly receives text. Labels come
+from DGDDI's files (or a zip found on the internet): plotly reads its text as HTML-like markup,
+so every label passes through `plotly_text` and is shown as written, never interpreted.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import pandas as pd
+
+from trade_pipeline.aggregation.territory_view import TerritoryData
+from trade_pipeline.charts import palette
+from trade_pipeline.provenance import source_line
+
+FLOW_WORDS = {"E": "exportations", "I": "importations"}
+
+
+def plotly_text(label: str) -> str:
+    """A label as literal plotly text: `<`, `>` and `&` become entities plotly displays as such."""
+    return html.escape(label, quote=False)
+
+
+@dataclass
+class Chart:
+    name: str  # file stem: partners, activities_exports, flows_exports, …
+    title: str
+    figure: dict  # plotly figure as plain data: {"data": [...], "layout": {...}}
+    table: pd.DataFrame  # the data behind the chart (French column names), written as CSV
+    alt: str  # what the chart says, in French
+    width: int
+    height: int
+
+
+def source_note(data: TerritoryData) -> str:
+    return source_line(data.year, data.synthetic)
+
+
+def plotly_figure(traces: list[dict], title: str, note: str, width: int, height: int, margin: dict,
+            annotations: list[dict] | None = None, **layout: object) -> dict:
+    """A plotly figure as plain data with our common layout.
+
+    Plain dicts, not `go.Figure`: plotly's per-property validation costs seconds per fiche; a test
+    feeds every chart type through `go.Figure` once to check that the figures are valid.
+    """
+    note_annotation = {"text": note, "xref": "paper", "yref": "paper", "x": 0, "xshift": -margin["l"] + 6, "y": 0,
+                       "yshift": -margin["b"] + 4, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                       "font": {"size": 9, "color": palette.MUTED_TEXT}}
+    return {"data": traces, "layout": {
+        "title": {"text": title, "x": 0.01, "xref": "container", "xanchor": "left",
+                  "font": {"size": 15, "color": palette.TEXT}},
+        "width": width, "height": height, "margin": margin, "separators": ",\u202f",
+        "font": {"family": palette.FONT, "size": 11, "color": palette.TEXT},
+        "paper_bgcolor": "white", "plot_bgcolor": "white", "hoverlabel": {"font": {"family": palette.FONT}},
+        "annotations": [*(annotations or []), note_annotation], **layout,
+    }}

@@ -1,0 +1,104 @@
+"""The partners chart: a butterfly, imports to the left, exports to the right, the balance
+written beside each country with its sign, an arrow and a colour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trade_pipeline import french
+from trade_pipeline.aggregation.territory_view import TerritoryData
+from trade_pipeline.charts import palette
+from trade_pipeline.charts.chart import Chart, plotly_figure, plotly_text, source_note
+
+PARTNERS_SHOWN = 8  # from each side: the main clients and the main suppliers
+
+
+def main_partners(data: TerritoryData, count: int = PARTNERS_SHOWN) -> pd.DataFrame:
+    """The main clients and suppliers (countries only), largest trade first."""
+    countries = data.partners[data.partners["is_country"]]
+    clients = countries.nlargest(count, "exports_eur", keep="first")["country_code"]
+    suppliers = countries.nlargest(count, "imports_eur", keep="first")["country_code"]
+    chosen = countries[countries["country_code"].isin(set(clients) | set(suppliers))].copy()
+    chosen = chosen[(chosen["exports_eur"] > 0) | (chosen["imports_eur"] > 0)]
+    chosen["trade"] = chosen["exports_eur"] + chosen["imports_eur"]
+    return chosen.sort_values(["trade", "country_code"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _nice_step(maximum: float) -> float:
+    raw = maximum / 3
+    magnitude = 10 ** np.floor(np.log10(raw)) if raw > 0 else 1
+    for factor in (1, 2, 2.5, 5, 10):
+        if factor * magnitude >= raw:
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def partners_chart(data: TerritoryData) -> Chart:
+    partners = main_partners(data)
+    width, height = 700, max(300, 110 + 34 * len(partners))
+    names = [plotly_text(name) for name in partners["short"]]
+    traces = [
+        {"type": "bar", "y": names, "x": (-partners["imports_eur"]).tolist(), "orientation": "h",
+         "name": "Importations", "marker": {"color": palette.IMPORTS},
+         "customdata": [french.eur(v) for v in partners["imports_eur"]],
+         "hovertemplate": "%{y} — importations : %{customdata}<extra></extra>"},
+        {"type": "bar", "y": names, "x": partners["exports_eur"].tolist(), "orientation": "h",
+         "name": "Exportations", "marker": {"color": palette.EXPORTS},
+         "customdata": [french.eur(v) for v in partners["exports_eur"]],
+         "hovertemplate": "%{y} — exportations : %{customdata}<extra></extra>"},
+    ]
+    limit = float(max(partners["exports_eur"].max(), partners["imports_eur"].max())) if len(partners) else 1.0
+    step = _nice_step(limit)
+    ticks = [k * step for k in range(-int(np.ceil(limit / step)), int(np.ceil(limit / step)) + 1)]
+    xaxis = {"tickvals": ticks, "ticktext": [french.eur(abs(t)) for t in ticks], "zeroline": True,
+             "zerolinecolor": palette.TEXT, "gridcolor": "#E6E6E6", "range": [-1.08 * limit, 1.08 * limit]}
+    yaxis = {"autorange": "reversed", "ticks": "", "automargin": False}
+    annotations = []
+    for name, balance in zip(names, partners["balance_eur"], strict=True):
+        surplus = balance >= 0
+        mark = palette.SURPLUS_MARK if surplus else palette.DEFICIT_MARK
+        annotations.append({
+            "x": 1.0, "xref": "paper", "xshift": 12, "y": name, "yref": "y", "xanchor": "left", "showarrow": False,
+            "text": f"{mark} {french.signed_eur(balance)}",
+            "font": {"color": palette.SURPLUS if surplus else palette.DEFICIT}})
+    annotations += [
+        {"x": 1.0, "xref": "paper", "xshift": 12, "y": 1.0, "yref": "paper", "yshift": 14, "xanchor": "left",
+         "showarrow": False, "text": "<b>Solde</b>", "font": {"size": 10}},
+        {"x": 0.25, "xref": "paper", "y": 1.0, "yref": "paper", "yshift": 14, "showarrow": False,
+         "text": "◀ Importations", "font": {"color": palette.IMPORTS, "size": 11}},
+        {"x": 0.75, "xref": "paper", "y": 1.0, "yref": "paper", "yshift": 14, "showarrow": False,
+         "text": "Exportations ▶", "font": {"color": palette.EXPORTS, "size": 11}},
+    ]
+    title = f"Principaux pays partenaires {french.of(data.territory.name_with_article)} en {data.year}"
+    figure = plotly_figure(traces, title, source_note(data), width, height, margin={"l": 150, "r": 120, "t": 80, "b": 50},
+                     annotations=annotations, xaxis=xaxis, yaxis=yaxis, barmode="relative", bargap=0.25,
+                     showlegend=False)
+    table = pd.DataFrame({
+        "code_pays": partners["country_code"], "pays": partners["country_name"],
+        "exportations_eur": partners["exports_eur"], "importations_eur": partners["imports_eur"],
+        "solde_eur": partners["balance_eur"],
+    })
+    return Chart("partners", title, figure, table, _partners_alt(data, partners), width, height)
+
+
+def _partners_alt(data: TerritoryData, partners: pd.DataFrame) -> str:
+    subject = data.territory.name_with_article
+    if partners.empty:
+        return f"En {data.year}, {data.territory.name_with_article} n'a pas d'échanges avec des pays identifiés."
+    exports, imports = data.total("E"), data.total("I")
+    client = partners.loc[partners["exports_eur"].idxmax()]
+    supplier = partners.loc[partners["imports_eur"].idxmax()]
+    surplus = partners.loc[partners["balance_eur"].idxmax()]
+    deficit = partners.loc[partners["balance_eur"].idxmin()]
+    parts = [f"En {data.year}, {subject} exporte {french.headline(exports)} et importe {french.headline(imports)}"]
+    if exports:
+        parts.append(f"premier client : {client['short']} ({french.pct(client['exports_eur'] / exports)} des exportations)")
+    if imports:
+        parts.append(f"premier fournisseur : {supplier['short']} "
+                     f"({french.pct(supplier['imports_eur'] / imports)} des importations)")
+    if surplus["balance_eur"] > 0:
+        parts.append(f"plus fort excédent avec {surplus['short']} ({french.signed_eur(surplus['balance_eur'])})")
+    if deficit["balance_eur"] < 0:
+        parts.append(f"plus fort déficit avec {deficit['short']} ({french.signed_eur(deficit['balance_eur'])})")
+    return " ; ".join(parts) + "."

@@ -1,0 +1,23 @@
+"""Where the figures come from, as every output says it: the DGDDI attribution and the label of
+the synthetic sample (shown wherever its figures are: store metadata, run logs, fiches, charts)."""
+
+from __future__ import annotations
+
+#: Licence Ouverte 2.0 requires the source to be named wherever the data is shown.
+ATTRIBUTION = ("Source : DGDDI – Département des statistiques et des études du commerce extérieur "
+               "(Licence Ouverte / Open Licence 2.0)")
+
+#: The embedded sample's rows are invented: everything derived from them says so.
+SYNTHETIC_LABEL = "données fictives de démonstration"
+
+#: The banner of a fiche or index built from the sample.
+SYNTHETIC_BANNER = (f"{SYNTHETIC_LABEL.capitalize()} : ces chiffres sont inventés (échantillon synthétique au "
+                    "format DGDDI), sauf les totaux 2024 de l'Hérault, de l'Occitanie et de la France.")
+
+
+def source_line(year: int, synthetic: bool, compact: bool = False) -> str:
+    """The source note under a chart."""
+    if compact:
+        return f"Source : DGDDI{' (fictif)' if synthetic else ''} · {year}"
+    source = "Source : DGDDI" + (f" — {SYNTHETIC_LABEL}" if synthetic else "")
+    return f"{source} · {year} · exportations FAB, importations CAF, hors matériel militaire"
