@@ -35,8 +35,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from trade_pipeline.aggregation.marts import MARTS, MartSettings, territory_cells_sql  # noqa: E402
-from trade_pipeline.ingestion.dgddi_files import COLUMNS  # noqa: E402
-from trade_pipeline.territories import territory_keys  # noqa: E402
+from trade_pipeline.tables import FILE_COLUMNS, TRADE_FLOWS  # noqa: E402
+from trade_pipeline.territories import parse_territory_key, territory_keys  # noqa: E402
 
 YEAR = 2024
 PYTHON = sys.executable
@@ -60,9 +60,7 @@ def timed(command: list[str], env: dict[str, str] | None = None, log: Path | Non
 
 def plain_sql_script(data_files: dict[str, Path], label_files: dict[str, Path], database: Path) -> str:
     """One DuckDB script computing the same marts from the text files, no validation."""
-    columns = ", ".join(f"'{name}': '{kind}'" for name, kind in zip(COLUMNS, [
-        "VARCHAR", "INTEGER", "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "BIGINT"],
-        strict=True))
+    columns = ", ".join(f"'{name}': '{TRADE_FLOWS.column(name).type}'" for name in FILE_COLUMNS)
     files = ", ".join(f"'{path}'" for path in data_files.values())
     label_sql = []
     for kind, path in label_files.items():
@@ -70,7 +68,7 @@ def plain_sql_script(data_files: dict[str, Path], label_files: dict[str, Path], 
             SELECT {YEAR} AS year, '{kind}' AS nomenclature, trim(column0, ' \ufeff') AS code, trim(column1) AS label,
                    column2::INTEGER AS valid_from, column3::INTEGER AS valid_to, 'plain' AS source
             FROM read_csv('{path}', delim = ';', header = false, quote = '"', all_varchar = true)""")
-    keys = ", ".join(f"('{key.split('-', 1)[0]}', '{key.split('-', 1)[1]}')" for key in territory_keys())
+    keys = ", ".join("('{}', '{}')".format(*parse_territory_key(key)) for key in territory_keys())
     settings = MartSettings()
     marts = "\n".join(
         f"CREATE TABLE {mart.name} AS {mart.sql(settings).replace('$year', str(YEAR))};" for mart in MARTS.values())

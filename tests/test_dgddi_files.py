@@ -7,7 +7,6 @@ import pytest
 
 from trade_pipeline.ingestion.archives import ArchiveLimits
 from trade_pipeline.ingestion.dgddi_files import (
-    COLUMNS,
     DataFileError,
     classify_data_member,
     classify_zip_name,
@@ -15,6 +14,7 @@ from trade_pipeline.ingestion.dgddi_files import (
     read_data_file,
     restrict_to_year,
 )
+from trade_pipeline.tables import FILE_COLUMNS
 
 from .support import dgddi_line, year_zip
 
@@ -25,7 +25,7 @@ def test_real_documented_rows_parse_to_their_documented_values():
     frame = read_data_file((REAL / "regional_rows_quoted_in_dgddi_docs.txt").read_bytes(), "doc.txt")
     first = frame.iloc[0]
     # DOC-ANNUAL p.10: import, Q1 2017, dept 01 (Ain), DGDDI region 18, A01Z, 0111, Argentina, 122 €, 30 kg.
-    assert [first[c] for c in COLUMNS] == ["I", 1, 2017, "01", "18", "A01Z", "0111", "AR", 122, 30]
+    assert [first[c] for c in FILE_COLUMNS] == ["I", 1, 2017, "01", "18", "A01Z", "0111", "AR", 122, 30]
     assert frame["value_eur"].tolist() == [122, 35259, 867425, 1559516, 52, 29916, 406473, 11228]
     assert frame["mass_kg"].tolist() == [30, 22446, 2153810, 6021171, 11, 20815, 1210935, 250]
     assert frame["country_code"].tolist() == ["AR", "AT", "BE", "CH", "AR", "AT", "BE", "BR"]

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import dagster as dg
 import pandas as pd
 
+from trade_pipeline.tables import Table
+
 #: Run tag saying who launched a run: "cli", "yearly_refresh", "new_vintage_sensor".
 LAUNCHED_BY_TAG = "trade_pipeline/launched_by"
 
@@ -22,6 +24,19 @@ def table_metadata(frame: pd.DataFrame, limit: int = 200) -> dg.TableMetadataVal
     records = [dg.TableRecord({str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()})
                for row in head.astype(object).where(head.notna(), None).to_dict(orient="records")]
     return dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=columns))
+
+
+def column_schema(table: Table) -> dg.TableSchema:
+    """A registry table as Dagster's column schema (the UI's « Columns » tab)."""
+    return dg.TableSchema(columns=[
+        dg.TableColumn(c.name, c.type, description=c.meaning,
+                       constraints=dg.TableColumnConstraints(nullable=c.nullable))
+        for c in table.columns])
+
+
+def table_schemas(tables: dict[str, Table]) -> dict[str, dg.TableSchema]:
+    """One `columns/<table>` entry per table an asset writes (the UI lists them with the asset)."""
+    return {f"columns/{name}": column_schema(table) for name, table in tables.items()}
 
 
 class Stopwatch:

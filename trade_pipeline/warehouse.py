@@ -18,45 +18,9 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from trade_pipeline.aggregation.marts import ensure_tables
 from trade_pipeline.partitions import keys_by_year
 from trade_pipeline.settings import Settings
-
-TRADE_FLOWS_DDL = """
-CREATE TABLE IF NOT EXISTS trade_flows (
-    year INTEGER NOT NULL,
-    quarter INTEGER NOT NULL,
-    flow VARCHAR NOT NULL,
-    department_code VARCHAR NOT NULL,
-    region_code VARCHAR NOT NULL,
-    a129_code VARCHAR NOT NULL,
-    cpf4_code VARCHAR NOT NULL,
-    country_code VARCHAR NOT NULL,
-    value_eur BIGINT NOT NULL,
-    mass_kg BIGINT NOT NULL
-)"""
-
-LABELS_DDL = """
-CREATE TABLE IF NOT EXISTS labels (
-    year INTEGER NOT NULL,
-    nomenclature VARCHAR NOT NULL,   -- 'pays' | 'cpf4' | 'a129'
-    code VARCHAR NOT NULL,
-    label VARCHAR NOT NULL,
-    valid_from INTEGER NOT NULL,
-    valid_to INTEGER NOT NULL,
-    source VARCHAR NOT NULL
-)"""
-
-INGESTIONS_DDL = """
-CREATE TABLE IF NOT EXISTS ingestions (
-    year INTEGER PRIMARY KEY,
-    raw_version VARCHAR NOT NULL,
-    source VARCHAR NOT NULL,
-    synthetic BOOLEAN NOT NULL,
-    files JSON NOT NULL,
-    rows BIGINT NOT NULL,
-    loaded_at TIMESTAMP NOT NULL
-)"""
+from trade_pipeline.tables import WAREHOUSE
 
 _locks: dict[Path, FileLock] = {}
 _locks_guard = threading.Lock()
@@ -108,10 +72,9 @@ def _holder(settings: Settings) -> str:
 
 
 def create_tables(connection: duckdb.DuckDBPyConnection) -> None:
-    """The warehouse's tables (idempotent): base tables and the marts' tables."""
-    for ddl in (TRADE_FLOWS_DDL, LABELS_DDL, INGESTIONS_DDL):
-        connection.execute(ddl)
-    ensure_tables(connection)
+    """The warehouse's tables (idempotent), from the registry."""
+    for table in WAREHOUSE.values():
+        connection.execute(table.ddl())
 
 
 @contextmanager

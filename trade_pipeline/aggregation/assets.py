@@ -8,6 +8,7 @@ from trade_pipeline import warehouse
 from trade_pipeline.aggregation.marts import MARTS, MartSettings, refresh, refresh_year_cells
 from trade_pipeline.aggregation.slices import store_versions, territory_versions
 from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE, after_slices_changed
+from trade_pipeline.metadata import column_schema, table_schemas
 from trade_pipeline.partition_versions import partition_results
 from trade_pipeline.partitions import (
     TERRITORY,
@@ -16,6 +17,7 @@ from trade_pipeline.partitions import (
     year_to_territories,
 )
 from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.tables import TERRITORY_VERSIONS, YEAR_CELLS
 from trade_pipeline.validation.assets import trade_flows
 
 SLICES_CODE_VERSION = "1"
@@ -30,6 +32,8 @@ MARTS_CODE_VERSION = "2"  # 2: exact Herfindahl indices
     group_name="aggregation",
     kinds={"duckdb"},
     code_version=SLICES_CODE_VERSION,
+    metadata={"dagster/column_schema": column_schema(TERRITORY_VERSIONS),
+              **table_schemas({"year_cells": YEAR_CELLS, "territory_versions": TERRITORY_VERSIONS})},
     description=(
         "The rows of each territory of a year (département, région, France) with a content hash as "
         "data version: it changes only when one of the territory's rows changes, so downstream "
@@ -71,6 +75,8 @@ _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
     group_name="aggregation",
     kinds={"duckdb", "sql"},
     code_version=MARTS_CODE_VERSION,
+    metadata={"dagster/column_schema": column_schema(MARTS["territory_totals"].schema),
+              **table_schemas({mart.table: mart.schema for mart in MARTS.values()})},
     description=(
         "The content of the fiche as data, per territory and year, in six tables published under "
         "these names: " + "; ".join(f"`{m.name}` — {m.description}" for m in MARTS.values())

@@ -21,6 +21,8 @@ import duckdb
 import pandas as pd
 
 from trade_pipeline.nomenclature import ENERGY_A129_CODES, NON_COUNTRY_CODES
+from trade_pipeline.tables import MARTS as MART_TABLES
+from trade_pipeline.tables import Table, mart_table_name
 from trade_pipeline.territories import parse_territory_key
 
 #: EU member states (the EU27 since Brexit, 1 February 2020), for the exposure indicators.
@@ -33,52 +35,6 @@ TOP_PRODUCTS = 10
 TOP_COUNTRIES = 10
 TOP_LINKS = 5
 
-WAREHOUSE_DDL = {
-    "year_cells": """CREATE TABLE IF NOT EXISTS year_cells (
-        year INTEGER NOT NULL, department_code VARCHAR NOT NULL, region_code VARCHAR NOT NULL,
-        flow VARCHAR NOT NULL, a129_code VARCHAR NOT NULL, cpf4_code VARCHAR NOT NULL,
-        country_code VARCHAR NOT NULL, value_eur BIGINT NOT NULL, mass_kg BIGINT NOT NULL)""",
-    "territory_versions": """CREATE TABLE IF NOT EXISTS territory_versions (
-        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL,
-        version VARCHAR NOT NULL, rows BIGINT NOT NULL, exports_eur BIGINT NOT NULL, imports_eur BIGINT NOT NULL)""",
-    "mart_territory_totals": """CREATE TABLE IF NOT EXISTS mart_territory_totals (
-        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL,
-        exports_eur BIGINT NOT NULL, imports_eur BIGINT NOT NULL,
-        exports_excl_energy_eur BIGINT NOT NULL, imports_excl_energy_eur BIGINT NOT NULL,
-        exports_energy_eur BIGINT NOT NULL, imports_energy_eur BIGINT NOT NULL,
-        exported_products INTEGER NOT NULL, export_destinations INTEGER NOT NULL)""",
-    "mart_partner_balance": """CREATE TABLE IF NOT EXISTS mart_partner_balance (
-        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL,
-        country_code VARCHAR NOT NULL, country_name VARCHAR NOT NULL, is_country BOOLEAN NOT NULL,
-        exports_eur BIGINT NOT NULL, imports_eur BIGINT NOT NULL, balance_eur BIGINT NOT NULL)""",
-    "mart_product_breakdown": """CREATE TABLE IF NOT EXISTS mart_product_breakdown (
-        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL, flow VARCHAR NOT NULL,
-        product_level VARCHAR NOT NULL, product_code VARCHAR NOT NULL, product_name VARCHAR NOT NULL,
-        value_eur BIGINT NOT NULL, share_of_flow DOUBLE)""",
-    "mart_flow_links": """CREATE TABLE IF NOT EXISTS mart_flow_links (
-        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL, flow VARCHAR NOT NULL,
-        product_level VARCHAR NOT NULL, product_code VARCHAR NOT NULL, product_name VARCHAR NOT NULL,
-        country_code VARCHAR NOT NULL, country_name VARCHAR NOT NULL, value_eur BIGINT NOT NULL,
-        is_top5 BOOLEAN NOT NULL, product_rank INTEGER, country_rank INTEGER, link_rank INTEGER)""",
-    "mart_growth_contributions": """CREATE TABLE IF NOT EXISTS mart_growth_contributions (
-        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL, flow VARCHAR NOT NULL,
-        dimension VARCHAR NOT NULL, code VARCHAR NOT NULL, name VARCHAR NOT NULL,
-        value_eur BIGINT NOT NULL, previous_value_eur BIGINT NOT NULL, change_eur BIGINT NOT NULL,
-        change_pct DOUBLE, contribution_pct_points DOUBLE)""",
-    "mart_exposure": """CREATE TABLE IF NOT EXISTS mart_exposure (
-        year INTEGER NOT NULL, level VARCHAR NOT NULL, territory_code VARCHAR NOT NULL,
-        exports_eur BIGINT NOT NULL, imports_eur BIGINT NOT NULL,
-        exports_share_united_states DOUBLE, exports_share_eu DOUBLE, exports_share_china DOUBLE,
-        imports_share_united_states DOUBLE, imports_share_eu DOUBLE, imports_share_china DOUBLE,
-        exports_first_partner_code VARCHAR, exports_first_partner_share DOUBLE,
-        exports_first_product_code VARCHAR, exports_first_product_share DOUBLE,
-        imports_first_partner_code VARCHAR, imports_first_partner_share DOUBLE,
-        imports_first_product_code VARCHAR, imports_first_product_share DOUBLE,
-        exports_partner_hhi DOUBLE, imports_partner_hhi DOUBLE,
-        exports_product_hhi DOUBLE, imports_product_hhi DOUBLE, energy_share_of_imports DOUBLE)""",
-}
-
-
 def _sql_list(values: Iterable[str]) -> str:
     """A SQL list of constant codes (ours, never user input)."""
     return ", ".join(f"'{v}'" for v in sorted(values))
@@ -86,11 +42,6 @@ def _sql_list(values: Iterable[str]) -> str:
 
 ENERGY = _sql_list(ENERGY_A129_CODES)
 NON_COUNTRIES = _sql_list(NON_COUNTRY_CODES)
-
-
-def ensure_tables(connection: duckdb.DuckDBPyConnection) -> None:
-    for ddl in WAREHOUSE_DDL.values():
-        connection.execute(ddl)
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,31 +356,28 @@ class MartSettings:
 
 @dataclass(frozen=True)
 class Mart:
-    name: str  # public table name
+    """A mart: its table in the registry and the SQL that computes it for a scope."""
+
+    schema: Table
     sql: Callable[[MartSettings], str]
-    description: str
 
     @property
-    def table(self) -> str:
-        return f"mart_{self.name}"
+    def name(self) -> str:  # published name
+        return self.schema.name
+
+    @property
+    def table(self) -> str:  # warehouse name
+        return mart_table_name(self.schema)
+
+    @property
+    def description(self) -> str:
+        return self.schema.meaning
 
 
-MARTS = {
-    mart.name: mart
-    for mart in (
-        Mart("territory_totals", territory_totals_sql,
-             "Exports, imports and their 'hors énergie' parts per territory (shares are added at publication)."),
-        Mart("partner_balance", partner_balance_sql,
-             "Exports, imports and balance per partner; is_country is false for EU, Q*, XC, XL…"),
-        Mart("product_breakdown", product_breakdown_sql, "Value per flow and product, at A129 and CPF4 levels."),
-        Mart("flow_links", flow_links_sql,
-             "Sankey links: top-10 products × top-10 countries per flow, « AUTRES » = total − listed; is_top5."),
-        Mart("growth_contributions", growth_contributions_sql,
-             "Year-on-year change and contribution (points of the previous total) by flow, partner and product."),
-        Mart("exposure", exposure_sql,
-             "Shares of exports to the US, the EU and China, first partner and product, concentration (HHI), energy."),
-    )
-}
+_SQL = {"territory_totals": territory_totals_sql, "partner_balance": partner_balance_sql,
+        "product_breakdown": product_breakdown_sql, "flow_links": flow_links_sql,
+        "growth_contributions": growth_contributions_sql, "exposure": exposure_sql}
+MARTS = {table.name: Mart(table, _SQL[table.name]) for table in MART_TABLES}
 
 
 def compute(connection: duckdb.DuckDBPyConnection, mart: Mart, year: int, settings: MartSettings) -> pd.DataFrame:

@@ -6,10 +6,11 @@ import pandas as pd
 from trade_pipeline.ingestion.dgddi_files import check_year_files
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.ingestion.sources import archive_limits, fetch_year
-from trade_pipeline.metadata import table_metadata
+from trade_pipeline.metadata import column_schema, table_metadata
 from trade_pipeline.partitions import year_partitions
 from trade_pipeline.provenance import SYNTHETIC_LABEL
 from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.tables import DGDDI_FILE
 
 
 @dg.asset(
@@ -17,6 +18,7 @@ from trade_pipeline.resources import PipelineSettings
     group_name="ingestion",
     kinds={"python", "zip"},
     code_version="1",
+    metadata={"dagster/column_schema": column_schema(DGDDI_FILE)},
     description=(
         "The DGDDI regional annual files of a year (export and import zips, or text files), "
         "exactly as fetched from the configured source, kept in the content-addressed raw store. "

@@ -21,15 +21,12 @@ import pyarrow.csv as pacsv
 
 from trade_pipeline.ingestion.archives import ArchiveLimits, SafeZip
 from trade_pipeline.nomenclature import LabelKind, label_kind, parse_label_kind
+from trade_pipeline.tables import FILE_COLUMNS, TRADE_FLOWS
 
-#: Field names of the source, in file order.
-SOURCE_FIELDS = ("flux", "trimestre", "annee", "code_departement", "code_region", "code_A129",
-                 "code_CPF4", "code_pays", "valeur", "masse")
-#: Column names of `trade_flows`, in the same order.
-COLUMNS = ("flow", "quarter", "year", "department_code", "region_code", "a129_code", "cpf4_code",
-           "country_code", "value_eur", "mass_kg")
-CODE_COLUMNS = ("flow", "department_code", "region_code", "a129_code", "cpf4_code", "country_code")
-INTEGER_COLUMNS = {"quarter": pa.int16(), "year": pa.int16(), "value_eur": pa.int64(), "mass_kg": pa.int64()}
+#: Arrow types of the integer columns when reading (the codes stay text: `NA` is Namibia, `01`
+#: keeps its zero; values are int64, aircraft cells exceed 2^31).
+INTEGER_COLUMNS = {c.name: (pa.int64() if c.type == "BIGINT" else pa.int32())
+                   for c in TRADE_FLOWS.columns if c.type in ("INTEGER", "BIGINT")}
 
 FLOWS = {"export": "E", "import": "I"}
 FLOW_NAMES = {"E": "export", "I": "import"}
@@ -178,13 +175,13 @@ def _read(data: bytes, file_name: str, *, typed: bool, use_threads: bool) -> tup
         problems.append((row.number, f"expected {row.expected_columns} fields, found {row.actual_columns}: {row.text[:120]!r}"))
         return "skip"
 
-    column_types = {c: pa.string() for c in COLUMNS}
+    column_types = {c: pa.string() for c in FILE_COLUMNS}
     if typed:
         column_types.update(INTEGER_COLUMNS)
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
-            read_options=pacsv.ReadOptions(column_names=list(COLUMNS), use_threads=use_threads,
+            read_options=pacsv.ReadOptions(column_names=list(FILE_COLUMNS), use_threads=use_threads,
                                            block_size=16 * 1024 * 1024),
             # Blank lines are kept as empty rows so that row i is physical line i + 1.
             parse_options=pacsv.ParseOptions(delimiter=";", quote_char=False, ignore_empty_lines=False,
@@ -226,7 +223,7 @@ def read_data_file(data: bytes, file_name: str) -> pd.DataFrame:
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get, split_blocks=True)
     frame["source_line"] = np.arange(1, frame.shape[0] + 1, dtype=np.int64)
     if frame["flow"].dtype == "string" and frame["quarter"].dtype == "string":
-        blank = (frame[list(COLUMNS)] == "").all(axis=1)
+        blank = (frame[list(FILE_COLUMNS)] == "").all(axis=1)
         if blank.any():
             frame = frame[~blank]
     if frame.shape[0] == 0:

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from trade_pipeline.ingestion.dgddi_files import COLUMNS, FLOW_NAMES
+from trade_pipeline.ingestion.dgddi_files import FLOW_NAMES
 from trade_pipeline.nomenclature import (
     ENERGY_A129_CODES,
     PACKAGED_LABEL_FILES,
@@ -35,6 +35,7 @@ from trade_pipeline.nomenclature import (
 )
 from trade_pipeline.provenance import SYNTHETIC_LABEL
 from trade_pipeline.settings import SAMPLE_YEARS
+from trade_pipeline.tables import FILE_COLUMNS
 
 SEED = 20_250_201
 #: Rows per flow and year at scale 1 (the issue asks for at least 100 000).
@@ -286,12 +287,12 @@ def generate_rows(year: int, flow: str, scale: float = 1.0) -> pd.DataFrame:
     ]
     frame = pd.concat(frames, ignore_index=True)
     frame = frame[frame["value_eur"] > 0]
-    return frame.sort_values(["quarter", "department_code", "cpf4_code", "country_code"], kind="stable")[list(COLUMNS)]
+    return frame.sort_values(["quarter", "department_code", "cpf4_code", "country_code"], kind="stable")[list(FILE_COLUMNS)]
 
 
 def data_file_bytes(frame: pd.DataFrame) -> bytes:
     """Rows → headerless `;`-separated DGDDI text (LF line endings)."""
-    table = pa.Table.from_pandas(frame.astype({c: "string" for c in COLUMNS[:8]}), preserve_index=False)
+    table = pa.Table.from_pandas(frame.astype({c: "string" for c in FILE_COLUMNS[:8]}), preserve_index=False)
     sink = io.BytesIO()
     pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False, delimiter=";",
                                                                    quoting_style="none"))

@@ -6,9 +6,10 @@ import pandas as pd
 from trade_pipeline import warehouse
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.automation.conditions import after_any_data_change
-from trade_pipeline.metadata import table_metadata
+from trade_pipeline.metadata import table_metadata, table_schemas
 from trade_pipeline.publication.store import publish
 from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.tables import PUBLISHED
 from trade_pipeline.validation.assets import trade_flows
 
 
@@ -19,6 +20,7 @@ from trade_pipeline.validation.assets import trade_flows
     group_name="publication",
     kinds={"duckdb"},
     code_version="1",
+    metadata=table_schemas(PUBLISHED),
     description=(
         "The published store $TRADE_PIPELINE_DATA_DIR/published/trade.duckdb, replaced atomically "
         "(a consumer never sees a mix of two versions and never blocks the pipeline). Unchanged "

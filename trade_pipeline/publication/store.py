@@ -22,26 +22,31 @@ from trade_pipeline.aggregation.marts import TERRITORY_TOTALS_WITH_SHARES
 from trade_pipeline.atomic import fsync_path
 from trade_pipeline.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
 from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_LABEL
+from trade_pipeline.tables import PUBLISHED
 from trade_pipeline.territories import territories_frame
 
-#: The published tables and the warehouse query of each (the public contract: README).
+
+def _select(name: str, source: str, order: str) -> str:
+    """The published table `name` (its registry columns) from the warehouse table `source`."""
+    return f"SELECT {', '.join(PUBLISHED[name].column_names)} FROM {source} ORDER BY {order}"
+
+
+#: The published tables and the warehouse query of each (the public contract: tables.PUBLISHED).
+#: `territories` and `metadata` come from the package and from the publication itself.
 PUBLISHED_TABLES: dict[str, str] = {
-    "trade_flows": """SELECT year, quarter, flow, department_code, region_code, a129_code, cpf4_code,
-                             country_code, value_eur, mass_kg
-                      FROM trade_flows
-                      ORDER BY year, flow, department_code, a129_code, cpf4_code, country_code, quarter""",
-    "labels": "SELECT * FROM labels ORDER BY year, nomenclature, code, valid_from",
-    "sources": """SELECT year, raw_version, source, synthetic, files, rows, loaded_at
-                  FROM ingestions ORDER BY year""",
+    "trade_flows": _select("trade_flows", "trade_flows",
+                           "year, flow, department_code, a129_code, cpf4_code, country_code, quarter"),
+    "labels": _select("labels", "labels", "year, nomenclature, code, valid_from"),
+    "sources": _select("sources", "ingestions", "year"),
     "territory_totals": TERRITORY_TOTALS_WITH_SHARES,
-    "partner_balance": "SELECT * FROM mart_partner_balance ORDER BY year, level, territory_code, country_code",
-    "product_breakdown": """SELECT * FROM mart_product_breakdown
-                            ORDER BY year, level, territory_code, flow, product_level, product_code""",
-    "flow_links": """SELECT * FROM mart_flow_links
-                     ORDER BY year, level, territory_code, flow, value_eur DESC, product_code, country_code""",
-    "growth_contributions": """SELECT * FROM mart_growth_contributions
-                               ORDER BY year, level, territory_code, flow, dimension, code""",
-    "exposure": "SELECT * FROM mart_exposure ORDER BY year, level, territory_code",
+    "partner_balance": _select("partner_balance", "mart_partner_balance", "year, level, territory_code, country_code"),
+    "product_breakdown": _select("product_breakdown", "mart_product_breakdown",
+                                 "year, level, territory_code, flow, product_level, product_code"),
+    "flow_links": _select("flow_links", "mart_flow_links",
+                          "year, level, territory_code, flow, value_eur DESC, product_code, country_code"),
+    "growth_contributions": _select("growth_contributions", "mart_growth_contributions",
+                                    "year, level, territory_code, flow, dimension, code"),
+    "exposure": _select("exposure", "mart_exposure", "year, level, territory_code"),
 }
 
 

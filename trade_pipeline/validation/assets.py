@@ -10,11 +10,12 @@ from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.ingestion.sources import archive_limits
-from trade_pipeline.metadata import Stopwatch, table_metadata
+from trade_pipeline.metadata import Stopwatch, column_schema, table_metadata
 from trade_pipeline.partitions import year_partitions
 from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.tables import TRADE_FLOWS
 from trade_pipeline.validation.expectations import EXPECTATION_SPECS, blocking_failures, run_expectations
-from trade_pipeline.validation.schema import TRADE_FLOWS_COLUMNS, ContractViolation
+from trade_pipeline.validation.schema import ContractViolation
 from trade_pipeline.validation.trade_flows import read_year, validate_year, write_year
 
 TRADE_FLOWS_CHECKS = [
@@ -37,8 +38,7 @@ TRADE_FLOWS_CHECKS = [
         "contract must hold (else nothing is stored and the failing file/line/column are listed); "
         "Great Expectations checks run on the same rows (duplicate keys block the year)."
     ),
-    metadata={"dagster/column_schema": dg.TableSchema(
-        columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in TRADE_FLOWS_COLUMNS])},
+    metadata={"dagster/column_schema": column_schema(TRADE_FLOWS)},
 )
 def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Iterator:
     config = settings.get()

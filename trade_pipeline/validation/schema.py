@@ -7,7 +7,6 @@ column (1-based, in DGDDI field order) and the value of each failing cell.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa_arrow
@@ -16,7 +15,6 @@ import pyarrow.compute as pc
 os.environ.setdefault("DISABLE_PANDERA_IMPORT_WARNING", "True")
 import pandera.pandas as pa  # noqa: E402  (after the warning switch)
 
-from trade_pipeline.ingestion.dgddi_files import COLUMNS, SOURCE_FIELDS  # noqa: E402
 from trade_pipeline.nomenclature import (  # noqa: E402
     A129_CODE_PATTERN,
     COUNTRY_CODE_PATTERN,
@@ -24,6 +22,7 @@ from trade_pipeline.nomenclature import (  # noqa: E402
     DEPARTMENT_CODE_PATTERN,
     REGION_CODE_PATTERN,
 )
+from trade_pipeline.tables import FILE_COLUMNS, TRADE_FLOWS  # noqa: E402
 
 _MAX_LISTED = 25
 
@@ -49,6 +48,26 @@ class ContractViolation(ValueError):
         self.failures = failures
 
 
+#: In-memory type of each registry type (strings stay Arrow strings: no copy into Python objects).
+PANDAS_TYPES = {"VARCHAR": "string[pyarrow]", "INTEGER": "int32", "BIGINT": "int64"}
+
+
+def column_rules(year: int, department_regions: dict[str, str]) -> dict[str, list[pa.Check]]:
+    """What each `trade_flows` column must hold, beyond its type (dgddi_format.md §8)."""
+    return {
+        "flow": [pa.Check.isin(["E", "I"])],
+        "quarter": [pa.Check.isin([1, 2, 3, 4])],
+        "year": [pa.Check.eq(year)],
+        "department_code": [pa.Check.str_matches(DEPARTMENT_CODE_PATTERN), pa.Check.isin(sorted(department_regions))],
+        "region_code": [pa.Check.str_matches(REGION_CODE_PATTERN)],
+        "a129_code": [pa.Check.str_matches(A129_CODE_PATTERN)],
+        "cpf4_code": [pa.Check.str_matches(CPF4_CODE_PATTERN)],
+        "country_code": [pa.Check.str_matches(COUNTRY_CODE_PATTERN)],
+        "value_eur": [pa.Check.ge(0)],
+        "mass_kg": [pa.Check.ge(0)],
+    }
+
+
 def trade_flows_schema(year: int, department_regions: dict[str, str], file_flows: dict[str, str]) -> pa.DataFrameSchema:
     """The contract for one year's rows.
 
@@ -64,21 +83,12 @@ def trade_flows_schema(year: int, department_regions: dict[str, str], file_flows
         expected = _lookup(frame["source_file"].astype("string"), file_flows)
         return pd.Series(pc.fill_null(pc.equal(expected, _arrow(frame["flow"])), True), index=frame.index)
 
-    code = {"nullable": False, "coerce": True}
+    # The columns, their types and nullability are the registry's; the rules are the contract's.
+    rules = column_rules(year, department_regions)
     return pa.DataFrameSchema(
-        {
-            "flow": pa.Column("string[pyarrow]", pa.Check.isin(["E", "I"]), **code),
-            "quarter": pa.Column("int16", pa.Check.isin([1, 2, 3, 4]), **code),
-            "year": pa.Column("int16", pa.Check.eq(year), **code),
-            "department_code": pa.Column("string[pyarrow]", [pa.Check.str_matches(DEPARTMENT_CODE_PATTERN),
-                                                             pa.Check.isin(sorted(department_regions))], **code),
-            "region_code": pa.Column("string[pyarrow]", pa.Check.str_matches(REGION_CODE_PATTERN), **code),
-            "a129_code": pa.Column("string[pyarrow]", pa.Check.str_matches(A129_CODE_PATTERN), **code),
-            "cpf4_code": pa.Column("string[pyarrow]", pa.Check.str_matches(CPF4_CODE_PATTERN), **code),
-            "country_code": pa.Column("string[pyarrow]", pa.Check.str_matches(COUNTRY_CODE_PATTERN), **code),
-            "value_eur": pa.Column("int64", pa.Check.ge(0), **code),
-            "mass_kg": pa.Column("int64", pa.Check.ge(0), **code),
-        },
+        {column.name: pa.Column(PANDAS_TYPES[column.type], rules[column.name], nullable=column.nullable, coerce=True,
+                                title=column.source_field, description=column.meaning)
+         for column in TRADE_FLOWS.columns},
         checks=[
             pa.Check(region_matches_department, name="region_matches_department", element_wise=False),
             pa.Check(flow_matches_file, name="flow_matches_file", element_wise=False),
@@ -163,8 +173,8 @@ def _coerce_integers(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if bad.any():
             failures.append(pd.DataFrame({
                 "file": frame.loc[bad, "source_file"].astype(str), "line": frame.loc[bad, "source_line"],
-                "column": COLUMNS.index(column) + 1,
-                "field": f"{SOURCE_FIELDS[COLUMNS.index(column)]} ({column})",
+                "column": FILE_COLUMNS.index(column) + 1,
+                "field": _field(column),
                 "value": text[bad].astype(str), "rule": _RULES["coerce_dtype"],
             }))
         frame[column] = numbers.fillna(0).astype("int64")
@@ -200,14 +210,19 @@ def describe_failures(failure_cases: pd.DataFrame, checked: pd.DataFrame, frame:
         pieces.append(pd.DataFrame({
             "file": rows["source_file"].astype(str).to_numpy(),
             "line": rows["source_line"].to_numpy(),
-            "column": COLUMNS.index(column) + 1 if column in COLUMNS else 0,
-            "field": f"{SOURCE_FIELDS[COLUMNS.index(column)]} ({column})" if column in COLUMNS else column,
+            "column": FILE_COLUMNS.index(column) + 1 if column in FILE_COLUMNS else 0,
+            "field": _field(column) if column in FILE_COLUMNS else column,
             "value": rows[column].astype(str).to_numpy() if column in rows else "",
             "rule": _rule(check),
         }))
     if not pieces:
         return pd.DataFrame(columns=["file", "line", "column", "field", "value", "rule"])
     return pd.concat(pieces, ignore_index=True).drop_duplicates()
+
+
+def _field(column: str) -> str:
+    """How a report names a column: the DGDDI field, then ours (« valeur (value_eur) »)."""
+    return f"{TRADE_FLOWS.column(column).source_field} ({column})"
 
 
 def _rule(check: str) -> str:
@@ -223,25 +238,3 @@ def format_failures(schema_name: str, failures: pd.DataFrame) -> str:
     summary = "; ".join(f"{n} × {rule}" for rule, n in by_rule.items())
     return (f"{schema_name}: {len(failures)} value(s) break the contract ({summary}); nothing was stored.\n"
             + "\n".join(lines) + more)
-
-
-@dataclass(frozen=True)
-class ColumnDoc:
-    name: str
-    type: str
-    description: str
-
-
-#: Column documentation for the warehouse and the UI (dagster/column_schema).
-TRADE_FLOWS_COLUMNS = (
-    ColumnDoc("year", "SMALLINT", "Année (champ 3, annee)"),
-    ColumnDoc("quarter", "SMALLINT", "Trimestre 1–4 (champ 2, trimestre)"),
-    ColumnDoc("flow", "VARCHAR", "E = exportation, I = importation (champ 1, flux)"),
-    ColumnDoc("department_code", "VARCHAR", "Code département DGDDI: 01–95, 20 (Corse), 9A–9E (DOM), 99 (Monaco)"),
-    ColumnDoc("region_code", "VARCHAR", "Code région interne DGDDI (champ 5), e.g. 12 = Occitanie"),
-    ColumnDoc("a129_code", "VARCHAR", "Produit, nomenclature A129 (champ 6)"),
-    ColumnDoc("cpf4_code", "VARCHAR", "Produit, CPF rév. 2.1 niveau 4 (champ 7), text with leading zero"),
-    ColumnDoc("country_code", "VARCHAR", "Pays partenaire, géonomenclature UE (champ 8); NA = Namibie"),
-    ColumnDoc("value_eur", "BIGINT", "Valeur en euros, CAF à l'import, FAB à l'export (champ 9)"),
-    ColumnDoc("mass_kg", "BIGINT", "Masse nette en kilogrammes (champ 10)"),
-)

@@ -13,7 +13,6 @@ import pyarrow as pa
 from trade_pipeline.failpoints import WAREHOUSE_WRITE, failpoint
 from trade_pipeline.ingestion.archives import ArchiveLimits
 from trade_pipeline.ingestion.dgddi_files import (
-    COLUMNS,
     YearFiles,
     locate_year_files,
     read_data_file,
@@ -21,6 +20,7 @@ from trade_pipeline.ingestion.dgddi_files import (
 )
 from trade_pipeline.ingestion.raw_store import RawFile, RawVersion
 from trade_pipeline.nomenclature import LABEL_KINDS, Reference, packaged_reference
+from trade_pipeline.tables import TRADE_FLOWS
 from trade_pipeline.territories import department_codes
 from trade_pipeline.validation.schema import trade_flows_schema, validate_trade_flows
 
@@ -28,7 +28,7 @@ from trade_pipeline.validation.schema import trade_flows_schema, validate_trade_
 @dataclass
 class YearRows:
     year: int
-    rows: pd.DataFrame  # COLUMNS + source_file + source_line
+    rows: pd.DataFrame  # the trade_flows columns + source_file + source_line
     reference: Reference
     files: YearFiles
 
@@ -66,13 +66,13 @@ def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, valid
     """Replace the year's rows, labels and provenance in one transaction; returns the row count."""
     year = year_rows.year
     # Arrow columns go into DuckDB without a conversion pass (the strings already are Arrow).
-    rows = pa.Table.from_pandas(validated[list(COLUMNS)], preserve_index=False)
+    rows = pa.Table.from_pandas(validated[list(TRADE_FLOWS.column_names)], preserve_index=False)
     labels = _labels_frame(year_rows)
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute("DELETE FROM trade_flows WHERE year = ?", [year])
         connection.register("incoming_rows", rows)
-        connection.execute(f"INSERT INTO trade_flows BY NAME SELECT {', '.join(COLUMNS)} FROM incoming_rows")
+        connection.execute(f"INSERT INTO trade_flows BY NAME SELECT {', '.join(TRADE_FLOWS.column_names)} FROM incoming_rows")
         connection.unregister("incoming_rows")
         failpoint(WAREHOUSE_WRITE)
         connection.execute("DELETE FROM labels WHERE year = ?", [year])

@@ -1,0 +1,57 @@
+"""The registry of stored tables is the one truth: the warehouse, the published store, the
+pandera contract and the README all follow it."""
+
+from pathlib import Path
+
+import duckdb
+
+from trade_pipeline.tables import FILE_COLUMNS, PUBLISHED, SOURCE_FIELDS, TRADE_FLOWS, WAREHOUSE, data_dictionary
+from trade_pipeline.validation.schema import column_rules, trade_flows_schema
+from trade_pipeline.warehouse import create_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def columns_of(connection: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str, bool]]]:
+    rows = connection.execute("""SELECT table_name, column_name, data_type, is_nullable = 'YES' FROM information_schema.columns
+                                 ORDER BY table_name, ordinal_position""").fetchall()
+    tables: dict[str, list[tuple[str, str, bool]]] = {}
+    for table, column, kind, nullable in rows:
+        tables.setdefault(table, []).append((column, kind, nullable))
+    return tables
+
+
+def test_the_readme_data_dictionary_is_the_registry():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert data_dictionary() in readme, "run `python -m trade_pipeline.tables` and paste it into the README"
+
+
+def test_the_warehouse_is_created_from_the_registry():
+    with duckdb.connect(":memory:") as connection:
+        create_tables(connection)
+        created = columns_of(connection)
+    assert set(created) == set(WAREHOUSE)
+    for name, table in WAREHOUSE.items():
+        assert created[name] == [(c.name, c.type, c.nullable) for c in table.columns], name
+
+
+def test_the_published_store_has_exactly_the_registry_columns(sample_build):
+    with duckdb.connect(str(sample_build / "published" / "trade.duckdb"), read_only=True) as connection:
+        published = columns_of(connection)
+    assert list(published) == sorted(PUBLISHED)
+    for name, table in PUBLISHED.items():
+        assert [(c, t) for c, t, _ in published[name]] == [(c.name, c.type) for c in table.columns], name
+
+
+def test_every_trade_flows_column_is_checked_by_the_contract():
+    rules = column_rules(2024, {"34": "12"})
+    assert set(rules) == set(TRADE_FLOWS.column_names)
+    assert all(rules.values())
+    schema = trade_flows_schema(2024, {"34": "12"}, {})
+    assert list(schema.columns) == list(TRADE_FLOWS.column_names)
+    assert schema.columns["value_eur"].title == "valeur"
+
+
+def test_the_file_columns_follow_the_dgddi_field_order():
+    assert [TRADE_FLOWS.column(c).source_field for c in FILE_COLUMNS] == list(SOURCE_FIELDS)
+    assert set(FILE_COLUMNS) == set(TRADE_FLOWS.column_names)
