@@ -4,6 +4,7 @@ pandera contract and the README all follow it."""
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from trade_pipeline.tables import FILE_COLUMNS, PUBLISHED, SOURCE_FIELDS, TRADE_FLOWS, WAREHOUSE, data_dictionary
 from trade_pipeline.validation.schema import column_rules, trade_flows_schema
@@ -35,6 +36,7 @@ def test_the_warehouse_is_created_from_the_registry():
         assert created[name] == [(c.name, c.type, c.nullable) for c in table.columns], name
 
 
+@pytest.mark.slow
 def test_the_published_store_has_exactly_the_registry_columns(sample_build):
     with duckdb.connect(str(sample_build / "published" / "trade.duckdb"), read_only=True) as connection:
         published = columns_of(connection)
