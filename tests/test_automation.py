@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from trade_pipeline.automation.schedules import yearly_refresh
-from trade_pipeline.automation.sensors import automation, new_vintage_sensor
+from trade_pipeline.automation.sensors import new_vintage_sensor
 from trade_pipeline.definitions import defs
+from trade_pipeline.resources import PipelineSettings
 
 from .support import LocalServer, bytes_answer, listing_page, write_year_dir, year_zip
 
@@ -16,7 +16,8 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def tick(context_cursor, instance):
-    context = dg.build_sensor_context(cursor=context_cursor, instance=instance, repository_def=defs.get_repository_def())
+    context = dg.build_sensor_context(cursor=context_cursor, instance=instance, repository_def=defs.get_repository_def(),
+                                      resources={"settings": PipelineSettings()})
     return new_vintage_sensor.evaluate_tick(context)
 
 
@@ -25,6 +26,7 @@ def requested_years(result) -> list[str]:
 
 
 def test_yearly_schedule_refreshes_the_latest_two_years_in_paris_time():
+    yearly_refresh = defs.get_repository_def().get_schedule_def("yearly_refresh")
     assert yearly_refresh.execution_timezone == "Europe/Paris"
     assert yearly_refresh.default_status == dg.DefaultScheduleStatus.RUNNING
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2027, 3, 15, 6, tzinfo=PARIS),
@@ -36,6 +38,7 @@ def test_yearly_schedule_refreshes_the_latest_two_years_in_paris_time():
 
 
 def test_automation_sensor_runs_by_default_on_the_whole_graph():
+    automation = defs.get_repository_def().get_sensor_def("trade_automation")
     assert automation.default_status == dg.DefaultSensorStatus.RUNNING
     assert new_vintage_sensor.default_status == dg.DefaultSensorStatus.RUNNING
 

@@ -14,7 +14,7 @@ import pytest
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.fiches.assets import fiches
-from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.resources import PipelineSettings, pipeline_resources
 from trade_pipeline.territories import territory_keys
 
 from .states import copy_state, run_cli
@@ -99,7 +99,7 @@ def test_territory_steps_of_a_year_without_data_succeed_without_writing(refreshe
     data = refreshed
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize([territory_marts, territory_charts, fiches], partition_key="departement-34|2025",
-                            resources={"settings": PipelineSettings(data_dir=str(data))},
+                            resources=pipeline_resources(PipelineSettings(data_dir=str(data))),
                             instance=instance, raise_on_error=False)
     assert result.success
     messages = [entry.user_message for entry in instance.all_logs(result.run_id)]

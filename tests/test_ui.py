@@ -82,8 +82,10 @@ def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_d
         # that only the launched runs write (the conditions are tested in test_incremental).
         repository = ui.graphql(AUTOMATION)["repositoriesOrError"]["nodes"][0]
         sensors = {s["name"]: s for s in repository["sensors"]}
+        # Dagster lists its own automation sensor (stopped); the instance disables its daemon:
+        # trade_automation alone evaluates the conditions (automation/refresh.py).
         assert {name: s["sensorState"]["status"] for name, s in sensors.items()} == {
-            "trade_automation": "RUNNING", "new_vintage_sensor": "RUNNING"}
+            "trade_automation": "RUNNING", "new_vintage_sensor": "RUNNING", "default_automation_condition_sensor": "STOPPED"}
         schedule = {s["name"]: s for s in repository["schedules"]}["yearly_refresh"]
         assert (schedule["executionTimezone"], schedule["scheduleState"]["status"]) == ("Europe/Paris", "RUNNING")
         stopped = ui.graphql(STOP_SENSOR, {"id": sensors["trade_automation"]["id"]})["stopSensor"]

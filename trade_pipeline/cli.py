@@ -25,7 +25,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print("error: give at least one --year for this source", file=sys.stderr)
         return 2
     try:
-        build(years, settings, departements=args.departement, fiches=not args.no_fiches)
+        build(years, settings, departments=args.departement, fiches=not args.no_fiches)
     except BuildFailed as failure:
         print(f"\nerror: the build failed — {failure}", file=sys.stderr)
         print(f"Nothing already published was changed. Details: trade-pipeline dev, run logs under "

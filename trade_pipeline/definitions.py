@@ -1,25 +1,41 @@
-"""The Dagster code location: assets, checks, resources, schedules and sensors."""
+"""The Dagster code location: assets, checks, resources, schedules and sensors.
+
+Built from the settings once, when the code location loads (`build_definitions`): the schedule's
+cron and the automation sensor's interval are part of the definitions. Everything a run needs
+is resolved again when the run starts, by the resources.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from trade_pipeline.aggregation.assets import territory_flows, territory_marts
-from trade_pipeline.automation.schedules import yearly_refresh
-from trade_pipeline.automation.sensors import automation, new_vintage_sensor
+from trade_pipeline.automation.refresh import jobs_for
+from trade_pipeline.automation.schedules import yearly_refresh_schedule
+from trade_pipeline.automation.sensors import automation_sensor, new_vintage_sensor
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.fiches.assets import fiche_index, fiches
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.publication.assets import published_store
-from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.resources import pipeline_resources
+from trade_pipeline.settings import Settings, get_settings
 from trade_pipeline.validation.assets import trade_flows
 
-defs = dg.Definitions(
-    assets=[raw_trade_files, trade_flows, territory_flows, territory_marts, territory_charts, fiches, fiche_index,
-            published_store],
-    schedules=[yearly_refresh],
-    sensors=[automation, new_vintage_sensor],
-    resources={"settings": PipelineSettings()},
-    # One process per run: 2 cores, and Great Expectations costs ~3 s to import per process.
-    executor=dg.in_process_executor,
-)
+ASSETS = [raw_trade_files, trade_flows, territory_flows, territory_marts, territory_charts, fiches, fiche_index,
+          published_store]
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    jobs = jobs_for(ASSETS)
+    return dg.Definitions(
+        assets=ASSETS,
+        jobs=jobs,
+        schedules=[yearly_refresh_schedule(settings.refresh_cron)],
+        sensors=[automation_sensor(settings.automation_interval_s, jobs), new_vintage_sensor],
+        resources=pipeline_resources(),
+        # One process per run: 2 cores, and Great Expectations costs ~3 s to import per process.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(get_settings())

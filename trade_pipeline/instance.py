@@ -34,6 +34,9 @@ def instance_config(storage_root: str) -> dict:
         # One writer at a time: DuckDB allows a single writing process per file.
         "concurrency": {"runs": {"max_concurrent_runs": 1}},
         "run_monitoring": {"enabled": True},
+        # Dagster's asset daemon would evaluate the automation conditions a second time (its
+        # default_automation_condition_sensor): the trade_automation sensor does (automation/refresh.py).
+        "auto_materialize": {"enabled": False},
         "retention": {
             "schedule": {"purge_after_days": 90},
             "sensor": {"purge_after_days": {"skipped": 7, "failure": 30, "success": -1}},

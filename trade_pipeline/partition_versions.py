@@ -1,35 +1,69 @@
-"""Per-partition data versions for assets that materialize a whole year of territories in one run.
+"""One materialization per territory partition, whose data version is a hash of its content.
 
-Dagster gives every partition of a single-run (range) materialization the same data version.
-Our territory assets need one version per territory, so that a change in one département
-requests the département, its région and France — not all 116 territories. After the asset's
-own result, each partition is logged again with its own `dagster/data_version` tag; the latest
-event of a partition is the one the automation conditions compare (dagster_notes.md §3).
+Dagster (1.13) gives every partition of a partition-range run the same data version: its
+`MaterializeResult` carries one scalar (dagster-io/dagster#34013, #18649). Our territory assets
+run a whole year of territories at once, yet a change in one département must reach only that
+département, its région and France — so each partition needs a version of its own, the same
+whether it ran with 115 others or alone.
+
+So these assets are declared with `output_required=False` and report their partitions
+themselves: a run of one partition returns a normal `MaterializeResult` with the partition's
+version; a run of several yields one `AssetMaterialization` per partition, with its version and
+its own metadata, and no range-wide result (which would record a second, different version).
+The price of the second form: a downstream asset in the *same* run would be skipped, so such
+runs hold one territory asset each (the orchestrator plans them so, and the mappings between
+territory assets keep the backfill daemon from combining them — see `partitions.SAME_PARTITION`).
 """
 
+from __future__ import annotations
+
+import hashlib
 from collections.abc import Iterator, Mapping
 
 import dagster as dg
 
-from trade_pipeline.partitions import year_territory_key
+from trade_pipeline.partitions import parse_partition_key, partition_key
 
 DATA_VERSION_TAG = "dagster/data_version"
 CODE_VERSION_TAG = "dagster/code_version"
 
 
+def no_data_version(year: int) -> str:
+    """The version of a partition of a year not ingested yet (nothing computed)."""
+    return f"no-data-{year}"
+
+
+def content_version(*parts: object) -> str:
+    """A data version from the content it describes (stable across processes and runs)."""
+    return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
+
+
 def partition_results(
     context: dg.AssetExecutionContext,
     versions: Mapping[tuple[int, str], str],
-    metadata: Mapping[str, object] | None = None,
-    partition_metadata: Mapping[tuple[int, str], Mapping[str, object]] | None = None,
+    metadata: Mapping[tuple[int, str], Mapping[str, object]] | None = None,
 ) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization]:
-    """The asset's result, then one materialization per (year, territory) with its own version."""
-    yield dg.MaterializeResult(metadata=dict(metadata or {}))
+    """The materialization of each requested partition: its content version and metadata.
+
+    `versions` maps (year, territory) to a version for the partitions computed; requested
+    partitions of years without data get `no_data_version`.
+    """
+    requested = list(context.partition_keys)
+    versions = dict(versions)
+    for key in requested:
+        year, territory = parse_partition_key(key)
+        versions.setdefault((year, territory), no_data_version(year))
+    metadata = metadata or {}
+    if len(requested) == 1:
+        (only,) = versions
+        yield dg.MaterializeResult(data_version=dg.DataVersion(versions[only]),
+                                   metadata={"data_version": versions[only], **dict(metadata.get(only, {}))})
+        return
     code_version = context.assets_def.code_versions_by_key.get(context.asset_key) or ""
     for (year, territory), version in sorted(versions.items()):
         yield dg.AssetMaterialization(
             asset_key=context.asset_key,
-            partition=year_territory_key(year, territory),
+            partition=partition_key(year, territory),
             tags={DATA_VERSION_TAG: version, CODE_VERSION_TAG: code_version},
-            metadata={"data_version": version, **dict((partition_metadata or {}).get((year, territory), {}))},
+            metadata={"data_version": version, **dict(metadata.get((year, territory), {}))},
         )

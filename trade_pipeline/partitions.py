@@ -25,37 +25,36 @@ territory_partitions = dg.StaticPartitionsDefinition(territory_keys())
 
 year_territory_partitions = dg.MultiPartitionsDefinition({YEAR: year_partitions, TERRITORY: territory_partitions})
 
+#: A territory asset reading the same partition of another. Written out (not Dagster's default
+#: identity mapping) so that the backfill daemon runs them in separate runs: each reports one
+#: materialization per partition with its own version (partition_versions.py), which a
+#: downstream asset in the same run would not wait for.
+SAME_PARTITION = dg.MultiPartitionMapping({
+    YEAR: dg.DimensionPartitionMapping(YEAR, dg.IdentityPartitionMapping()),
+    TERRITORY: dg.DimensionPartitionMapping(TERRITORY, dg.IdentityPartitionMapping()),
+})
+
 #: Territory assets read the year-level assets of their year.
 year_to_territories = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name=YEAR)
 
 
-def year_territory_key(year: int | str, territory: str) -> dg.MultiPartitionKey:
+def partition_key(year: int | str, territory: str) -> dg.MultiPartitionKey:
+    """The partition of a territory and year (as a string: `departement-34|2024`)."""
     return dg.MultiPartitionKey({YEAR: str(year), TERRITORY: territory})
 
 
-def keys_by_year(partition_keys: list[str]) -> dict[int, list[str]]:
-    """Group `territory|year` keys of a run by year: {2024: ['departement-34', …]}."""
+def parse_partition_key(key: str | dg.MultiPartitionKey) -> tuple[int, str]:
+    """`departement-34|2024` (or its MultiPartitionKey) → (2024, 'departement-34')."""
+    if not isinstance(key, dg.MultiPartitionKey):
+        key = year_territory_partitions.get_partition_key_from_str(key)
+    dims = key.keys_by_dimension
+    return int(dims[YEAR]), dims[TERRITORY]
+
+
+def years_of(partition_keys: list[str]) -> dict[int, list[str]]:
+    """Group the territory partitions of a run by year: {2024: ['departement-34', …]}."""
     grouped: dict[int, list[str]] = {}
     for key in partition_keys:
-        dims = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else _split(key)
-        grouped.setdefault(int(dims[YEAR]), []).append(dims[TERRITORY])
+        year, territory = parse_partition_key(key)
+        grouped.setdefault(year, []).append(territory)
     return grouped
-
-
-def _split(key: str) -> dict[str, str]:
-    territory, year = key.split("|")
-    return {TERRITORY: territory, YEAR: year}
-
-
-def territory_ranges(territories: list[str]) -> list[tuple[str, str]]:
-    """Contiguous ranges (in partition order) covering these territories: one for all of them."""
-    order = {key: index for index, key in enumerate(territory_partitions.get_partition_keys())}
-    positions = sorted({order[t] for t in territories})
-    keys = territory_partitions.get_partition_keys()
-    ranges: list[tuple[str, str]] = []
-    for position in positions:
-        if ranges and order[ranges[-1][1]] == position - 1:
-            ranges[-1] = (ranges[-1][0], keys[position])
-        else:
-            ranges.append((keys[position], keys[position]))
-    return ranges

@@ -44,6 +44,8 @@ class Settings:
     refresh_cron: str = "0 6 15 3,10 *"
     #: Browser tabs rendering chart pictures at once.
     render_tabs: int = 2
+    #: How often the daemon's automation sensor evaluates what changed.
+    automation_interval_s: int = 30
 
     # -- derived paths: everything the pipeline writes lives under data_dir -------------------
     @property
@@ -112,4 +114,5 @@ def get_settings() -> Settings:
         lock_timeout_s=_float("TRADE_PIPELINE_LOCK_TIMEOUT", 600.0),
         refresh_cron=os.environ.get("TRADE_PIPELINE_REFRESH_CRON") or "0 6 15 3,10 *",
         render_tabs=_int("TRADE_PIPELINE_RENDER_TABS", 2),
+        automation_interval_s=_int("TRADE_PIPELINE_AUTOMATION_INTERVAL", 30),
     )

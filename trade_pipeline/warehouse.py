@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 from filelock import FileLock, Timeout
 
-from trade_pipeline.partitions import keys_by_year
 from trade_pipeline.settings import Settings
 from trade_pipeline.tables import WAREHOUSE
 
@@ -75,32 +74,3 @@ def create_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """The warehouse's tables (idempotent), from the registry."""
     for table in WAREHOUSE.values():
         connection.execute(table.ddl())
-
-
-@contextmanager
-def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to the warehouse, under the pipeline lock, with its tables."""
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    with holding_pipeline_lock(settings):
-        connection = duckdb.connect(str(settings.warehouse_path))
-        try:
-            create_tables(connection)
-            yield connection
-        finally:
-            connection.close()
-
-
-def years_with_data(
-    connection: duckdb.DuckDBPyConnection, partition_keys: Sequence[str], warn: Callable[[str], object]
-) -> dict[int, list[str]]:
-    """The requested partitions (`territory|year`) as year → territories, for the years in the
-    warehouse only; the others are announced and left alone. Dagster adds the next year to a
-    backfill of a year (the marts read the previous year for growth), and the latest year is often
-    not published yet: nothing to compute, no error."""
-    requested = keys_by_year(partition_keys)
-    ingested = {year for (year,) in connection.execute("SELECT year FROM ingestions").fetchall()}
-    missing = sorted(set(requested) - ingested)
-    if missing:
-        warn(f"no data for {', '.join(map(str, missing))} (not ingested yet): nothing computed for "
-             f"{'that year' if len(missing) == 1 else 'those years'}")
-    return {year: keys for year, keys in requested.items() if year in ingested}

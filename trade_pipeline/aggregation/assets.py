@@ -4,30 +4,25 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from trade_pipeline import warehouse
-from trade_pipeline.aggregation.marts import MARTS, MartSettings, refresh, refresh_year_cells
+from trade_pipeline.aggregation.marts import MARTS, MartSettings, fingerprints, refresh, refresh_year_cells
 from trade_pipeline.aggregation.slices import store_versions, territory_versions
 from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE, after_slices_changed
 from trade_pipeline.metadata import column_schema, table_schemas
 from trade_pipeline.partition_versions import partition_results
-from trade_pipeline.partitions import (
-    TERRITORY,
-    YEAR,
-    year_territory_partitions,
-    year_to_territories,
-)
-from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions, year_to_territories
+from trade_pipeline.resources import PipelineSettings, Warehouse
 from trade_pipeline.tables import TERRITORY_VERSIONS, YEAR_CELLS
 from trade_pipeline.validation.assets import trade_flows
 
 SLICES_CODE_VERSION = "1"
-MARTS_CODE_VERSION = "2"  # 2: exact Herfindahl indices
+MARTS_CODE_VERSION = "3"  # 3: one materialization per partition, versioned by content
 
 
 @dg.asset(
     partitions_def=year_territory_partitions,
     deps=[dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    output_required=False,  # one materialization per partition: partition_versions.py
     automation_condition=EAGER_ON_DATA_CHANGE,
     group_name="aggregation",
     kinds={"duckdb"},
@@ -40,11 +35,10 @@ MARTS_CODE_VERSION = "2"  # 2: exact Herfindahl indices
         "marts, charts and fiches of unchanged territories are not requested again."
     ),
 )
-def territory_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Iterator:
-    config = settings.get()
+def territory_flows(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterator:
     versions, details = {}, {}
-    with warehouse.connect(config) as connection:
-        requested = warehouse.years_with_data(connection, context.partition_keys, context.log.warning)
+    requested = warehouse.years_with_data(context.partition_keys, context.log.warning)
+    with warehouse.connect() as connection:
         for year, territories in requested.items():
             cells = refresh_year_cells(connection, year)
             frame = territory_versions(connection, year, territories)
@@ -54,7 +48,7 @@ def territory_flows(context: dg.AssetExecutionContext, settings: PipelineSetting
                 versions[(year, row.territory_key)] = row.version
                 details[(year, row.territory_key)] = {"rows": int(row.rows), "exports_eur": int(row.exports_eur),
                                                       "imports_eur": int(row.imports_eur)}
-    yield from partition_results(context, versions, {"territories": len(versions)}, details)
+    yield from partition_results(context, versions, details)
 
 
 #: Growth compares a year with the one before: the marts also depend on the previous year's
@@ -71,6 +65,7 @@ _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
     deps=[dg.AssetDep(territory_flows, partition_mapping=_PREVIOUS_AND_SAME_YEAR),
           dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    output_required=False,
     automation_condition=after_slices_changed(territory_flows, trade_flows),
     group_name="aggregation",
     kinds={"duckdb", "sql"},
@@ -80,18 +75,21 @@ _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
     description=(
         "The content of the fiche as data, per territory and year, in six tables published under "
         "these names: " + "; ".join(f"`{m.name}` — {m.description}" for m in MARTS.values())
-        + " One asset rather than six: they are computed together from the same slice, and every "
-        "partition event costs time in Dagster's event log."
+        + ". One asset rather than six: they are computed together from the same slice. Data "
+        "version = a hash of the territory's rows in the six marts."
     ),
 )
-def territory_marts(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
-    config = settings.get()
-    mart_settings = MartSettings(product_level=config.flow_links_product_level)
-    rows: dict[str, int] = {}
-    with warehouse.connect(config) as connection:
-        requested = warehouse.years_with_data(connection, context.partition_keys, context.log.warning)
+def territory_marts(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse) -> Iterator:
+    mart_settings = MartSettings(product_level=settings.get().flow_links_product_level)
+    versions, details = {}, {}
+    requested = warehouse.years_with_data(context.partition_keys, context.log.warning)
+    with warehouse.connect() as connection:
         for year, territories in requested.items():
-            for mart in MARTS.values():
-                rows[mart.name] = rows.get(mart.name, 0) + refresh(connection, mart, year, territories, mart_settings)
-    context.log.info("marts: " + ", ".join(f"{name} {n:,} rows" for name, n in rows.items()))
-    return dg.MaterializeResult(metadata={f"rows_{name}": n for name, n in rows.items()})
+            rows = {mart.name: refresh(connection, mart, year, territories, mart_settings) for mart in MARTS.values()}
+            context.log.info(f"{year}: marts of {len(territories)} territories — "
+                             + ", ".join(f"{name} {n:,} rows" for name, n in rows.items()))
+            for key, fingerprint in fingerprints(connection, year, territories).items():
+                versions[(year, key)] = fingerprint.version
+                details[(year, key)] = {f"rows_{name}": count for name, count in fingerprint.rows.items()}
+    yield from partition_results(context, versions, details)
+

@@ -14,6 +14,7 @@ département does not make every other département's marts stale.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ import pandas as pd
 from trade_pipeline.nomenclature import ENERGY_A129_CODES, NON_COUNTRY_CODES
 from trade_pipeline.tables import MARTS as MART_TABLES
 from trade_pipeline.tables import Table, mart_table_name
-from trade_pipeline.territories import parse_territory_key
+from trade_pipeline.territories import parse_territory_key, territory_key
 
 #: EU member states (the EU27 since Brexit, 1 February 2020), for the exposure indicators.
 EU27 = ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
@@ -402,3 +403,31 @@ def refresh(connection: duckdb.DuckDBPyConnection, mart: Mart, year: int, territ
     return connection.execute(f"""SELECT count(*) FROM {mart.table} WHERE year = $year
                                   AND (level, territory_code) IN (SELECT level, territory_code FROM scope)""",
                               {"year": year}).fetchall()[0][0]
+
+
+@dataclass(frozen=True)
+class MartsFingerprint:
+    """What the marts hold for one territory and year: its data version and its rows per mart."""
+
+    version: str
+    rows: dict[str, int]
+
+
+def fingerprints(connection: duckdb.DuckDBPyConnection, year: int, territory_keys: list[str]
+                 ) -> dict[str, MartsFingerprint]:
+    """For each territory of `year`, a hash of its rows in the marts — the data version of its
+    marts, which changes only when one of those rows does, not when they are merely recomputed."""
+    open_scope(connection, year, territory_keys)
+    parts: dict[str, list[str]] = {}
+    rows: dict[str, dict[str, int]] = {key: {} for key in territory_keys}
+    for mart in MARTS.values():
+        for level, code, count, digest in connection.execute(f"""
+                SELECT level, territory_code, count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM {mart.table} t
+                WHERE year = $year AND (level, territory_code) IN (SELECT level, territory_code FROM scope)
+                GROUP BY ALL""", {"year": year}).fetchall():
+            key = territory_key(level, code)
+            parts.setdefault(key, []).append(f"{mart.name}:{count}:{digest}")
+            rows[key][mart.name] = int(count)
+    return {key: MartsFingerprint(
+        hashlib.sha256("|".join([str(year), key, *sorted(parts.get(key, []))]).encode()).hexdigest(), rows[key])
+        for key in territory_keys}

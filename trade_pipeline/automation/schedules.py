@@ -4,27 +4,32 @@ import dagster as dg
 
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.metadata import LAUNCHED_BY_TAG
-from trade_pipeline.settings import get_settings
 
 #: Years refreshed by each tick: the last complete year (provisional in March) and the one
 #: before (revised by DGDDI in the meantime).
 REFRESHED_YEARS = 2
 
 
-@dg.schedule(
-    cron_schedule=get_settings().refresh_cron,
-    execution_timezone="Europe/Paris",
-    target=[raw_trade_files],
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=(
-        "Re-fetches the raw files of the latest two complete years (by default on 15 March, after the "
-        "annual publication, and on 15 October, after its revision; TRADE_PIPELINE_REFRESH_CRON). Only "
-        "what changed is then recomputed, by the automation sensor."
-    ),
-)
-def yearly_refresh(context: dg.ScheduleEvaluationContext):
-    year = context.scheduled_execution_time.year
-    stamp = f"{context.scheduled_execution_time:%Y%m%d}"
-    for refreshed in range(year - REFRESHED_YEARS, year):
-        yield dg.RunRequest(run_key=f"yearly-refresh-{refreshed}-{stamp}", partition_key=str(refreshed),
-                            tags={LAUNCHED_BY_TAG: "yearly_refresh"})
+def yearly_refresh_schedule(cron: str) -> dg.ScheduleDefinition:
+    """The schedule, on `cron` (TRADE_PIPELINE_REFRESH_CRON, read when the code location loads)."""
+
+    @dg.schedule(
+        name="yearly_refresh",
+        cron_schedule=cron,
+        execution_timezone="Europe/Paris",
+        target=[raw_trade_files],
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=(
+            "Re-fetches the raw files of the latest two complete years (by default on 15 March, after the "
+            "annual publication, and on 15 October, after its revision; TRADE_PIPELINE_REFRESH_CRON). Only "
+            "what changed is then recomputed, by the automation sensor."
+        ),
+    )
+    def yearly_refresh(context: dg.ScheduleEvaluationContext):
+        year = context.scheduled_execution_time.year
+        stamp = f"{context.scheduled_execution_time:%Y%m%d}"
+        for refreshed in range(year - REFRESHED_YEARS, year):
+            yield dg.RunRequest(run_key=f"yearly-refresh-{refreshed}-{stamp}", partition_key=str(refreshed),
+                                tags={LAUNCHED_BY_TAG: "yearly_refresh"})
+
+    return yearly_refresh

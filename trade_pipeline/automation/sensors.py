@@ -1,23 +1,49 @@
 """Sensors: the automation sensor (recomputes what changed) and the new-vintage sensor."""
+from __future__ import annotations
 
 import json
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition as UnresolvedAssetJob
 
+from trade_pipeline.automation import refresh
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.ingestion.vintages import ANY_YEAR, fingerprints
 from trade_pipeline.metadata import LAUNCHED_BY_TAG
-from trade_pipeline.settings import get_settings
+from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.warehouse import PipelineBusy, holding_pipeline_lock
 
-#: Runs every automation condition of the graph: the default one is stopped under `dagster dev`
-#: (dagster_notes.md §4), this one runs by default.
-automation = dg.AutomationConditionSensorDefinition(
-    "trade_automation",
-    target=dg.AssetSelection.all(),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    description="Recomputes, in as few runs as possible, what depends on data that changed.",
-)
+AUTOMATION_SENSOR = "trade_automation"
+
+
+def automation_sensor(interval_s: int, jobs: list[UnresolvedAssetJob]) -> dg.SensorDefinition:
+    """The daemon's side of `automation.refresh`: the same evaluation, cursor and plan as
+    `trade-pipeline build`, whose runs go to the run queue (in dependency order: one run at a
+    time, dagster.yaml). Skipped while a build holds the pipeline lock: it does the work."""
+
+    @dg.sensor(
+        name=AUTOMATION_SENSOR,
+        jobs=jobs,
+        minimum_interval_seconds=interval_s,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Recomputes what depends on data whose version changed — the same decision as "
+                    "`trade-pipeline build` (automation/refresh.py).",
+    )
+    def trade_automation(context: dg.SensorEvaluationContext, settings: PipelineSettings):
+        config = settings.get()
+        repository = context.repository_def
+        try:
+            with holding_pipeline_lock(config, timeout=0):
+                evaluation = refresh.evaluate(repository, context.instance)
+                runs, _ = refresh.plan(evaluation.requested, repository.asset_graph)
+                refresh.save_cursor(context.instance, evaluation.cursor)
+        except PipelineBusy as busy:
+            return dg.SkipReason(f"a build is running ({busy}); it recomputes what changed itself")
+        if not runs:
+            return dg.SkipReason("nothing changed since the last evaluation")
+        return [run.run_request({LAUNCHED_BY_TAG: AUTOMATION_SENSOR}) for run in runs]
+
+    return trade_automation
 
 
 @dg.sensor(
@@ -29,19 +55,19 @@ automation = dg.AutomationConditionSensorDefinition(
         "zip, a changed ETag or checksum requests the raw files of that year — and only then."
     ),
 )
-def new_vintage_sensor(context: dg.SensorEvaluationContext):
-    settings = get_settings()
+def new_vintage_sensor(context: dg.SensorEvaluationContext, settings: PipelineSettings):
+    config = settings.get()
     try:
-        current = fingerprints(settings)
+        current = fingerprints(config)
     except Exception as error:  # the site may be down: try again at the next poll
-        return dg.SkipReason(f"could not poll {settings.source}: {error}")
+        return dg.SkipReason(f"could not poll {config.source}: {error}")
     previous = json.loads(context.cursor) if context.cursor else None
     context.update_cursor(json.dumps({str(year): value for year, value in current.items()}, sort_keys=True))
     if previous is None:
-        return dg.SkipReason(f"first poll of {settings.source}: {len(current)} year(s) recorded as the baseline")
+        return dg.SkipReason(f"first poll of {config.source}: {len(current)} year(s) recorded as the baseline")
     changed = {year: value for year, value in current.items() if previous.get(str(year)) != value}
     if not changed:
-        return dg.SkipReason(f"nothing new at {settings.source}")
+        return dg.SkipReason(f"nothing new at {config.source}")
     if ANY_YEAR in changed:  # one zip of unknown year: refresh the years already built from it
         built = context.instance.get_materialized_partitions(raw_trade_files.key)
         changed = {int(year): changed[ANY_YEAR] for year in built} or changed

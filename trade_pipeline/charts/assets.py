@@ -4,25 +4,25 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from trade_pipeline import warehouse
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.aggregation.territory_view import load
 from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE
-from trade_pipeline.browser import INSTALL_HINT, chromium_path
 from trade_pipeline.charts.figures import charts_for
 from trade_pipeline.charts.files import territory_dir, write_charts
 from trade_pipeline.charts.pictures import render_pictures
 from trade_pipeline.metadata import Stopwatch
-from trade_pipeline.partitions import year_territory_key, year_territory_partitions
-from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.partition_versions import partition_results
+from trade_pipeline.partitions import SAME_PARTITION, year_territory_partitions
+from trade_pipeline.resources import Chromium, PipelineSettings, Warehouse
 
-CHARTS_CODE_VERSION = "1"
+CHARTS_CODE_VERSION = "2"  # 2: one materialization per partition, versioned by the charts' content
 
 
 @dg.asset(
     partitions_def=year_territory_partitions,
-    deps=[territory_marts],
+    deps=[dg.AssetDep(territory_marts, partition_mapping=SAME_PARTITION)],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    output_required=False,  # one materialization per partition: partition_versions.py
     automation_condition=EAGER_ON_DATA_CHANGE,
     group_name="charts",
     kinds={"plotly", "svg", "png"},
@@ -31,35 +31,34 @@ CHARTS_CODE_VERSION = "1"
         "The charts of each territory's fiche in fiches/<year>/<level>-<code>/: partners (butterfly), "
         "activities (two treemaps), export and import flows (Sankeys; compact ones too for régions and "
         "France), each as SVG and PNG (Chromium, kaleido batch), CSV of its data and figure JSON. "
-        "Charts whose content did not change are neither rewritten nor rendered again."
+        "Charts whose content did not change are neither rewritten nor rendered again. Data version = "
+        "the hash of the figures, tables and alt texts."
     ),
 )
-def territory_charts(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Iterator:
+def territory_charts(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse,
+                     chromium: Chromium) -> Iterator:
     config = settings.get()
     timings = Stopwatch()
-    with_images = chromium_path() is not None
-    if not with_images:
-        context.log.warning(f"no Chromium: chart pictures (SVG, PNG) skipped — {INSTALL_HINT}")
+    if not chromium.available:
+        context.log.warning(f"no Chromium: chart pictures (SVG, PNG) skipped — {chromium.missing_reason}")
     folders = []
-    with warehouse.connect(config) as connection:
-        requested = warehouse.years_with_data(connection, context.partition_keys, context.log.warning)
-    for year, territories in requested.items():
-        with timings("read"), warehouse.connect(config) as connection:
+    for year, territories in warehouse.years_with_data(context.partition_keys, context.log.warning).items():
+        with timings("read"), warehouse.connect() as connection:
             data = load(connection, year, territories)
         with timings("figures"):
             for key, territory_data in data.items():
                 folder = territory_dir(config.fiches_dir, year, key)
-                folders.append((year, write_charts(folder, key, year, charts_for(territory_data), with_images)))
+                folders.append((year, write_charts(folder, key, year, charts_for(territory_data), chromium.available)))
     jobs = [job for _, folder in folders for job in folder.pictures]
     with timings("pictures"):
-        render_pictures(jobs, tabs=config.render_tabs)
+        render_pictures(jobs, tabs=chromium.tabs)
+    versions, metadata = {}, {}
     for year, folder in folders:
         folder.commit()
-        context.add_asset_metadata(
-            {"folder": dg.MetadataValue.path(str(folder.folder)), "content_hash": folder.content_hash,
-             "files_written": len(folder.written)},
-            partition_key=year_territory_key(year, folder.key))
+        versions[(year, folder.key)] = folder.content_hash
+        metadata[(year, folder.key)] = {"folder": dg.MetadataValue.path(str(folder.folder)),
+                                        "pictures_rendered": len(folder.pictures), "files_written": len(folder.written)}
     written = sum(len(f.written) for _, f in folders)
-    context.log.info(f"charts: {len(folders)} territories, {len(jobs)} charts rendered, {written} files written")
-    yield dg.MaterializeResult(metadata={"territories": len(folders), "charts_rendered": len(jobs),
-                                         "files_written": written, "pictures": with_images, **timings.metadata()})
+    context.log.info(f"charts: {len(folders)} territories, {len(jobs)} charts rendered, {written} files written "
+                     f"({', '.join(f'{stage} {seconds} s' for stage, seconds in timings.seconds.items())})")
+    yield from partition_results(context, versions, metadata)

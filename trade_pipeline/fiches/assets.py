@@ -1,24 +1,25 @@
 """Dagster wiring of the fiches step: one HTML page and PDF per territory, and the year indexes."""
 
 import base64
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 
-from trade_pipeline import warehouse
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.aggregation.territory_view import load
 from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE, after_any_data_change
-from trade_pipeline.browser import INSTALL_HINT, chromium_path
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.fiches.build import comparison_keys, ensure_assets, fiche_paths, read_manifests, write_fiche, write_index
 from trade_pipeline.fiches.pdf import PdfJob, print_pdfs
 from trade_pipeline.metadata import Stopwatch
-from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_key, year_territory_partitions
-from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.partition_versions import content_version, partition_results
+from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions
+from trade_pipeline.resources import Chromium, PipelineSettings, Warehouse
 from trade_pipeline.territories import territories
 
-FICHES_CODE_VERSION = "1"
+FICHES_CODE_VERSION = "2"  # 2: one materialization per partition, versioned by content
 
 
 def _shown_in() -> dict[str, set[str]]:
@@ -43,6 +44,7 @@ SHOWN_IN_FICHES = dg.MultiPartitionMapping({
     deps=[dg.AssetDep(territory_charts, partition_mapping=SHOWN_IN_FICHES),
           dg.AssetDep(territory_marts, partition_mapping=SHOWN_IN_FICHES)],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    output_required=False,  # one materialization per partition: partition_versions.py
     automation_condition=EAGER_ON_DATA_CHANGE,
     group_name="fiches",
     kinds={"html", "pdf"},
@@ -50,44 +52,49 @@ SHOWN_IN_FICHES = dg.MultiPartitionMapping({
     description=(
         "The fiche of each territory: fiches/<year>/<level>-<code>.html (works offline: plotly.js is "
         "shipped in fiches/assets) and .pdf (A4, vector charts, printed by Chromium). A fiche is "
-        "rewritten only when something it shows changed — its charts, its région's or France's."
+        "rewritten only when something it shows changed — its charts, its région's or France's. "
+        "Data version = a hash of the page (and whether its PDF exists)."
     ),
 )
-def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Iterator:
+def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse,
+           chromium: Chromium) -> Iterator:
     config = settings.get()
     timings = Stopwatch()
-    with_pdf = chromium_path() is not None
-    if not with_pdf:
-        context.log.warning(f"no Chromium: PDF fiches skipped, HTML only — {INSTALL_HINT}")
+    if not chromium.available:
+        context.log.warning(f"no Chromium: PDF fiches skipped, HTML only — {chromium.missing_reason}")
     ensure_assets(config.fiches_dir)
     written, jobs = {}, []
-    with warehouse.connect(config) as connection:
-        requested = warehouse.years_with_data(connection, context.partition_keys, context.log.warning)
-    for year, keys in requested.items():
-        with timings("read"), warehouse.connect(config) as connection:
+    for year, keys in warehouse.years_with_data(context.partition_keys, context.log.warning).items():
+        with timings("read"), warehouse.connect() as connection:
             data = load(connection, year, keys)
         shown = sorted({k for key in keys for k in [key, *comparison_keys(data[key])]})
         manifests = read_manifests(config.fiches_dir, year, shown)
         with timings("html"):
             for key in keys:
-                html, changed = write_fiche(data[key], manifests, config.fiches_dir, with_pdf)
+                html, changed = write_fiche(data[key], manifests, config.fiches_dir, chromium.available)
                 _, pdf = fiche_paths(config.fiches_dir, year, key)
                 written[(year, key)] = changed
-                if with_pdf and (changed or not pdf.exists()):
+                if chromium.available and (changed or not pdf.exists()):
                     jobs.append(PdfJob(html, pdf))
     with timings("pdf"):
-        previews = print_pdfs(jobs, tabs=config.render_tabs)
+        previews = print_pdfs(jobs, tabs=chromium.tabs)
+    versions, metadata = {}, {}
     for (year, key), changed in written.items():
         html, pdf = fiche_paths(config.fiches_dir, year, key)
-        metadata = {"fiche": dg.MetadataValue.path(str(html)), "html_written": changed,
-                    "pdf": dg.MetadataValue.path(str(pdf)) if pdf.exists() else "skipped (no Chromium)"}
+        versions[(year, key)] = content_version(_digest(html), pdf.exists())
+        entry = {"fiche": dg.MetadataValue.path(str(html)), "html_written": changed,
+                 "pdf": dg.MetadataValue.path(str(pdf)) if pdf.exists() else "skipped (no Chromium)"}
         if pdf in previews:
             image = base64.b64encode(previews[pdf]).decode()
-            metadata["preview"] = dg.MetadataValue.md(f"![Aperçu de la fiche](data:image/jpeg;base64,{image})")
-        context.add_asset_metadata(metadata, partition_key=year_territory_key(year, key))
-    context.log.info(f"fiches: {sum(written.values())} of {len(written)} pages written, {len(jobs)} PDFs printed")
-    yield dg.MaterializeResult(metadata={"fiches": len(written), "html_written": sum(written.values()),
-                                         "pdf_printed": len(jobs), **timings.metadata()})
+            entry["preview"] = dg.MetadataValue.md(f"![Aperçu de la fiche](data:image/jpeg;base64,{image})")
+        metadata[(year, key)] = entry
+    context.log.info(f"fiches: {sum(written.values())} of {len(written)} pages written, {len(jobs)} PDFs printed "
+                     f"({', '.join(f'{stage} {seconds} s' for stage, seconds in timings.seconds.items())})")
+    yield from partition_results(context, versions, metadata)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dg.asset(
@@ -98,9 +105,10 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Ite
     code_version=FICHES_CODE_VERSION,
     description="fiches/<year>/index.html: every fiche of a year, searchable by name or code.",
 )
-def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings,
+                warehouse: Warehouse) -> dg.MaterializeResult:
     config = settings.get()
-    with warehouse.connect(config) as connection:
+    with warehouse.connect() as connection:
         years = [y for (y,) in connection.execute("SELECT DISTINCT year FROM mart_territory_totals ORDER BY 1").fetchall()]
         pages = {}
         for year in years:
@@ -114,4 +122,6 @@ def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings) -
             pages[year] = write_index(config.fiches_dir, year, totals, bool(synthetic), years)
     for year, page in pages.items():
         context.log.info(f"index {year}: {page}")
-    return dg.MaterializeResult(metadata={str(year): dg.MetadataValue.path(str(page)) for year, page in pages.items()})
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(content_version(*(f"{year}:{_digest(page)}" for year, page in sorted(pages.items())))),
+        metadata={str(year): dg.MetadataValue.path(str(page)) for year, page in pages.items()})

@@ -21,14 +21,16 @@ class PdfJob:
     pdf: Path
 
 
-#: A4 at 96 dpi, and the scale of the first-page thumbnail shown in the Dagster UI.
+#: A4 at 96 dpi, and the preview shown in the Dagster UI: the top of the first page (title,
+#: totals, exposure) at a size where its text can be read.
 A4_PIXELS = (794, 1123)
-THUMBNAIL_SCALE = 0.32
+PREVIEW_CLIP = (794, 760)
+PREVIEW_SCALE = 0.85
 
 
 def print_pdfs(jobs: Sequence[PdfJob], tabs: int = 2) -> dict[Path, bytes]:
-    """Print HTML pages to A4 PDFs (vector) in one headless Chromium; returns a small JPEG of
-    each page's top (its preview)."""
+    """Print HTML pages to A4 PDFs (vector) in one headless Chromium; returns a JPEG of each
+    page's top (its preview in the Dagster UI)."""
     if not jobs:
         return {}
     require_browser()
@@ -55,7 +57,7 @@ async def _print_one(tab, job: PdfJob, timeout_s: float = 60.0) -> bytes | None:
     temporary.write_bytes(base64.b64decode(response["result"]["data"]))
     os.replace(temporary, job.pdf)
     shot = await asyncio.wait_for(tab.send_command("Page.captureScreenshot", params={
-        "format": "jpeg", "quality": 60,
-        "clip": {"x": 0, "y": 0, "width": A4_PIXELS[0], "height": A4_PIXELS[1], "scale": THUMBNAIL_SCALE},
+        "format": "jpeg", "quality": 70,
+        "clip": {"x": 0, "y": 0, "width": PREVIEW_CLIP[0], "height": PREVIEW_CLIP[1], "scale": PREVIEW_SCALE},
     }), timeout_s)
     return base64.b64decode(shot["result"]["data"]) if "result" in shot else None

@@ -3,12 +3,11 @@
 import dagster as dg
 import pandas as pd
 
-from trade_pipeline import warehouse
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.automation.conditions import after_any_data_change
 from trade_pipeline.metadata import table_metadata, table_schemas
 from trade_pipeline.publication.store import publish
-from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.resources import PipelineSettings, Warehouse
 from trade_pipeline.tables import PUBLISHED
 from trade_pipeline.validation.assets import trade_flows
 
@@ -27,9 +26,10 @@ from trade_pipeline.validation.assets import trade_flows
         "content is not rewritten. Its tables and columns are the public contract (README)."
     ),
 )
-def published_store(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+def published_store(context: dg.AssetExecutionContext, settings: PipelineSettings,
+                    warehouse: Warehouse) -> dg.MaterializeResult:
     config = settings.get()
-    with warehouse.connect(config) as connection:
+    with warehouse.connect() as connection:
         result = publish(connection, config.published_path)
     context.log.info(f"published store {'replaced' if result.changed else 'unchanged'}: {result.path}")
     return dg.MaterializeResult(

@@ -1,26 +1,32 @@
-"""Dagster wiring of the validation step: `trade_flows` with its Great Expectations checks."""
-
+"""Dagster wiring of the validation step: `trade_flows`, its pandera contract and its Great
+Expectations checks, each reported as an asset check of the year it checked."""
 
 from collections.abc import Iterator
 
 import dagster as dg
 
-from trade_pipeline import warehouse
 from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.ingestion.sources import archive_limits
 from trade_pipeline.metadata import Stopwatch, column_schema, table_metadata
 from trade_pipeline.partitions import year_partitions
-from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.resources import PipelineSettings, Warehouse
 from trade_pipeline.tables import TRADE_FLOWS
 from trade_pipeline.validation.expectations import EXPECTATION_SPECS, blocking_failures, run_expectations
 from trade_pipeline.validation.schema import ContractViolation
 from trade_pipeline.validation.trade_flows import read_year, validate_year, write_year
 
+PANDERA_CHECK = "pandera_contract"
+
+#: One result per check and year: the checks are partitioned like the asset they check.
 TRADE_FLOWS_CHECKS = [
-    dg.AssetCheckSpec(spec.check_name, asset="trade_flows", description=spec.description, blocking=spec.blocking)
-    for spec in EXPECTATION_SPECS
+    dg.AssetCheckSpec(PANDERA_CHECK, asset="trade_flows", blocking=True, partitions_def=year_partitions,
+                      description="The pandera contract: types, code patterns, flows matching their file, the "
+                                  "year loaded, values ≥ 0, départements known and in their région. Blocking."),
+    *(dg.AssetCheckSpec(spec.check_name, asset="trade_flows", description=spec.description, blocking=spec.blocking,
+                        partitions_def=year_partitions)
+      for spec in EXPECTATION_SPECS),
 ]
 
 
@@ -33,14 +39,13 @@ TRADE_FLOWS_CHECKS = [
     kinds={"duckdb", "pandas"},
     code_version="1",
     description=(
-        "Validated DGDDI rows of a year in the warehouse: year, quarter, flow, department_code, "
-        "region_code, a129_code, cpf4_code, country_code, value_eur, mass_kg. The pandera "
-        "contract must hold (else nothing is stored and the failing file/line/column are listed); "
-        "Great Expectations checks run on the same rows (duplicate keys block the year)."
+        "Validated DGDDI rows of a year in the warehouse. The pandera contract must hold (else "
+        "nothing is stored and the failing file/line/column are listed); Great Expectations checks "
+        "run on the same rows (duplicate keys block the year)."
     ),
     metadata={"dagster/column_schema": column_schema(TRADE_FLOWS)},
 )
-def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -> Iterator:
+def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse) -> Iterator:
     config = settings.get()
     year = int(context.partition_key)
     raw = RawStore(config.raw_dir).current(year)
@@ -53,17 +58,18 @@ def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -
         with timings("pandera"):
             validated = validate_year(year_rows)
     except ContractViolation as violation:
-        raise dg.Failure(
-            description=str(violation),
-            metadata={"failing_values": len(violation.failures),
-                      "failures": table_metadata(violation.failures)},
-        ) from None
+        yield dg.AssetCheckResult(check_name=PANDERA_CHECK, passed=False, metadata={
+            "year": year, "failing_values": len(violation.failures), "failures": table_metadata(violation.failures)})
+        raise dg.Failure(description=str(violation), metadata={"year": year, "failing_values": len(violation.failures),
+                                                              "failures": table_metadata(violation.failures)}) from None
     context.log.info(f"{year}: {len(validated):,} rows pass the pandera contract")
+    contract = dg.AssetCheckResult(check_name=PANDERA_CHECK, passed=True, metadata={
+        "year": year, "rows": len(validated), "columns": ", ".join(TRADE_FLOWS.column_names), **timings.metadata()})
     with timings("great_expectations"):
         outcomes = run_expectations(validated, year_rows.reference, year)
-    check_results = [
+    check_results = [contract] + [
         dg.AssetCheckResult(
-            check_name=o.check_name, passed=o.passed, metadata=o.metadata,
+            check_name=o.check_name, passed=o.passed, metadata={"year": year, **o.metadata},
             severity=dg.AssetCheckSeverity.ERROR if o.blocking else dg.AssetCheckSeverity.WARN,
         )
         for o in outcomes
@@ -73,7 +79,7 @@ def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings) -
         # Report the checks, then stop before the warehouse: the last good year stays in place.
         yield from check_results
         raise dg.Failure(description=refusal)
-    with timings("write"), warehouse.connect(config) as connection:
+    with timings("write"), warehouse.connect() as connection:
         rows = write_year(connection, year_rows, validated, raw)
     per_flow = validated.groupby("flow", observed=True)["value_eur"].agg(["size", "sum"])
     yield dg.MaterializeResult(

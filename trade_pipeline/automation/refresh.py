@@ -1,0 +1,236 @@
+"""What is recomputed, and in which runs — decided here for `trade-pipeline build` and for the
+daemon's `trade_automation` sensor alike.
+
+The decision is Dagster's declarative automation: each asset's condition (conditions.py) says
+when it must be recomputed — a parent's *data version* changed. `evaluate` evaluates them from
+one cursor, kept in the Dagster instance, so that the CLI and the daemon agree on « since the
+last evaluation »; `plan` turns what they request into runs, in dependency order, a year of
+territories per run. Whoever evaluates holds the pipeline lock (a CLI build for its whole
+duration, the sensor for its tick — skipped while a build holds it): one evaluation at a time,
+and what one requested, the other finds handled or in progress. Nothing is requested twice.
+
+    trade-pipeline build ─┐                         ┌─ runs in process (CLI)
+                          ├─ lock ─ evaluate ─ plan ┤
+    trade_automation ─────┘   (one cursor)          └─ RunRequests → run queue (daemon)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterator, Mapping, Sequence, Set
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import dagster as dg
+from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
+from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition as UnresolvedAssetJob
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from trade_pipeline.partitions import parse_partition_key, partition_key, territory_partitions, year_partitions
+
+#: Where the cursor lives in the Dagster instance (its key-value store).
+CURSOR_KEY = "trade_pipeline/automation_cursor"
+
+#: One job per partitioning of the graph (a Dagster job has one): the runs go through them.
+JOB_NAMES = {"year": "yearly_assets", "year_territory": "territory_assets", None: "unpartitioned_assets"}
+
+
+def job_name(partitions_def: dg.PartitionsDefinition | None) -> str:
+    if partitions_def is None:
+        return JOB_NAMES[None]
+    return JOB_NAMES["year" if partitions_def == year_partitions else "year_territory"]
+
+
+def jobs_for(assets: Sequence[dg.AssetsDefinition]) -> list[UnresolvedAssetJob]:
+    """The graph's jobs, one per partitioning, each selecting the assets partitioned that way."""
+    by_job: dict[str, list[dg.AssetKey]] = {}
+    for definition in assets:
+        by_job.setdefault(job_name(definition.partitions_def), []).extend(definition.keys)
+    return [dg.define_asset_job(name, selection=dg.AssetSelection.assets(*keys),
+                                description="The runs that trade-pipeline build and the trade_automation sensor plan "
+                                            "(automation/refresh.py).")
+            for name, keys in by_job.items()]
+
+Requested = dict[dg.AssetKey, set[str | None]]
+
+
+@dataclass(frozen=True)
+class Run:
+    """Assets over one partition (a year, or a territory and year), one contiguous range of a
+    year's territories, or no partition (the store and the index)."""
+
+    assets: tuple[dg.AssetKey, ...]
+    year: int | None = None
+    territories: tuple[str, ...] = ()  # consecutive territory keys (partition order)
+
+    @property
+    def job_name(self) -> str:
+        if self.territories:
+            return JOB_NAMES["year_territory"]
+        return JOB_NAMES["year"] if self.year is not None else JOB_NAMES[None]
+
+    @property
+    def partition_key(self) -> str | None:
+        if self.territories:
+            return str(partition_key(self.year, self.territories[0])) if len(self.territories) == 1 else None
+        return str(self.year) if self.year is not None else None
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The range tags Dagster gives a run over several partitions (single-run backfills)."""
+        if len(self.territories) > 1:
+            return {ASSET_PARTITION_RANGE_START_TAG: str(partition_key(self.year, self.territories[0])),
+                    ASSET_PARTITION_RANGE_END_TAG: str(partition_key(self.year, self.territories[-1]))}
+        return {}
+
+    @property
+    def partitions(self) -> set[str | None]:
+        if self.territories:
+            return {str(partition_key(self.year, t)) for t in self.territories}
+        return {self.partition_key}
+
+    @property
+    def label(self) -> str:
+        assets = ", ".join(key.to_user_string() for key in self.assets)
+        if len(self.territories) > 1:
+            return f"{self.year}: {assets} — {self.territories[0]} … {self.territories[-1]}"
+        if self.territories:
+            return f"{self.year}: {assets} — {self.territories[0]}"
+        return f"{self.year}: {assets}" if self.year is not None else assets
+
+    def run_request(self, tags: Mapping[str, str]) -> dg.RunRequest:
+        return dg.RunRequest(job_name=self.job_name, asset_selection=list(self.assets),
+                             partition_key=self.partition_key, tags={**self.tags, **tags})
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the conditions request now, and the cursor that records this evaluation."""
+
+    requested: Requested
+    cursor: AssetDaemonCursor
+    previous: AssetDaemonCursor | None
+
+
+def load_cursor(instance: dg.DagsterInstance) -> AssetDaemonCursor | None:
+    stored = instance.daemon_cursor_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY)
+    return dg.deserialize_value(stored, AssetDaemonCursor) if stored else None
+
+
+def save_cursor(instance: dg.DagsterInstance, cursor: AssetDaemonCursor) -> None:
+    instance.daemon_cursor_storage.set_cursor_values({CURSOR_KEY: dg.serialize_value(cursor)})
+
+
+@contextmanager
+def _quiet_dagster() -> Iterator[None]:
+    """The evaluation logs internals (timestamp fallbacks…) at INFO."""
+    logger = logging.getLogger("dagster")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def evaluate(repository: dg.RepositoryDefinition, instance: dg.DagsterInstance,
+             only: Set[dg.AssetKey] | None = None) -> Evaluation:
+    """Evaluate the automation conditions from the instance's cursor (without saving it).
+
+    `only` evaluates the sub-graph of these assets (it must hold their parents): the others'
+    cursors are carried forward unchanged, so what they would request stays to do.
+    """
+    previous = load_cursor(instance)
+    assets = list({id(a): a for a in repository.assets_defs_by_key.values()}.values())
+    if only is not None:
+        assets = [a for a in assets if a.keys <= only]
+    with _quiet_dagster():
+        result = dg.evaluate_automation_conditions(defs=assets, instance=instance, cursor=previous)
+    requested: Requested = {}
+    for item in result.results:
+        if isinstance(item.key, dg.AssetKey) and item.true_subset.size:
+            requested[item.key] = {p.partition_key for p in item.true_subset.expensively_compute_asset_partitions()}
+    return Evaluation(requested, result.cursor, previous)
+
+
+def prime(repository: dg.RepositoryDefinition, instance: dg.DagsterInstance) -> bool:
+    """Record a first evaluation if there is none: the baseline « since » is then now.
+
+    A first evaluation requests nothing (Dagster: nothing has changed *since* a previous one);
+    the CLI primes before it fetches, so the fetched files are a change.
+    """
+    if load_cursor(instance) is not None:
+        return False
+    save_cursor(instance, evaluate(repository, instance).cursor)
+    return True
+
+
+def upstream_of(asset_graph: AssetGraph, keys: Set[dg.AssetKey]) -> set[dg.AssetKey]:
+    """These assets and all their ancestors."""
+    result, todo = set(), list(keys)
+    while todo:
+        key = todo.pop()
+        if key not in result:
+            result.add(key)
+            todo += list(asset_graph.get(key).parent_keys)
+    return result
+
+
+def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None = None
+         ) -> tuple[list[Run], Requested]:
+    """Runs for the requested partitions, in dependency order, and what `scope` left out.
+
+    A year-level asset runs once per year; a territory asset once per year and contiguous range
+    of territories (one run for all of them), alone in its run (partition_versions.py); the
+    unpartitioned assets together, last. `scope` restricts the territories (`--departement`).
+    """
+    runs: list[Run] = []
+    dropped: Requested = {}
+    unpartitioned: list[dg.AssetKey] = []
+    order = {key: position for position, key in enumerate(territory_partitions.get_partition_keys())}
+    for key in asset_graph.toposorted_asset_keys:
+        keys = requested.get(key)
+        if not keys:
+            continue
+        partitions_def = asset_graph.get(key).partitions_def
+        if partitions_def is None:
+            unpartitioned.append(key)
+        elif partitions_def == year_partitions:
+            runs += [Run((key,), int(year)) for year in sorted(keys)]
+        else:
+            by_year: dict[int, list[str]] = {}
+            for partition in keys:
+                year, territory = parse_partition_key(partition)
+                if scope is not None and territory not in scope:
+                    dropped.setdefault(key, set()).add(partition)
+                else:
+                    by_year.setdefault(year, []).append(territory)
+            for year, territories in sorted(by_year.items()):
+                runs += [Run((key,), year, span) for span in _contiguous(sorted(territories, key=order.__getitem__), order)]
+    if unpartitioned:
+        runs.append(Run(tuple(unpartitioned)))
+    return runs, dropped
+
+
+def _contiguous(territories: list[str], order: Mapping[str, int]) -> list[tuple[str, ...]]:
+    spans: list[list[str]] = []
+    for territory in territories:
+        if spans and order[territory] == order[spans[-1][-1]] + 1:
+            spans[-1].append(territory)
+        else:
+            spans.append([territory])
+    return [tuple(span) for span in spans]
+
+
+def advance(evaluation: Evaluation, left_out: Set[dg.AssetKey]) -> AssetDaemonCursor:
+    """The cursor to save once the planned runs succeeded. An asset some of whose requested
+    partitions were left out (`--departement`) keeps its previous condition state: nothing is
+    recorded as done that was not, so the next evaluation requests it again."""
+    if not left_out or evaluation.previous is None:
+        return evaluation.cursor
+    previous = evaluation.previous.previous_condition_cursors_by_key
+    kept = [previous[c.key] if c.key in left_out and c.key in previous else c
+            for c in evaluation.cursor.previous_condition_cursors or []]
+    return dataclasses.replace(evaluation.cursor, previous_condition_cursors=kept)
