@@ -17,7 +17,7 @@ from trade_pipeline.fiches.assets import fiches
 from trade_pipeline.resources import PipelineSettings, pipeline_resources
 from trade_pipeline.territories import territory_keys
 
-from .states import copy_state, run_cli
+from .states import copy_state, pipeline_environment, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -108,3 +108,35 @@ def test_territory_steps_of_a_year_without_data_succeed_without_writing(refreshe
     with duckdb.connect(str(data / "warehouse" / "warehouse.duckdb"), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM mart_territory_totals WHERE year = 2025").fetchone() == (0,)
         assert connection.execute("SELECT count(*) FROM mart_territory_totals WHERE year = 2024").fetchone()[0] == 116
+
+
+def latest_versions(instance: dg.DagsterInstance, asset: str) -> dict[str, str]:
+    records = instance.fetch_materializations(dg.AssetKey(asset), limit=10_000).records  # newest first
+    versions: dict[str, str] = {}
+    for record in records:
+        tags = record.asset_materialization.tags or {}
+        versions.setdefault(record.partition_key, tags.get("dagster/data_version"))
+    return versions
+
+
+def test_unchanged_data_keeps_its_versions_and_requests_nothing_downstream(refreshed):
+    """A partition's data version is a function of its content: re-materialized alone or with
+    its whole year, unchanged, it keeps its version, and nothing downstream is requested."""
+    from trade_pipeline.automation import refresh
+    from trade_pipeline.definitions import defs
+
+    data = refreshed
+    repository = defs.get_repository_def()
+    with pipeline_environment(data), dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
+        before = {asset: latest_versions(instance, asset) for asset in ("territory_flows", "territory_marts")}
+        job = defs.resolve_job_def("territory_assets")
+        whole_year = refresh.Run((), 2024, tuple(territory_keys()))
+        # One partition alone (the built versions came from a run of all 116), then the whole year.
+        for run in ({"partition_key": "departement-34|2024"}, {"tags": whole_year.tags}):
+            for asset in ("territory_flows", "territory_marts"):
+                assert job.execute_in_process(instance=instance, asset_selection=[dg.AssetKey(asset)], **run).success
+            assert {asset: latest_versions(instance, asset) for asset in before} == before, run
+            assert refresh.evaluate(repository, instance).requested == {}, run
+        # One materialization per partition and run: 116 from the build, 1 + 116 from here.
+        records = instance.fetch_materializations(dg.AssetKey("territory_marts"), limit=10_000).records
+        assert len(records) == 116 + 1 + 116

@@ -14,7 +14,6 @@ from trade_pipeline.nomenclature import (
     parse_label_file,
     valid_during,
 )
-from trade_pipeline.territories import territories, territory
 
 from .support import packaged_label
 
@@ -95,15 +94,6 @@ def test_zip_labels_take_precedence():
     assert label(reference.table("pays"), "AD") == ["Principauté d'Andorre"]
     assert reference.sources["pays"] == "x.zip:Libelle_PAYS.txt"
     assert len(reference.table("cpf4")) == 576  # the others stay packaged
-
-
-def test_territories_france_regions_departements_with_insee_codes():
-    assert len(territories()) == 1 + 14 + 101
-    assert territory("departement-34").name == "Hérault" and territory("departement-34").parent_region_code == "12"
-    assert territory("departement-9A").insee_code == "971" and territory("departement-9A").insee_region_code == "01"
-    assert territory("departement-20").insee_code is None  # Corsica as one unit: 2A + 2B
-    assert territory("region-12").insee_code == "76"
-    assert territory("france-FR").name == "France"
 
 
 def test_cpf4_to_a129():

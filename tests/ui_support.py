@@ -25,8 +25,9 @@ def free_port() -> int:
 
 
 class DagsterDev:
-    def __init__(self, data_dir: Path, log_path: Path):
+    def __init__(self, data_dir: Path, log_path: Path, **variables: str):
         self.data_dir = data_dir
+        self.variables = variables
         self.port = free_port()
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
@@ -40,7 +41,7 @@ class DagsterDev:
         home.mkdir(parents=True, exist_ok=True)
         (home / "dagster.yaml").write_text(render(str(home)), encoding="utf-8")
         env = {**os.environ, "DAGSTER_HOME": str(home), "TRADE_PIPELINE_DATA_DIR": str(self.data_dir),
-               "DAGSTER_DISABLE_TELEMETRY": "1"}
+               "DAGSTER_DISABLE_TELEMETRY": "1", **self.variables}
         dagster = str(Path(sys.executable).with_name("dagster"))
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(

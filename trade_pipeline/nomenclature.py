@@ -12,7 +12,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -95,13 +95,18 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace(" | ", " ; ").strip()
 
 
+def _rows(data: bytes, file_name: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows of a label file (`;`-separated, `"`-quoted), with their 1-based line."""
+    text = decode_text(data, file_name)
+    for line_number, fields in enumerate(csv.reader(io.StringIO(text), delimiter=";", quotechar='"'), 1):
+        if fields and any(f.strip() for f in fields):
+            yield line_number, fields
+
+
 def parse_label_file(data: bytes, file_name: str) -> pd.DataFrame:
     """Parse a `Code;Libellé;Début;Fin` label file into code, label, valid_from, valid_to."""
-    text = decode_text(data, file_name)
     records = []
-    for line_number, fields in enumerate(csv.reader(io.StringIO(text), delimiter=";", quotechar='"'), 1):
-        if not fields or all(not f.strip() for f in fields):
-            continue
+    for line_number, fields in _rows(data, file_name):
         if len(fields) == 2:
             fields = [*fields, str(ALWAYS_VALID[0]), str(ALWAYS_VALID[1])]
         if len(fields) != 4:
@@ -121,11 +126,8 @@ def parse_label_file(data: bytes, file_name: str) -> pd.DataFrame:
 
 def parse_departement_file(data: bytes, file_name: str) -> pd.DataFrame:
     """Parse `Departement_region.txt` (4 fields; the read-me announces 6 with validity dates)."""
-    text = decode_text(data, file_name)
     records = []
-    for line_number, fields in enumerate(csv.reader(io.StringIO(text), delimiter=";", quotechar='"'), 1):
-        if not fields or all(not f.strip() for f in fields):
-            continue
+    for line_number, fields in _rows(data, file_name):
         if len(fields) not in (4, 6):
             raise LabelFileError(
                 f"{file_name}, line {line_number}: expected 4 fields "

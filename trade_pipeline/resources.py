@@ -102,9 +102,10 @@ class Chromium(dg.ConfigurableResource):
     def tabs(self) -> int:
         return self.settings.get().render_tabs
 
-    @property
-    def missing_reason(self) -> str:
-        return f"no Chromium: {browser.INSTALL_HINT}"
+    def warn_if_missing(self, log: dg.DagsterLogManager, consequence: str) -> None:
+        """Say in the run log what a run without Chromium leaves out."""
+        if not self.available:
+            log.warning(f"no Chromium: {consequence} — {browser.INSTALL_HINT}")
 
 
 def pipeline_resources(settings: PipelineSettings | None = None) -> dict[str, dg.ConfigurableResource]:

@@ -103,9 +103,8 @@ FILE_COLUMNS = tuple(next(c.name for c in TRADE_FLOWS.columns if c.source_field 
 
 #: A DGDDI data file as it is read (the raw files' columns).
 DGDDI_FILE = Table("Region_YYYY_Export.txt", "headerless, `;`-separated, one line per row of trade_flows", tuple(
-    Column(TRADE_FLOWS.column(column).source_field, "VARCHAR" if TRADE_FLOWS.column(column).type == "VARCHAR"
-           else TRADE_FLOWS.column(column).type, f"→ `{column}`: {TRADE_FLOWS.column(column).meaning}")
-    for column in FILE_COLUMNS))
+    Column(c.source_field, c.type, f"→ `{c.name}`: {c.meaning}")
+    for c in (TRADE_FLOWS.column(name) for name in FILE_COLUMNS)))
 
 LABELS = Table("labels", "the label files of each year's vintage", (
     YEAR,
@@ -265,21 +264,23 @@ WAREHOUSE = {t.name: t for t in (TRADE_FLOWS, LABELS, INGESTIONS, YEAR_CELLS, TE
 # The published store
 # --------------------------------------------------------------------------------------------
 
+def _of(table: Table, *names: str) -> tuple[Column, ...]:
+    return tuple(table.column(name) for name in names)
+
+
 PUBLISHED_TERRITORY_TOTALS = Table("territory_totals", "one row per territory and year, with the shares of its région "
                                                        "and of France (ratios of these totals, taken at publication)", (
     *TERRITORY,
     Column("territory_name", "VARCHAR", "name"),
-    _eur("exports_eur", "exports"), _eur("imports_eur", "imports"), _eur("balance_eur", "exports − imports"),
+    *_of(MART_TERRITORY_TOTALS, "exports_eur", "imports_eur"), _eur("balance_eur", "exports − imports"),
     _share("exports_share_of_region", "département ÷ its région (NULL for régions and France)"),
     _share("imports_share_of_region", "the same for imports"),
     _share("exports_share_of_france", "territory ÷ France (NULL for France)"),
     _share("imports_share_of_france", "the same for imports"),
-    _eur("exports_excl_energy_eur", "exports « hors énergie »"), _eur("imports_excl_energy_eur", "imports « hors énergie »"),
+    *_of(MART_TERRITORY_TOTALS, "exports_excl_energy_eur", "imports_excl_energy_eur"),
     _eur("balance_excl_energy_eur", "balance « hors énergie »"),
-    _eur("exports_energy_eur", "energy part of exports"), _eur("imports_energy_eur", "energy part of imports"),
-    Column("exported_products", "INTEGER", "distinct CPF4 products exported"),
-    Column("export_destinations", "INTEGER", "distinct destinations of exports"),
-    Column("parent_region_code", "VARCHAR", "DGDDI région of a département", nullable=True),
+    *_of(MART_TERRITORY_TOTALS, "exports_energy_eur", "imports_energy_eur", "exported_products", "export_destinations"),
+    TERRITORIES.column("parent_region_code"),
     _eur("region_exports_eur", "denominator of the région shares", nullable=True),
     _eur("region_imports_eur", "denominator of the région shares", nullable=True),
     _eur("france_exports_eur", "denominator of the France shares", nullable=True),

@@ -39,8 +39,7 @@ def territory_charts(context: dg.AssetExecutionContext, settings: PipelineSettin
                      chromium: Chromium) -> Iterator:
     config = settings.get()
     timings = Stopwatch()
-    if not chromium.available:
-        context.log.warning(f"no Chromium: chart pictures (SVG, PNG) skipped — {chromium.missing_reason}")
+    chromium.warn_if_missing(context.log, "chart pictures (SVG, PNG) skipped")
     folders = []
     for year, territories in warehouse.years_with_data(context.partition_keys, context.log.warning).items():
         with timings("read"), warehouse.connect() as connection:

@@ -60,8 +60,7 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
            chromium: Chromium) -> Iterator:
     config = settings.get()
     timings = Stopwatch()
-    if not chromium.available:
-        context.log.warning(f"no Chromium: PDF fiches skipped, HTML only — {chromium.missing_reason}")
+    chromium.warn_if_missing(context.log, "PDF fiches skipped, HTML only")
     ensure_assets(config.fiches_dir)
     written, jobs = {}, []
     for year, keys in warehouse.years_with_data(context.partition_keys, context.log.warning).items():

@@ -1,0 +1,70 @@
+"""The one mechanism that decides what is recomputed (automation/refresh.py): its planning rules
+and its cursor, without a build."""
+
+import dagster as dg
+
+from trade_pipeline.automation import refresh
+from trade_pipeline.definitions import defs
+from trade_pipeline.territories import territory_keys
+
+GRAPH = defs.get_repository_def().asset_graph
+FLOWS, MARTS, CHARTS = dg.AssetKey("territory_flows"), dg.AssetKey("territory_marts"), dg.AssetKey("territory_charts")
+ROWS, STORE, INDEX = dg.AssetKey("trade_flows"), dg.AssetKey("published_store"), dg.AssetKey("fiche_index")
+
+
+def keys(year: int, *territories: str) -> set[str]:
+    return {f"{t}|{year}" for t in territories}
+
+
+def test_a_whole_year_of_territories_is_one_run_per_asset_in_dependency_order():
+    everything = set(territory_keys())
+    runs, dropped = refresh.plan({STORE: {None}, CHARTS: keys(2024, *everything), ROWS: {"2024", "2023"},
+                                  FLOWS: keys(2024, *everything), INDEX: {None}}, GRAPH)
+    assert [(r.assets, r.year, len(r.territories)) for r in runs] == [
+        ((ROWS,), 2023, 0), ((ROWS,), 2024, 0), ((FLOWS,), 2024, 116), ((CHARTS,), 2024, 116), ((STORE, INDEX), None, 0)]
+    assert dropped == {}
+    assert runs[2].tags == {"dagster/asset_partition_range_start": "france-FR|2024",
+                            "dagster/asset_partition_range_end": "departement-9E|2024"}
+    assert [r.job_name for r in runs] == ["yearly_assets"] * 2 + ["territory_assets"] * 2 + ["unpartitioned_assets"]
+
+
+def test_territories_are_split_into_contiguous_ranges_one_partition_alone():
+    runs, _ = refresh.plan({MARTS: keys(2024, "france-FR", "region-12", "departement-34", "departement-33")}, GRAPH)
+    assert [r.territories for r in runs] == [("france-FR",), ("region-12",), ("departement-33", "departement-34")]
+    assert runs[0].partition_key == "france-FR|2024" and runs[0].tags == {}
+    assert runs[2].partition_key is None and runs[2].partitions == keys(2024, "departement-33", "departement-34")
+
+
+def test_a_scope_runs_its_territories_and_reports_the_others():
+    runs, dropped = refresh.plan({MARTS: keys(2024, "france-FR", "region-12", "departement-34", "departement-75"),
+                                  ROWS: {"2024"}}, GRAPH, scope={"france-FR", "region-12", "departement-34"})
+    assert {p for r in runs for p in r.partitions} == {"2024"} | keys(2024, "france-FR", "region-12", "departement-34")
+    assert dropped == {MARTS: keys(2024, "departement-75")}
+
+
+def test_the_store_side_of_the_graph_holds_the_parents_of_the_published_store():
+    assert refresh.upstream_of(GRAPH, {STORE}) == {dg.AssetKey("raw_trade_files"), ROWS, FLOWS, MARTS, STORE}
+
+
+def test_a_fresh_instance_is_primed_once_and_its_first_evaluation_requests_nothing():
+    repository = defs.get_repository_def()
+    with dg.instance_for_test() as instance:
+        assert refresh.load_cursor(instance) is None
+        assert refresh.prime(repository, instance) is True
+        assert refresh.prime(repository, instance) is False
+        assert refresh.evaluate(repository, instance).requested == {}
+
+
+def test_an_asset_left_partly_out_keeps_its_previous_cursor():
+    repository = defs.get_repository_def()
+    with dg.instance_for_test() as instance:
+        refresh.prime(repository, instance)
+        first = refresh.load_cursor(instance)
+        evaluation = refresh.evaluate(repository, instance)
+        kept = refresh.advance(evaluation, {MARTS})
+        moved_on = evaluation.cursor.previous_condition_cursors_by_key
+        assert moved_on[MARTS] != first.previous_condition_cursors_by_key[MARTS]  # a new evaluation moves it
+        assert kept.previous_condition_cursors_by_key[MARTS] == first.previous_condition_cursors_by_key[MARTS]
+        assert kept.previous_condition_cursors_by_key[FLOWS] == moved_on[FLOWS]
+        assert kept.evaluation_id == evaluation.cursor.evaluation_id
+        assert refresh.advance(evaluation, set()) is evaluation.cursor
