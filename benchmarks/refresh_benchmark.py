@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 CLI = str(Path(sys.executable).with_name("trade-pipeline"))
 
-from tests.support import change_departement_rows  # noqa: E402  (the tests' own revision helper)
+from tests.support import change_department_rows  # noqa: E402  (the tests' own revision helper)
 
 STAGED_ASSETS = ("territory_charts", "fiches")
 
@@ -86,22 +86,22 @@ def main() -> None:
     import dagster as dg
 
     results = {}
-    for name in ("full", "identical", "one_departement"):
-        if name == "one_departement":
-            change_departement_rows(next(source.glob(f"*-Regional-{args.year}-export.zip")), "34", 1_000_000)
+    for name in ("full", "identical", "one_department"):
+        if name == "one_department":
+            change_department_rows(next(source.glob(f"*-Regional-{args.year}-export.zip")), "34", 1_000_000)
         since = time.time()
         seconds = build(args.year, source, environment, args.work / f"{name}.log")
         instance = dg.DagsterInstance.from_config(str(data / "dagster"))
         results[name] = {"wall_seconds": seconds, **steps_since(instance, since)}
         print(f"{name}: {seconds} s", flush=True)
 
-    ratio = results["one_departement"]["wall_seconds"] / results["full"]["wall_seconds"]
+    ratio = results["one_department"]["wall_seconds"] / results["full"]["wall_seconds"]
     result = {
         "benchmark": "refresh of a year after one département's revision vs the full refresh",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "year": args.year, "scale": args.scale, **results,
-        "one_departement_over_full": round(ratio, 3), "target_ratio": 0.25,
+        "one_department_over_full": round(ratio, 3), "target_ratio": 0.25,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

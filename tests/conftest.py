@@ -87,13 +87,13 @@ def herault_fiches(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _revised_sources(folder: Path) -> None:
-    from .support import change_departement_rows
+    from .support import change_department_rows
 
     for name in ("first", "second"):
         result = run_cli(folder, "sample", "--out", str(folder / name), "--year", "2024", "--scale", "0.02")
         assert result.code == 0, result.err
     for archive in (folder / "second").glob("*export*.zip"):
-        change_departement_rows(archive, "34", 1_000_000)
+        change_department_rows(archive, "34", 1_000_000)
 
 
 @pytest.fixture(scope="session")

@@ -287,7 +287,7 @@ def territory_data(rows=None, keys=None, year: int = 2024):
     return data
 
 
-def change_departement_rows(archive: Path, department: str, delta: int) -> None:
+def change_department_rows(archive: Path, department: str, delta: int) -> None:
     """Rewrite a DGDDI zip with `delta` € added to every export row of one département."""
     with zipfile.ZipFile(archive) as source:
         members = {name: source.read(name) for name in source.namelist()}

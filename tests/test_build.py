@@ -111,7 +111,7 @@ def test_build_from_a_zip_url(data_dir):
     assert totals_meur(data_dir, 2024, "department_code = '31'") == {"E": 3000.0, "I": 2200.0}
 
 
-def test_build_some_departements_with_their_region_and_france(data_dir, tmp_path, capsys):
+def test_build_some_departments_with_their_region_and_france(data_dir, tmp_path, capsys):
     source = tmp_path / "dgddi"
     cli.main(["sample", "--out", str(source), "--year", "2024", "--scale", "0.05"])
     assert cli.main(["build", "--year", "2024", "--source", str(source), "--departement", "34", "--no-fiches"]) == 0

@@ -69,7 +69,7 @@ def test_identical_refresh_requests_nothing_and_rewrites_nothing(refreshed, revi
     assert (store.stat().st_mtime_ns, store.stat().st_ino) == published
 
 
-def test_one_departement_changed_recomputes_it_its_region_and_france_only(refreshed, revised_sources):
+def test_one_department_changed_recomputes_it_its_region_and_france_only(refreshed, revised_sources):
     data = refreshed
     year_dir = data / "fiches" / "2024"
     before_folders = {key: files(year_dir / key) for key in territory_keys()}

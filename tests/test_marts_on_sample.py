@@ -34,7 +34,7 @@ def test_every_territory_of_every_year_is_there(store):
     assert counts == [(2022, 116), (2023, 116), (2024, 116)]
 
 
-def test_departements_of_a_region_sum_to_the_region(store):
+def test_departments_of_a_region_sum_to_the_region(store):
     mismatches = rows(store, """
         SELECT r.year, r.territory_code FROM territory_totals r
         JOIN (SELECT year, parent_region_code, sum(exports_eur) AS e, sum(imports_eur) AS i FROM territory_totals

@@ -10,7 +10,7 @@ from trade_pipeline.nomenclature import (
     decode_text,
     label_kind,
     packaged_reference,
-    parse_departement_file,
+    parse_department_file,
     parse_label_file,
     valid_during,
 )
@@ -59,16 +59,16 @@ def test_duplicate_country_codes_resolve_by_year():
 
 
 def test_departement_region_file_has_101_codes_in_14_regions():
-    table = parse_departement_file(packaged_label("Departement_region.txt"), "Departement_region.txt")
+    table = parse_department_file(packaged_label("Departement_region.txt"), "Departement_region.txt")
     assert len(table) == 101
     regions = dict(zip(table["department_code"], table["region_code"], strict=True))
     assert regions["34"] == "12" and regions["20"] == "22" and regions["99"] == "21" and regions["9E"] == "24"
     assert table["region_code"].nunique() == 14
 
 
-def test_departement_file_with_announced_validity_columns():
+def test_department_file_with_announced_validity_columns():
     data = "34;Hérault;12;Occitanie;201601;999912\r\n".encode()
-    table = parse_departement_file(data, "Departement_region.txt")
+    table = parse_department_file(data, "Departement_region.txt")
     assert table.iloc[0][["valid_from", "valid_to"]].tolist() == [201601, 999912]
 
 

@@ -13,7 +13,7 @@ from trade_pipeline.territories import (
 )
 
 
-def test_territories_france_regions_departements_with_insee_codes():
+def test_territories_france_regions_departments_with_insee_codes():
     assert len(territories()) == 1 + 14 + 101
     assert territory("departement-34").name == "Hérault" and territory("departement-34").parent_region_code == "12"
     assert territory("departement-9A").insee_code == "971" and territory("departement-9A").insee_region_code == "01"
@@ -33,13 +33,13 @@ def test_keys_are_built_and_parsed_in_one_place():
     assert parse_partition_key("region-12|2024") == (2024, "region-12")
 
 
-def test_a_fiche_compares_a_departement_with_its_region_and_france():
+def test_a_fiche_compares_a_department_with_its_region_and_france():
     assert territory("departement-34").comparison_keys == ["region-12", "france-FR"]
     assert territory("region-12").comparison_keys == ["france-FR"]
     assert territory("france-FR").comparison_keys == []
 
 
-def test_a_department_scope_is_france_the_regions_and_the_departements():
+def test_a_department_scope_is_france_the_regions_and_the_departments():
     assert department_scope(["34", "31", "75"]) == ["france-FR", "region-12", "departement-34", "departement-31",
                                                      "region-03", "departement-75"]
     with pytest.raises(ValueError, match="unknown département code '2A'"):

@@ -25,7 +25,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print("error: give at least one --year for this source", file=sys.stderr)
         return 2
     try:
-        build(years, settings, departments=args.departement, fiches=not args.no_fiches)
+        build(years, settings, departments=args.departments, fiches=not args.no_fiches)
     except BuildFailed as failure:
         print(f"\nerror: the build failed — {failure}", file=sys.stderr)
         print(f"Nothing already published was changed. Details: trade-pipeline dev, run logs under "
@@ -70,7 +70,8 @@ def parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="ingest, validate, aggregate and publish some years through Dagster")
     build.add_argument("--year", type=int, action="append", help="year to build (repeatable; default: latest sample year)")
-    build.add_argument("--departement", action="append", help="restrict territory outputs to these DGDDI département codes")
+    build.add_argument("--departement", action="append", dest="departments", metavar="CODE",
+                       help="restrict territory outputs to these DGDDI département codes")
     build.add_argument("--source", help="sample | dgddi | a directory or zip | an http(s) URL of a zip "
                                         "(default: TRADE_PIPELINE_SOURCE)")
     build.add_argument("--no-fiches", action="store_true", help="stop at the published store: no charts, no fiches")

@@ -124,7 +124,7 @@ def parse_label_file(data: bytes, file_name: str) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["code", "label", "valid_from", "valid_to"])
 
 
-def parse_departement_file(data: bytes, file_name: str) -> pd.DataFrame:
+def parse_department_file(data: bytes, file_name: str) -> pd.DataFrame:
     """Parse `Departement_region.txt` (4 fields; the read-me announces 6 with validity dates)."""
     records = []
     for line_number, fields in _rows(data, file_name):
@@ -162,7 +162,7 @@ def label_kind(member_name: str) -> LabelKind | None:
 
 
 def parse_label_kind(kind: LabelKind, data: bytes, file_name: str) -> pd.DataFrame:
-    return parse_departement_file(data, file_name) if kind == "departements" else parse_label_file(data, file_name)
+    return parse_department_file(data, file_name) if kind == "departements" else parse_label_file(data, file_name)
 
 
 def valid_during(labels: pd.DataFrame, year: int) -> pd.DataFrame:

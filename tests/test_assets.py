@@ -1,0 +1,44 @@
+"""Assets with small local resources, as the Dagster example projects test theirs: what the
+validation step stores and reports, for good rows and for rows that break the contract."""
+
+import dagster as dg
+import duckdb
+
+from trade_pipeline.ingestion.assets import raw_trade_files
+from trade_pipeline.resources import PipelineSettings, pipeline_resources
+from trade_pipeline.validation.assets import PANDERA_CHECK, trade_flows
+
+from .support import SMALL_ROWS, small_lines, write_year_dir
+
+
+def materialize(tmp_path, source) -> dg.ExecuteInProcessResult:
+    resources = pipeline_resources(PipelineSettings(data_dir=str(tmp_path / "data"), source=str(source)))
+    with dg.instance_for_test() as instance:
+        return dg.materialize([raw_trade_files, trade_flows], partition_key="2024", resources=resources,
+                              instance=instance, raise_on_error=False)
+
+
+def test_trade_flows_stores_the_year_and_reports_each_check_of_that_year(tmp_path):
+    result = materialize(tmp_path, write_year_dir(tmp_path / "source", 2024))
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert {e.check_name for e in evaluations} == {PANDERA_CHECK, "no_duplicate_keys", "known_country_codes",
+                                                  "known_cpf4_codes", "known_a129_codes", "plausible_row_counts",
+                                                  "plausible_totals"}
+    assert all(e.partition == "2024" and e.metadata["year"].value == 2024 for e in evaluations)
+    assert {e.check_name: e.passed for e in evaluations}[PANDERA_CHECK]
+    (materialization,) = result.asset_materializations_for_node("trade_flows")
+    assert materialization.metadata["dagster/row_count"].value == len(SMALL_ROWS)
+    with duckdb.connect(str(tmp_path / "data" / "warehouse" / "warehouse.duckdb"), read_only=True) as connection:
+        assert connection.execute("SELECT count(*) FROM trade_flows WHERE year = 2024").fetchone() == (len(SMALL_ROWS),)
+
+
+def test_a_broken_contract_is_a_failed_check_of_the_year_and_stores_nothing(tmp_path):
+    lines = small_lines(2024, "E")
+    lines[0] = lines[0].replace(";1200000;", ";-5;")
+    result = materialize(tmp_path, write_year_dir(tmp_path / "source", 2024, export_lines=lines))
+    assert not result.success
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert (evaluation.check_name, evaluation.passed, evaluation.partition) == (PANDERA_CHECK, False, "2024")
+    assert evaluation.metadata["failing_values"].value == 1
+    assert not (tmp_path / "data" / "warehouse" / "warehouse.duckdb").exists()  # refused before the warehouse
