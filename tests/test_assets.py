@@ -24,7 +24,7 @@ def test_trade_flows_stores_the_year_and_reports_each_check_of_that_year(tmp_pat
     evaluations = result.get_asset_check_evaluations()
     assert {e.check_name for e in evaluations} == {PANDERA_CHECK, "no_duplicate_keys", "known_country_codes",
                                                   "known_cpf4_codes", "known_a129_codes", "plausible_row_counts",
-                                                  "plausible_totals"}
+                                                  "plausible_totals", "consistent_with_stored"}
     assert all(e.partition == "2024" and e.metadata["year"].value == 2024 for e in evaluations)
     assert {e.check_name: e.passed for e in evaluations}[PANDERA_CHECK]
     (materialization,) = result.asset_materializations_for_node("trade_flows")
@@ -40,5 +40,5 @@ def test_a_broken_contract_is_a_failed_check_of_the_year_and_stores_nothing(tmp_
     assert not result.success
     (evaluation,) = result.get_asset_check_evaluations()
     assert (evaluation.check_name, evaluation.passed, evaluation.partition) == (PANDERA_CHECK, False, "2024")
-    assert evaluation.metadata["failing_values"].value == 1
+    assert evaluation.metadata["failing_count"].value == 1
     assert not (tmp_path / "data" / "warehouse" / "warehouse.duckdb").exists()  # refused before the warehouse

@@ -64,7 +64,7 @@ def test_wrong_number_of_fields_names_file_and_lines():
 def test_empty_and_non_utf8_files():
     with pytest.raises(DataFileError, match="empty.txt: the file is empty"):
         read_data_file(b"", "empty.txt")
-    with pytest.raises(DataFileError, match="latin.txt: the file is not valid UTF-8"):
+    with pytest.raises(DataFileError, match=r"latin.txt, line 1, column 10 masse \(mass_kg\): byte 0xE9 is not UTF-8"):
         read_data_file(dgddi_line("E", 1, 2024, "34", "12", "C11Z", "1102", "DE", 10, 1).encode() + b"\xe9\n", "latin.txt")
 
 

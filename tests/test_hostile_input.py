@@ -17,10 +17,14 @@ from .support import packaged_label, year_zip
 #: What a compromised or careless label file could hold: markup, quotes, `;` inside a field, `&`.
 HOSTILE = '<script>x</script>; "DE" & Cie'
 HOSTILE_LINE = b'DE;"<script>x</script>; ""DE"" & Cie";190001;999912'
+#: A label that a spreadsheet would run as a formula (OWASP « CSV injection »).
+FORMULA = '=HYPERLINK("http://example.invalid","Belgique")'
+FORMULA_LINE = b'BE;"=HYPERLINK(""http://example.invalid"",""Belgique"")";199901;999912'
 
 
 def hostile_countries() -> bytes:
-    return packaged_label("Libelle_PAYS.txt").replace(b"DE;Allemagne;190001;999912", HOSTILE_LINE)
+    return (packaged_label("Libelle_PAYS.txt").replace(b"DE;Allemagne;190001;999912", HOSTILE_LINE)
+            .replace(b"BE;Belgique;199901;999912", FORMULA_LINE))
 
 
 def test_quoted_label_with_markup_and_separators_parses_exactly():
@@ -54,6 +58,10 @@ def test_hostile_label_is_shown_as_text_everywhere(data_dir, tmp_path, capsys):
     assert not list(svg.iter("{http://www.w3.org/2000/svg}script")) and not list(svg.iter("script"))
     table = pd.read_csv(folder / "departement-34" / "partners.csv", sep=";", dtype=str, encoding="utf-8-sig")
     assert HOSTILE in table.values
+    # In a spreadsheet the formula is text; in the page it is the label as written, escaped.
+    assert "'" + FORMULA in table.values and FORMULA not in table.values
+    assert "=HYPERLINK(&#34;http://example.invalid&#34;,&#34;Belgique&#34;)" in page or \
+        "=HYPERLINK(&quot;http://example.invalid&quot;,&quot;Belgique&quot;)" in page
 
     # A crafted département code is refused before any query, and nothing changes.
     before = hashlib.sha256(store.read_bytes()).hexdigest()

@@ -12,8 +12,10 @@ evaluates the graph up to the published store; `--departement` runs only those t
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import dagster as dg
 
@@ -76,18 +78,47 @@ def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
     return summary
 
 
-def _run_config(settings: Settings) -> dict:
+class _AssetMessages(logging.Handler):
+    """What the command line shows of a run's log: the assets' own messages (progress,
+    warnings). Dagster's events — stack traces of a failure included — stay in the run log."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        if meta.get("dagster_event") is not None:
+            return
+        step = meta.get("step_key")
+        message = meta.get("orig_message") or record.getMessage()
+        stream = sys.stderr if record.levelno >= logging.WARNING else sys.stdout
+        print(f"    {step + ': ' if step else ''}{message}", file=stream)
+
+
+@dg.logger(description="The command line's view of a run: the assets' messages, without Dagster's events.")
+def asset_messages(init_context: dg.InitLoggerContext) -> logging.Logger:
+    logger = logging.Logger("trade_pipeline.build", level=logging.INFO)
+    logger.addHandler(_AssetMessages())
+    return logger
+
+
+#: The loggers of the code location: Dagster's console logger (runs of the UI and the daemon,
+#: `build --verbose`) and the command line's.
+LOGGERS = {"console": dg.colored_console_logger, "cli": asset_messages}
+
+
+def _run_config(settings: Settings, verbose: bool) -> dict:
+    logger = {"console": {"config": {"log_level": "DEBUG"}}} if verbose else {"cli": {}}
     return {
-        "loggers": {"console": {"config": {"log_level": "INFO"}}},
-        "resources": {"settings": {"config": {"source": settings.source, "data_dir": str(settings.data_dir)}}},
+        "loggers": logger,
+        "resources": {"settings": {"config": {"source": settings.source, "data_dir": str(settings.data_dir),
+                                              "accept_change": settings.accept_change}}},
     }
 
 
-def execute(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings, run: refresh.Run) -> RunSummary:
+def execute(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings, run: refresh.Run,
+            verbose: bool = False) -> RunSummary:
     """One planned run, through its job, recorded on `instance`."""
     result = defs.resolve_job_def(run.job_name).execute_in_process(
         instance=instance, asset_selection=list(run.assets), partition_key=run.partition_key,
-        tags={**CLI_TAG, **run.tags}, run_config=_run_config(settings), raise_on_error=False,
+        tags={**CLI_TAG, **run.tags}, run_config=_run_config(settings, verbose), raise_on_error=False,
     )
     return _summarise(result, run.label)
 
@@ -128,11 +159,11 @@ def fail_abandoned_runs(instance: dg.DagsterInstance, echo: Echo) -> None:
 
 
 def _run_all(runs: list[refresh.Run], defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings,
-             echo: Echo) -> list[RunSummary]:
+             echo: Echo, verbose: bool) -> list[RunSummary]:
     summaries = []
     for run in runs:
         echo(f"→ {run.label}")
-        summary = execute(defs, instance, settings, run)
+        summary = execute(defs, instance, settings, run, verbose)
         report(summary, echo)
         summaries.append(summary)
         if not summary.success:
@@ -187,12 +218,14 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
              "next build (or the daemon)")
 
 
-def build(years: Sequence[int], settings: Settings, echo: Echo = print,
-          departments: Sequence[str] | None = None, fiches: bool = True) -> list[RunSummary]:
+def build(years: Sequence[int], settings: Settings, echo: Echo = print, departments: Sequence[str] | None = None,
+          fiches: bool = True, accept: bool = False, verbose: bool = False) -> list[RunSummary]:
     """Fetch the years, then recompute what changed; raises BuildFailed on the first failed run.
 
     `fiches=False` evaluates the graph up to the published store (no charts, no fiches);
-    `departments` restricts the territories to these départements, their régions and France.
+    `departments` restricts the territories to these départements, their régions and France;
+    `accept` lets through a year whose totals differ widely from what is stored (see
+    validation/consistency.py); `verbose` prints Dagster's own log, stack traces included.
     """
     from trade_pipeline.definitions import defs
     from trade_pipeline.instance import prepare_dagster_home
@@ -202,6 +235,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
         scope: Set[str] | None = set(department_scope(list(departments))) if departments else None
     except ValueError as error:
         raise BuildFailed(str(error)) from None
+    settings = replace(settings, accept_change=accept)
     prepare_dagster_home(settings)
     repository = defs.get_repository_def()
     graph = repository.asset_graph
@@ -212,7 +246,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
         fail_abandoned_runs(instance, echo)
         refresh.prime(repository, instance)
         echo(f"Fetching {', '.join(map(str, years))} from {settings.source}")
-        summaries += _run_all([refresh.Run((RAW_FILES,), year) for year in years], defs, instance, settings, echo)
+        summaries += _run_all([refresh.Run((RAW_FILES,), year) for year in years], defs, instance, settings, echo, verbose)
         done: Done = set()
         for _ in range(MAX_ROUNDS):
             evaluation = refresh.evaluate(repository, instance, only)
@@ -221,7 +255,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print,
             pending = {key: {p for p in partitions if key not in left_out or (key, p) not in done}
                        for key, partitions in evaluation.requested.items()}
             runs, left_out = refresh.plan(pending, graph, scope)
-            summaries += _run_all(runs, defs, instance, settings, echo)
+            summaries += _run_all(runs, defs, instance, settings, echo, verbose)
             done |= {(key, p) for run in runs for key in run.assets for p in run.partitions}
             # Saved only once what was requested succeeded: after a failure or a crash, the next
             # build (or the daemon) asks for the same work again instead of seeing « nothing changed ».

@@ -1,4 +1,9 @@
-"""Command line: `trade-pipeline build | sample | dev`."""
+"""Command line: `trade-pipeline build | sample | dev`.
+
+Exit codes: 0 done; 1 a run failed (the message says which file, line, column or check); 2 the
+command or a setting is not usable (one `error:` line naming it and what is allowed); 3 another
+build holds the data directory.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ import sys
 import warnings
 from pathlib import Path
 
-from trade_pipeline.settings import SAMPLE_YEARS, get_settings
+from trade_pipeline.settings import SAMPLE_YEARS, SettingsError, check_years, get_settings, prepare_data_dir
+
+USAGE_ERROR = 2
+BUSY = 3
 
 
 def _years(values: list[int] | None, default: list[int]) -> list[int]:
@@ -19,21 +27,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     from trade_pipeline.build import BuildFailed, build
     from trade_pipeline.warehouse import PipelineBusy
 
-    settings = get_settings().with_source(args.source)
-    years = _years(args.year, [max(SAMPLE_YEARS)] if settings.is_sample else [])
+    settings = get_settings()
+    if args.source is not None:
+        settings = settings.with_source(args.source, name="--source")
+    years = check_years(_years(args.year, [max(SAMPLE_YEARS)] if settings.is_sample else []))
     if not years:
-        print("error: give at least one --year for this source", file=sys.stderr)
-        return 2
+        raise SettingsError(f"--year: give at least one year for the source {settings.source}")
+    prepare_data_dir(settings.data_dir)
     try:
-        build(years, settings, departments=args.departments, fiches=not args.no_fiches)
+        build(years, settings, departments=args.departments, fiches=not args.no_fiches, accept=args.accept_change,
+              verbose=args.verbose)
     except BuildFailed as failure:
         print(f"\nerror: the build failed — {failure}", file=sys.stderr)
-        print(f"Nothing already published was changed. Details: trade-pipeline dev, run logs under "
-              f"{settings.dagster_home}", file=sys.stderr)
+        print(f"Nothing already published was changed. Details: trade-pipeline build --verbose, or the run logs in "
+              f"the UI (trade-pipeline dev; instance {settings.dagster_home})", file=sys.stderr)
         return 1
     except PipelineBusy as busy:
         print(f"error: {busy}", file=sys.stderr)
-        return 3
+        return BUSY
     return 0
 
 
@@ -42,6 +53,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from trade_pipeline.provenance import SYNTHETIC_LABEL
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise SettingsError(f"--out {out}: is a file, not a directory")
     for year in _years(args.year, list(SAMPLE_YEARS)):
         for path in write_sample(out, year, scale=args.scale, as_text=args.txt):
             print(f"wrote {path} ({path.stat().st_size:,} bytes)")
@@ -53,34 +66,47 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from trade_pipeline.instance import prepare_dagster_home
 
     settings = get_settings()
+    prepare_data_dir(settings.data_dir)
     prepare_dagster_home(settings)
     root = Path(__file__).resolve().parent.parent
     workspace = root / "workspace.yaml"
-    command = ["dagster", "dev", "-h", args.host, "-p", str(args.port)]
+    # `python -m dagster`, with this interpreter: works without the virtualenv on PATH.
+    command = [sys.executable, "-m", "dagster", "dev", "-h", args.host, "-p", str(args.port)]
     command += ["-w", str(workspace)] if workspace.exists() else ["-m", "trade_pipeline.definitions"]
     print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}  →  http://{args.host}:{args.port}")
     os.environ.setdefault("TRADE_PIPELINE_DATA_DIR", str(settings.data_dir))
-    os.execvp(command[0], command)
+    os.execv(sys.executable, command)
     return 0  # not reached
+
+
+def _scale(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 100:
+        raise argparse.ArgumentTypeError(f"{text}: a factor > 0 and ≤ 100 is expected")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="trade-pipeline", description="French territorial foreign-trade statistics (DGDDI).")
     commands = main.add_subparsers(dest="command", required=True)
 
-    build = commands.add_parser("build", help="ingest, validate, aggregate and publish some years through Dagster")
+    build = commands.add_parser("build", help="fetch some years, then recompute what changed, through Dagster")
     build.add_argument("--year", type=int, action="append", help="year to build (repeatable; default: latest sample year)")
     build.add_argument("--departement", action="append", dest="departments", metavar="CODE",
                        help="restrict territory outputs to these DGDDI département codes")
     build.add_argument("--source", help="sample | dgddi | a directory or zip | an http(s) URL of a zip "
                                         "(default: TRADE_PIPELINE_SOURCE)")
     build.add_argument("--no-fiches", action="store_true", help="stop at the published store: no charts, no fiches")
+    build.add_argument("--accept-change", action="store_true",
+                       help="accept a year whose totals differ widely from the stored vintage or the year before")
+    build.add_argument("--verbose", action="store_true", help="print Dagster's own log, stack traces included")
     build.set_defaults(handler=cmd_build)
 
     sample = commands.add_parser("sample", help="write the synthetic sample (DGDDI format) to a directory")
     sample.add_argument("--out", required=True, help="output directory")
     sample.add_argument("--year", type=int, action="append", choices=SAMPLE_YEARS, help="year (repeatable; default: all)")
-    sample.add_argument("--scale", type=float, default=1.0, help="rows multiplier (1 ≈ 147 000 rows per flow; 14 ≈ 2 million)")
+    sample.add_argument("--scale", type=_scale, default=1.0,
+                        help="rows multiplier (1 ≈ 147 000 rows per flow; 14 ≈ 2 million)")
     sample.add_argument("--txt", action="store_true", help="write the .txt files and labels instead of zips")
     sample.set_defaults(handler=cmd_sample)
 
@@ -99,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=BetaWarning)
     warnings.filterwarnings("ignore", category=PreviewWarning)
     args = parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return USAGE_ERROR
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from trade_pipeline.aggregation.assets import territory_flows, territory_marts
 from trade_pipeline.automation.refresh import jobs_for
 from trade_pipeline.automation.schedules import yearly_refresh_schedule
 from trade_pipeline.automation.sensors import automation_sensor, new_vintage_sensor
+from trade_pipeline.build import LOGGERS
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.fiches.assets import fiche_index, fiches
 from trade_pipeline.ingestion.assets import raw_trade_files
@@ -33,6 +34,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[yearly_refresh_schedule(settings.refresh_cron)],
         sensors=[automation_sensor(settings.automation_interval_s, jobs), new_vintage_sensor],
         resources=pipeline_resources(),
+        loggers=LOGGERS,
         # One process per run: 2 cores, and Great Expectations costs ~3 s to import per process.
         executor=dg.in_process_executor,
     )

@@ -19,8 +19,8 @@ from pydantic import PrivateAttr
 
 from trade_pipeline import browser
 from trade_pipeline.partitions import years_of
-from trade_pipeline.settings import Settings, get_settings
-from trade_pipeline.warehouse import create_tables, holding_pipeline_lock
+from trade_pipeline.settings import Settings, get_settings, prepare_data_dir
+from trade_pipeline.warehouse import create_tables, holding_pipeline_lock, no_space_message
 
 
 class PipelineSettings(dg.ConfigurableResource):
@@ -31,14 +31,17 @@ class PipelineSettings(dg.ConfigurableResource):
 
     source: str | None = None
     data_dir: str | None = None
+    #: Let through a year whose totals differ widely from what is stored (validation/consistency.py).
+    accept_change: bool = False
 
     _settings: Settings | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._settings = self._resolve()
+        prepare_data_dir(self._settings.data_dir)  # a bad data directory fails the run with its reason
 
     def _resolve(self) -> Settings:
-        settings = get_settings()
+        settings = replace(get_settings(), accept_change=self.accept_change)
         if self.data_dir:
             settings = replace(settings, data_dir=Path(self.data_dir).expanduser().resolve())
         return settings.with_source(self.source)
@@ -64,9 +67,16 @@ class Warehouse(dg.ConfigurableResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         config = self.settings.get()
         config.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        with holding_pipeline_lock(config), DuckDBResource(database=str(config.warehouse_path)).get_connection() as connection:
-            create_tables(connection)
-            yield connection
+        try:
+            with holding_pipeline_lock(config), \
+                    DuckDBResource(database=str(config.warehouse_path)).get_connection() as connection:
+                create_tables(connection)
+                yield connection
+        except duckdb.Error as error:
+            message = no_space_message(error, config.warehouse_path)
+            if message is None:
+                raise
+            raise dg.Failure(description=message) from error
 
     def years_with_data(self, partition_keys: Sequence[str], warn: Callable[[str], object]) -> dict[int, list[str]]:
         """The requested `territory|year` partitions as year → territories, for the ingested

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 DEFAULT_LISTING_URL = "https://lekiosque.finances.gouv.fr/site_fr/telechargement/telechargement_SGBD.asp"
@@ -46,6 +47,9 @@ class Settings:
     render_tabs: int = 2
     #: How often the daemon's automation sensor evaluates what changed.
     automation_interval_s: int = 30
+    #: Accept a year whose totals differ widely from its stored vintage or the year before
+    #: (`build --accept-change`, or the `settings` resource in the launchpad); never by default.
+    accept_change: bool = False
 
     # -- derived paths: everything the pipeline writes lives under data_dir -------------------
     @property
@@ -76,43 +80,119 @@ class Settings:
     def is_sample(self) -> bool:
         return self.source == SAMPLE_SOURCE
 
-    def with_source(self, source: str | None) -> Settings:
-        return self if source is None else replace(self, source=normalise_source(source))
+    def with_source(self, source: str | None, name: str = "source") -> Settings:
+        return self if source is None else replace(self, source=normalise_source(source, name))
 
 
-def normalise_source(source: str) -> str:
+class SettingsError(ValueError):
+    """A setting (environment variable, option, data directory) whose value is not allowed; the
+    message names it, what it holds and what is allowed. The CLI exits with 2 on it."""
+
+
+def normalise_source(source: str, name: str = "TRADE_PIPELINE_SOURCE") -> str:
     """Keep keywords and URLs as given; make local paths absolute so runs do not depend on cwd."""
+    if not source.strip():
+        raise SettingsError(f"{name}={source!r}: give sample, dgddi, a directory or a zip, or an http(s) URL of a zip")
     if source in (SAMPLE_SOURCE, DGDDI_SOURCE) or source.startswith(("http://", "https://")):
         return source
     return str(Path(source).expanduser().resolve())
 
 
-def _float(name: str, default: float) -> float:
+def _number(name: str, default: float, kind: type, minimum: float, maximum: float | None = None) -> float:
     value = os.environ.get(name)
-    return default if value in (None, "") else float(value)
+    if value in (None, ""):
+        return default
+    bound = "> 0" if 0 < minimum < 0.01 else f"≥ {minimum:g}"
+    allowed = f"{'a whole number' if kind is int else 'a number'} {bound}" + (f" and ≤ {maximum:g}" if maximum else "")
+    try:
+        number = kind(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r}: {allowed} is expected") from None
+    if number < minimum or (maximum is not None and number > maximum) or number != number:  # NaN
+        raise SettingsError(f"{name}={value!r}: {allowed} is expected")
+    return number
 
 
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or default).lower()
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r}: one of {', '.join(repr(a) for a in allowed)} is expected")
+    return value
+
+
+def _cron(name: str, default: str) -> str:
+    from dagster._utils.schedules import is_valid_cron_string  # the schedule's own parser
+
+    value = os.environ.get(name) or default
+    if not is_valid_cron_string(value):
+        raise SettingsError(f"{name}={value!r}: a cron expression (minute hour day month weekday) is expected")
+    return value
+
+
+def _url(name: str, default: str) -> str:
+    value = os.environ.get(name) or default
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{name}={value!r}: an http(s) URL is expected")
+    return value
+
+
+def last_complete_year(today: date | None = None) -> int:
+    return (today or date.today()).year - 1
+
+
+def check_years(years: list[int], today: date | None = None) -> list[int]:
+    """The years a build may ask for: from the first CPF rév. 2.1 year to the last complete one."""
+    last = last_complete_year(today)
+    for year in years:
+        if not FIRST_YEAR <= year <= last:
+            raise SettingsError(f"--year {year}: a year from {FIRST_YEAR} (the first CPF rév. 2.1 year of the DGDDI "
+                                f"files) to {last} (the last complete year) is expected")
+    return years
+
+
+#: What a data directory of ours may hold (older ones have no marker file yet).
+DATA_DIR_MARKER = ".trade_pipeline"
+_OUR_ENTRIES = {"raw", "warehouse", "published", "fiches", "dagster", ".pipeline.lock", ".pipeline.pid", DATA_DIR_MARKER}
+
+
+def prepare_data_dir(path: Path) -> Path:
+    """Create or accept a data directory: refuse a file, a directory that cannot be created or
+    written, and a directory holding things of someone else's (never write among them)."""
+    name = f"TRADE_PIPELINE_DATA_DIR={path}"
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"{name}: is a file, not a directory; choose a directory for everything the pipeline writes")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"{name}: cannot be created ({error.strerror or error}); choose a directory you can "
+                            "write to") from None
+    entries = set(os.listdir(path))
+    if DATA_DIR_MARKER not in entries and not entries <= _OUR_ENTRIES:
+        listed = ", ".join(sorted(entries - _OUR_ENTRIES)[:5])
+        raise SettingsError(f"{name}: is not a trade_pipeline data directory (it holds {listed}…); choose an empty "
+                            "or new directory: the pipeline would write its raw/, warehouse/, published/, fiches/ and "
+                            "dagster/ there")
+    try:
+        (path / DATA_DIR_MARKER).touch()
+    except OSError as error:
+        raise SettingsError(f"{name}: is not writable ({error.strerror or error})") from None
+    return path
 
 
 def get_settings() -> Settings:
-    """Settings from the environment (`TRADE_PIPELINE_*`), with the documented defaults."""
+    """Settings from the environment (`TRADE_PIPELINE_*`), with the documented defaults; a value
+    that is not allowed raises SettingsError naming the variable."""
     data_dir = Path(os.environ.get("TRADE_PIPELINE_DATA_DIR") or "data").expanduser().resolve()
-    level = os.environ.get("TRADE_PIPELINE_FLOW_LINKS_LEVEL", "a129").lower()
-    if level not in ("a129", "cpf4"):
-        raise ValueError(f"TRADE_PIPELINE_FLOW_LINKS_LEVEL must be 'a129' or 'cpf4', not {level!r}")
     return Settings(
         data_dir=data_dir,
         source=normalise_source(os.environ.get("TRADE_PIPELINE_SOURCE") or SAMPLE_SOURCE),
-        listing_url=os.environ.get("TRADE_PIPELINE_LISTING_URL") or DEFAULT_LISTING_URL,
-        flow_links_product_level=level,
-        http_timeout_s=_float("TRADE_PIPELINE_HTTP_TIMEOUT", 60.0),
-        http_attempts=_int("TRADE_PIPELINE_HTTP_ATTEMPTS", 4),
-        http_backoff_s=_float("TRADE_PIPELINE_HTTP_BACKOFF", 2.0),
-        lock_timeout_s=_float("TRADE_PIPELINE_LOCK_TIMEOUT", 600.0),
-        refresh_cron=os.environ.get("TRADE_PIPELINE_REFRESH_CRON") or "0 6 15 3,10 *",
-        render_tabs=_int("TRADE_PIPELINE_RENDER_TABS", 2),
-        automation_interval_s=_int("TRADE_PIPELINE_AUTOMATION_INTERVAL", 30),
+        listing_url=_url("TRADE_PIPELINE_LISTING_URL", DEFAULT_LISTING_URL),
+        flow_links_product_level=_choice("TRADE_PIPELINE_FLOW_LINKS_LEVEL", "a129", ("a129", "cpf4")),
+        http_timeout_s=_number("TRADE_PIPELINE_HTTP_TIMEOUT", 60.0, float, 0.001),
+        http_attempts=int(_number("TRADE_PIPELINE_HTTP_ATTEMPTS", 4, int, 1, 100)),
+        http_backoff_s=_number("TRADE_PIPELINE_HTTP_BACKOFF", 2.0, float, 0),
+        lock_timeout_s=_number("TRADE_PIPELINE_LOCK_TIMEOUT", 600.0, float, 0),
+        refresh_cron=_cron("TRADE_PIPELINE_REFRESH_CRON", "0 6 15 3,10 *"),
+        render_tabs=int(_number("TRADE_PIPELINE_RENDER_TABS", 2, int, 1, 16)),
+        automation_interval_s=int(_number("TRADE_PIPELINE_AUTOMATION_INTERVAL", 30, int, 1)),
     )

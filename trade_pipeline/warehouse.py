@@ -9,6 +9,7 @@ published snapshot (see `trade_pipeline.publication`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -74,3 +75,30 @@ def create_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """The warehouse's tables (idempotent), from the registry."""
     for table in WAREHOUSE.values():
         connection.execute(table.ddl())
+
+
+@contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All of a year's changes at once, or none. On an error (a full disk: DuckDB may already
+    have rolled back) the rollback's own failure is not what is reported: the original error is."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        yield connection
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # no transaction left to roll back: the error says why
+            connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+#: How the operating system says a write did not fit (full disk, quota, file-size limit).
+_NO_SPACE = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+def no_space_message(error: BaseException, path: Path) -> str | None:
+    """A readable message when `error` is a write that did not fit; None otherwise."""
+    text = str(error)
+    if not any(reason in text for reason in _NO_SPACE):
+        return None
+    return (f"{path}: could not write — {text.split(': ')[-1].strip()} (the disk, a quota or a file-size limit is "
+            f"full). Nothing already published changed; free some space, then build again. ({text})")

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from trade_pipeline.aggregation.marts import MARTS, MartSettings, fingerprints, refresh, refresh_year_cells
+from trade_pipeline.aggregation.marts import MARTS, MartSettings, fingerprints, refresh_marts, refresh_year_cells
 from trade_pipeline.aggregation.slices import store_versions, territory_versions
 from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE, after_slices_changed
 from trade_pipeline.metadata import column_schema, table_schemas
@@ -13,6 +13,7 @@ from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions
 from trade_pipeline.resources import PipelineSettings, Warehouse
 from trade_pipeline.tables import TERRITORY_VERSIONS, YEAR_CELLS
 from trade_pipeline.validation.assets import trade_flows
+from trade_pipeline.warehouse import transaction
 
 SLICES_CODE_VERSION = "1"
 MARTS_CODE_VERSION = "3"  # 3: one materialization per partition, versioned by content
@@ -40,9 +41,10 @@ def territory_flows(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
     requested = warehouse.years_with_data(context.partition_keys, context.log.warning)
     with warehouse.connect() as connection:
         for year, territories in requested.items():
-            cells = refresh_year_cells(connection, year)
-            frame = territory_versions(connection, year, territories)
-            store_versions(connection, year, frame)
+            with transaction(connection):  # the year's cells and versions together, or neither
+                cells = refresh_year_cells(connection, year)
+                frame = territory_versions(connection, year, territories)
+                store_versions(connection, year, frame)
             context.log.info(f"{year}: {len(territories)} territories, {cells:,} yearly cells")
             for row in frame.itertuples(index=False):
                 versions[(year, row.territory_key)] = row.version
@@ -85,7 +87,7 @@ def territory_marts(context: dg.AssetExecutionContext, settings: PipelineSetting
     requested = warehouse.years_with_data(context.partition_keys, context.log.warning)
     with warehouse.connect() as connection:
         for year, territories in requested.items():
-            rows = {mart.name: refresh(connection, mart, year, territories, mart_settings) for mart in MARTS.values()}
+            rows = refresh_marts(connection, year, territories, mart_settings)
             context.log.info(f"{year}: marts of {len(territories)} territories — "
                              + ", ".join(f"{name} {n:,} rows" for name, n in rows.items()))
             for key, fingerprint in fingerprints(connection, year, territories).items():

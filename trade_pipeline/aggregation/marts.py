@@ -25,6 +25,7 @@ from trade_pipeline.nomenclature import ENERGY_A129_CODES, NON_COUNTRY_CODES
 from trade_pipeline.tables import MARTS as MART_TABLES
 from trade_pipeline.tables import Table, mart_table_name
 from trade_pipeline.territories import parse_territory_key, territory_key
+from trade_pipeline.warehouse import transaction
 
 #: EU member states (the EU27 since Brexit, 1 February 2020), for the exposure indicators.
 EU27 = ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
@@ -388,21 +389,22 @@ def compute(connection: duckdb.DuckDBPyConnection, mart: Mart, year: int, settin
 
 def refresh(connection: duckdb.DuckDBPyConnection, mart: Mart, year: int, territory_keys: list[str],
             settings: MartSettings) -> int:
-    """Replace the mart's rows of these territories for `year`, in one transaction."""
+    """Replace the mart's rows of these territories for `year` (inside the caller's transaction)."""
     open_scope(connection, year, territory_keys)
-    connection.execute("BEGIN TRANSACTION")
-    try:
-        connection.execute(f"""DELETE FROM {mart.table} WHERE year = $year
-                               AND (level, territory_code) IN (SELECT level, territory_code FROM scope)""",
-                           {"year": year})
-        connection.execute(f"INSERT INTO {mart.table} BY NAME {mart.sql(settings)}", {"year": year})
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
+    connection.execute(f"""DELETE FROM {mart.table} WHERE year = $year
+                           AND (level, territory_code) IN (SELECT level, territory_code FROM scope)""",
+                       {"year": year})
+    connection.execute(f"INSERT INTO {mart.table} BY NAME {mart.sql(settings)}", {"year": year})
     return connection.execute(f"""SELECT count(*) FROM {mart.table} WHERE year = $year
                                   AND (level, territory_code) IN (SELECT level, territory_code FROM scope)""",
                               {"year": year}).fetchall()[0][0]
+
+
+def refresh_marts(connection: duckdb.DuckDBPyConnection, year: int, territory_keys: list[str],
+                  settings: MartSettings) -> dict[str, int]:
+    """Replace the six marts of these territories for `year`, in one transaction: rows per mart."""
+    with transaction(connection):
+        return {mart.name: refresh(connection, mart, year, territory_keys, settings) for mart in MARTS.values()}
 
 
 @dataclass(frozen=True)

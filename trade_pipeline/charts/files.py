@@ -15,11 +15,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from trade_pipeline.atomic import write_if_changed
 from trade_pipeline.charts.figures import Chart
 from trade_pipeline.charts.pictures import PictureJob
+from trade_pipeline.exports import csv_bytes
 
 IMAGE_FORMATS = ("svg", "png")
 PNG_SCALE = 2.0  # sharp on high-density screens and in slides
@@ -32,14 +31,6 @@ def territory_dir(fiches_dir: Path, year: int, key: str) -> Path:
 def read_manifest(folder: Path) -> dict:
     path = folder / "manifest.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"charts": {}}
-
-
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    french = table.copy()
-    for column in french.columns:
-        if french[column].dtype == bool:
-            french[column] = french[column].map({True: "oui", False: "non"})
-    return french.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 @dataclass

@@ -32,6 +32,7 @@ from trade_pipeline import french
 from trade_pipeline.aggregation.territory_view import TerritoryData, top_flows
 from trade_pipeline.atomic import write_if_changed
 from trade_pipeline.charts.files import territory_dir
+from trade_pipeline.exports import restore
 from trade_pipeline.fiches.notes import METHODOLOGY, data_notes
 from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_BANNER, SYNTHETIC_LABEL
 from trade_pipeline.territories import territory, territory_key, territory_keys
@@ -174,6 +175,7 @@ def _format_cell(column: str, value: object) -> str:
 
 def _table(csv_path: Path) -> dict:
     frame = pd.read_csv(csv_path, sep=";", decimal=",", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = frame.map(restore)  # the page shows the labels as written, not as defused for spreadsheets
     numeric = [c for c in frame.columns if c.endswith("_eur") or c == "part"]
     typed = frame.copy()
     for column in numeric:

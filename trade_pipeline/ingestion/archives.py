@@ -88,8 +88,13 @@ class SafeZip:
         if len(infos) > self.limits.max_members:
             raise ArchiveError(f"{self.name}: {len(infos)} members, more than the {self.limits.max_members} allowed")
         total = 0
+        seen: set[str] = set()
         for info in infos:
             _check_member_name(self.name, info)
+            if info.filename in seen:  # zipfile would read the last one silently
+                raise ArchiveError(f"{self.name}: holds two members named {info.filename!r}; refused rather than "
+                                   "choosing one")
+            seen.add(info.filename)
             if info.is_dir():
                 continue
             if info.file_size > self.limits.max_member_bytes:

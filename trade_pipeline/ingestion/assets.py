@@ -5,7 +5,7 @@ import pandas as pd
 
 from trade_pipeline.ingestion.dgddi_files import check_year_files
 from trade_pipeline.ingestion.raw_store import RawStore
-from trade_pipeline.ingestion.sources import archive_limits, fetch_year
+from trade_pipeline.ingestion.sources import archive_limits, expected_errors, fetch_year
 from trade_pipeline.metadata import column_schema, table_metadata
 from trade_pipeline.partitions import year_partitions
 from trade_pipeline.provenance import SYNTHETIC_LABEL
@@ -21,7 +21,8 @@ from trade_pipeline.tables import DGDDI_FILE
     metadata={"dagster/column_schema": column_schema(DGDDI_FILE)},
     description=(
         "The DGDDI regional annual files of a year (export and import zips, or text files), "
-        "exactly as fetched from the configured source, kept in the content-addressed raw store. "
+        "exactly as fetched from the configured source, kept in the content-addressed raw store "
+        "(they become the year's current files once trade_flows validated them). "
         "Data version = sha256 over the files' sha256: an identical refresh changes nothing."
     ),
 )
@@ -30,15 +31,21 @@ def raw_trade_files(context: dg.AssetExecutionContext, settings: PipelineSetting
     year = int(context.partition_key)
     store = RawStore(config.raw_dir)
     with store.staging() as staging:
-        fetched = fetch_year(config, year, staging)
-        # Check the structure before the new files replace the current ones: hostile or damaged
-        # archives, missing data files and undecodable labels fail here, the last good version stays.
-        located = check_year_files([staging / f.name for f in fetched.files], year, archive_limits(config))
+        try:
+            fetched = fetch_year(config, year, staging)
+            # Check the structure before the new files replace the current ones: hostile or damaged
+            # archives, missing data files and undecodable labels fail here, the last good version stays.
+            located = check_year_files([staging / f.name for f in fetched.files], year, archive_limits(config))
+        except expected_errors() as error:  # a message, not a stack trace: it names the file or URL
+            raise dg.Failure(description=str(error)) from None
         raw, changed = store.commit(year, staging, fetched.files, fetched.source, fetched.synthetic)
     context.log.info(
         f"{year}: {'new version' if changed else 'unchanged'} {raw.version[:12]} from {raw.source}"
         + (f" ({SYNTHETIC_LABEL})" if raw.synthetic else "")
+        + (", to be validated" if changed else "")
     )
+    for older in located.superseded:
+        context.log.info(f"{year}: {older}")
     return dg.MaterializeResult(
         data_version=dg.DataVersion(raw.version),
         metadata={
@@ -50,6 +57,7 @@ def raw_trade_files(context: dg.AssetExecutionContext, settings: PipelineSetting
             "export_file": located.data["E"].display_name,
             "import_file": located.data["I"].display_name,
             "label_files": ", ".join(sorted(name for name, _ in located.labels.values())) or "packaged copies",
+            "superseded": "; ".join(located.superseded) or "none",
             "files": table_metadata(pd.DataFrame([f.__dict__ for f in raw.files])),
         },
     )

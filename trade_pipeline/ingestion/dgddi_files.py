@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from trade_pipeline.ingestion.archives import ArchiveLimits, SafeZip
 from trade_pipeline.nomenclature import LabelKind, label_kind, parse_label_kind
-from trade_pipeline.tables import FILE_COLUMNS, TRADE_FLOWS
+from trade_pipeline.tables import FILE_COLUMNS, SOURCE_FIELDS, TRADE_FLOWS
 
 #: Arrow types of the integer columns when reading (the codes stay text: `NA` is Namibia, `01`
 #: keeps its zero; values are int64, aircraft cells exceed 2^31).
@@ -102,13 +102,42 @@ class YearFiles:
     labels: dict[LabelKind, tuple[str, bytes]] = field(default_factory=dict)
     #: Every label file found, so that each can be checked, not only the one used.
     all_labels: list[tuple[LabelKind, str, bytes]] = field(default_factory=list)
+    #: Data files of an older vintage left aside for the latest one (said in the run log).
+    superseded: list[str] = field(default_factory=list)
+
+
+def _the_one_data_file(candidates: list[DataFileRef], flow: str, year: int, paths: Iterable[Path]
+                       ) -> tuple[DataFileRef, list[DataFileRef]]:
+    """The data file of one flow, and the older vintages it supersedes.
+
+    Several files that could each be the year's data are refused, naming them: a file and a
+    truncated copy, `Region_…` beside `Regional_…`, two members of the same name in a zip, an
+    annual file beside a latest-publication one. Only DGDDI's re-issues are told apart: zips
+    whose names carry different publication months (`202510-…` supersedes `202502-…`).
+    """
+    if not candidates:
+        names = ", ".join(p.name for p in sorted(paths)) or "no file"
+        raise DataFileError(
+            f"no {FLOW_NAMES[flow]} data file for {year} (expected a member named like "
+            f"Region_{year}_{FLOW_NAMES[flow].capitalize()}.txt or REGIONAL_CPF4PAYS{flow}.txt) in: {names}"
+        )
+    vintages = {publication_prefix(c.path.name) for c in candidates}
+    latest = max(vintages)
+    newest = [c for c in candidates if publication_prefix(c.path.name) == latest]
+    if len(newest) > 1 or (len(candidates) > 1 and "" in vintages):
+        listed = ", ".join(sorted(c.display_name for c in (candidates if "" in vintages else newest)))
+        raise DataFileError(
+            f"several files could each be the {FLOW_NAMES[flow]} data of {year}: {listed}; refused rather than "
+            "choosing one — keep the one to load (vintages are told apart only by the publication month "
+            "that starts DGDDI's zip names, e.g. 202510-Regional-2024-export.zip)"
+        )
+    return newest[0], [c for c in candidates if c is not newest[0]]
 
 
 def locate_year_files(paths: Iterable[Path], year: int, limits: ArchiveLimits) -> YearFiles:
-    """Find the export and import data files of `year` among zips and text files.
-
-    An annual file of the year wins over a latest-publication file; labels inside a zip that
-    holds a data file of the year win over loose label files.
+    """Find the export and import data files of `year` among zips and text files: exactly one
+    of each flow (`_the_one_data_file`). Labels inside a zip that holds a data file of the year
+    win over loose label files, the latest vintage's over older ones.
     """
     candidates: list[DataFileRef] = []
     loose_labels: dict[LabelKind, tuple[str, bytes]] = {}
@@ -136,19 +165,11 @@ def locate_year_files(paths: Iterable[Path], year: int, limits: ArchiveLimits) -
                 loose_labels[lk] = (path.name, path.read_bytes())
                 found_labels.append((lk, *loose_labels[lk]))
     data: dict[str, DataFileRef] = {}
+    superseded: list[str] = []
     for flow in ("E", "I"):
-        of_flow = [c for c in candidates if c.flow == flow]
-        annual = [c for c in of_flow if c.year == year]
-        chosen = annual or of_flow
-        if not chosen:
-            names = ", ".join(p.name for p in sorted(paths)) or "no file"
-            raise DataFileError(
-                f"no {FLOW_NAMES[flow]} data file for {year} (expected a member named like "
-                f"Region_{year}_{FLOW_NAMES[flow].capitalize()}.txt or REGIONAL_CPF4PAYS{flow}.txt) in: {names}"
-            )
-        # Re-issued vintages: the latest publication prefix wins.
-        data[flow] = max(chosen, key=lambda c: (publication_prefix(c.path.name), c.path.name))
-    return YearFiles(year, data, {**loose_labels, **zip_labels}, found_labels)
+        data[flow], older = _the_one_data_file([c for c in candidates if c.flow == flow], flow, year, paths)
+        superseded += [f"{c.display_name} (superseded by {data[flow].display_name})" for c in older]
+    return YearFiles(year, data, {**loose_labels, **zip_labels}, found_labels, superseded)
 
 
 def check_year_files(paths: Iterable[Path], year: int, limits: ArchiveLimits) -> YearFiles:
@@ -182,7 +203,7 @@ def _read(data: bytes, file_name: str, *, typed: bool, use_threads: bool) -> tup
         table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(column_names=list(FILE_COLUMNS), use_threads=use_threads,
-                                           block_size=16 * 1024 * 1024),
+                                           block_size=BLOCK_BYTES),
             # Blank lines are kept as empty rows so that row i is physical line i + 1.
             parse_options=pacsv.ParseOptions(delimiter=";", quote_char=False, ignore_empty_lines=False,
                                              invalid_row_handler=on_invalid_row),
@@ -194,11 +215,44 @@ def _read(data: bytes, file_name: str, *, typed: bool, use_threads: bool) -> tup
         if "Empty CSV file" in message:
             raise DataFileError(f"{file_name}: the file is empty") from error
         if "UTF8" in message.upper().replace("-", ""):
-            raise DataFileError(f"{file_name}: the file is not valid UTF-8 ({message})") from error
+            raise DataFileError(_invalid_utf8(data, file_name)) from error
+        if "straddle" in message:
+            raise DataFileError(_overlong_line(data, file_name)) from error
         if typed:
             raise  # a value that is not an integer: read again as text to find its line
         raise DataFileError(f"{file_name}: cannot be read as a DGDDI data file ({message})") from error
     return table, problems
+
+
+#: Bytes the CSV reader takes at once; a longer line cannot be a DGDDI row (10 short fields).
+BLOCK_BYTES = 16 * 1024 * 1024
+
+
+def _where(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and field of a byte offset of a `;`-separated file."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, data.count(b";", line_start, offset) + 1
+
+
+def _invalid_utf8(data: bytes, file_name: str) -> str:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, field = _where(data, error.start)
+        name = f" {SOURCE_FIELDS[field - 1]} ({FILE_COLUMNS[field - 1]})" if field <= len(SOURCE_FIELDS) else ""
+        return (f"{file_name}, line {line}, column {field}{name}: byte 0x{data[error.start]:02X} is not UTF-8 "
+                "(DGDDI data files are UTF-8, their codes ASCII): the file is damaged or not a DGDDI data file")
+    return f"{file_name}: the file is not valid UTF-8"
+
+
+def _overlong_line(data: bytes, file_name: str) -> str:
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(data)]))
+    longest = int(np.argmax(ends - starts))
+    return (f"{file_name}, line {longest + 1}: {int(ends[longest] - starts[longest]):,} bytes long, more than the "
+            f"{BLOCK_BYTES:,} the reader takes — a DGDDI row is 10 short fields: the file is damaged or not a DGDDI "
+            "data file")
 
 
 def read_data_file(data: bytes, file_name: str) -> pd.DataFrame:

@@ -3,12 +3,16 @@
 Layout under `$TRADE_PIPELINE_DATA_DIR/raw/`:
 
     <year>/<version>/<files as fetched>   one folder per distinct content (never modified)
-    <year>/current.json                   which version is current, with provenance
+    <year>/fetched.json                   the version fetched last (not validated yet, maybe never)
+    <year>/current.json                   the version the warehouse holds: validated
+    <year>/published.json                 the version the published store holds
     .staging/                             downloads in progress (removed on success and failure)
 
 The version of a year is the sha256 of its files' sha256s: the same bytes give the same version,
-so an identical refresh rewrites nothing. `current.json` is replaced with `os.replace`, so a
-crash leaves either the old or the new version current, never a half-written one.
+so an identical refresh rewrites nothing. A fetched version becomes current only once its year
+passed validation (`promote`); the versions that are current, published or fetched last are
+never pruned, whatever was fetched since. Pointers are replaced with `os.replace`, so a crash
+leaves either the old or the new version, never a half-written one.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 from trade_pipeline.atomic import fsync_path, write_atomically
 
 _CHUNK = 1024 * 1024
+CURRENT, FETCHED, PUBLISHED = "current.json", "fetched.json", "published.json"
 
 
 def sha256_file(path: Path) -> str:
@@ -79,16 +84,42 @@ class RawStore:
     def _year_dir(self, year: int) -> Path:
         return self.root / str(year)
 
-    def current(self, year: int) -> RawVersion | None:
-        pointer = self._year_dir(year) / "current.json"
-        if not pointer.exists():
+    def _read(self, year: int, pointer: str) -> RawVersion | None:
+        path = self._year_dir(year) / pointer
+        if not path.exists():
             return None
-        data = json.loads(pointer.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
         return RawVersion(
             year=data["year"], version=data["version"], source=data["source"], synthetic=data["synthetic"],
             files=tuple(RawFile(**f) for f in data["files"]), directory=self._year_dir(year) / data["directory"],
             extra=data.get("extra", {}),
         )
+
+    def _point(self, year: int, pointer: str, raw: RawVersion) -> None:
+        write_atomically(self._year_dir(year) / pointer, json.dumps(raw.to_json(), indent=2, ensure_ascii=False).encode())
+
+    def current(self, year: int) -> RawVersion | None:
+        """The validated version: the one the warehouse holds."""
+        return self._read(year, CURRENT)
+
+    def fetched(self, year: int) -> RawVersion | None:
+        """The version fetched last, to be validated (a store older than this pointer: current)."""
+        return self._read(year, FETCHED) or self.current(year)
+
+    def promote(self, year: int, raw: RawVersion) -> None:
+        """`raw` passed validation and is in the warehouse: it becomes current."""
+        self._point(year, CURRENT, raw)
+        self._prune(year)
+
+    def pin_published(self, year: int, version: str) -> None:
+        """The published store holds `version` of `year`: keep its files."""
+        raw = self.current(year)
+        if raw is not None and raw.version == version and self._pinned(year, PUBLISHED) != version:
+            self._point(year, PUBLISHED, raw)
+
+    def _pinned(self, year: int, pointer: str) -> str | None:
+        raw = self._read(year, pointer)
+        return raw.version if raw else None
 
     @contextmanager
     def staging(self) -> Iterator[Path]:
@@ -103,15 +134,15 @@ class RawStore:
 
     def commit(self, year: int, staged: Path, files: list[RawFile], source: str, synthetic: bool,
                extra: dict[str, str] | None = None) -> tuple[RawVersion, bool]:
-        """Make the staged files the current version of `year`.
+        """Keep the staged files as the fetched version of `year` (not current yet: `promote`).
 
-        Returns the version and whether anything changed. The same content as the current
-        version changes nothing on disk.
+        Returns the version and whether it differs from the one fetched before. The same content
+        changes nothing on disk.
         """
         version = version_of(files)
-        current = self.current(year)
-        if current is not None and current.version == version and current.directory.exists():
-            return current, False
+        fetched = self.fetched(year)
+        if fetched is not None and fetched.version == version and fetched.directory.exists():
+            return fetched, False
         year_dir = self._year_dir(year)
         year_dir.mkdir(parents=True, exist_ok=True)
         target = year_dir / version[:16]
@@ -124,13 +155,16 @@ class RawStore:
             fsync_path(moving)
             os.replace(moving, target)
         raw = RawVersion(year, version, source, synthetic, tuple(files), target, dict(extra or {}))
-        write_atomically(year_dir / "current.json", json.dumps(raw.to_json(), indent=2, ensure_ascii=False).encode())
-        self._prune(year, keep={target.name})
+        self._point(year, FETCHED, raw)
+        self._prune(year)
         return raw, True
 
-    def _prune(self, year: int, keep: set[str], versions_kept: int = 3) -> None:
-        """Keep the last few versions (audit, rollback); drop older ones and leftovers."""
+    def _prune(self, year: int, versions_kept: int = 3) -> None:
+        """Keep the versions current, published and fetched last, and the few newest (audit,
+        rollback); drop older ones and leftovers of interrupted moves."""
         year_dir = self._year_dir(year)
+        keep = {raw.directory.name for pointer in (CURRENT, PUBLISHED, FETCHED)
+                if (raw := self._read(year, pointer)) is not None}
         folders = sorted((p for p in year_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in folders:
             if stale.name.startswith("."):

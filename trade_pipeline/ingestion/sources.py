@@ -26,6 +26,16 @@ class SourceError(RuntimeError):
     """The configured source cannot provide the year; the message says why and what to do."""
 
 
+#: What a source can fail with, expectedly: each message names the file, member, line or URL.
+def expected_errors() -> tuple[type[Exception], ...]:
+    from trade_pipeline.ingestion.archives import ArchiveError
+    from trade_pipeline.ingestion.dgddi_files import DataFileError
+    from trade_pipeline.ingestion.download import DownloadError
+    from trade_pipeline.nomenclature import LabelFileError
+
+    return SourceError, DownloadError, ArchiveError, DataFileError, LabelFileError
+
+
 @dataclass(frozen=True)
 class Fetched:
     files: list[RawFile]
@@ -65,8 +75,9 @@ def _downloaded(item: http.Downloaded) -> RawFile:
 def _fetch_sample(year: int, staging: Path) -> Fetched:
     if year not in SAMPLE_YEARS:
         raise SourceError(
-            f"the embedded sample covers {', '.join(map(str, SAMPLE_YEARS))}, not {year}; "
-            "choose another --source (dgddi, a directory or a zip URL)"
+            f"the embedded sample covers {SAMPLE_YEARS[0]}–{SAMPLE_YEARS[-1]}, not {year}: choose one of those years "
+            "(in the UI: the partition of the run), or another source — `--source`, TRADE_PIPELINE_SOURCE, or in the "
+            "UI the `source` of the `settings` resource in the launchpad: dgddi, a directory, a zip or its URL"
         )
     files = []
     for item in sample_files(year):

@@ -1,15 +1,18 @@
 """Dagster wiring of the publication step: the consumer-facing DuckDB snapshot."""
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.automation.conditions import after_any_data_change
+from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.metadata import table_metadata, table_schemas
 from trade_pipeline.publication.store import publish
 from trade_pipeline.resources import PipelineSettings, Warehouse
 from trade_pipeline.tables import PUBLISHED
 from trade_pipeline.validation.assets import trade_flows
+from trade_pipeline.warehouse import no_space_message
 
 
 @dg.asset(
@@ -30,7 +33,17 @@ def published_store(context: dg.AssetExecutionContext, settings: PipelineSetting
                     warehouse: Warehouse) -> dg.MaterializeResult:
     config = settings.get()
     with warehouse.connect() as connection:
-        result = publish(connection, config.published_path)
+        try:
+            result = publish(connection, config.published_path)
+        except (duckdb.Error, OSError) as error:
+            message = no_space_message(error, config.published_path)
+            if message is None:
+                raise
+            raise dg.Failure(description=message) from error
+        published = connection.execute("SELECT year, raw_version FROM ingestions").fetchall()
+    store = RawStore(config.raw_dir)
+    for year, version in published:  # the files behind the published store are never pruned
+        store.pin_published(year, version)
     context.log.info(f"published store {'replaced' if result.changed else 'unchanged'}: {result.path}")
     return dg.MaterializeResult(
         data_version=dg.DataVersion(result.checksum),

@@ -8,6 +8,7 @@ the content is unchanged (same checksum), nothing is written at all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Mapping
@@ -129,8 +130,11 @@ def publish(connection: duckdb.DuckDBPyConnection, path: Path, tables: Mapping[s
                     failpoint(PUBLISH_WRITE)
                 connection.execute(f"CREATE TABLE pub.main.{name} AS {query}")
             connection.execute("CREATE TABLE pub.main.metadata AS SELECT * FROM publication_metadata")
-        finally:
-            connection.execute("DETACH pub")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):  # a full disk: the error above is the one to show
+                connection.execute("DETACH pub")
+            raise
+        connection.execute("DETACH pub")
         fsync_path(temp)
         failpoint(PUBLISH_SWAP)
         os.replace(temp, path)

@@ -8,14 +8,14 @@ import dagster as dg
 from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.ingestion.raw_store import RawStore
-from trade_pipeline.ingestion.sources import archive_limits
+from trade_pipeline.ingestion.sources import archive_limits, expected_errors
 from trade_pipeline.metadata import Stopwatch, column_schema, table_metadata
 from trade_pipeline.partitions import year_partitions
 from trade_pipeline.resources import PipelineSettings, Warehouse
 from trade_pipeline.tables import TRADE_FLOWS
-from trade_pipeline.validation.expectations import EXPECTATION_SPECS, blocking_failures, run_expectations
+from trade_pipeline.validation.expectations import EXPECTATION_SPECS, Stored, blocking_failures, run_expectations
 from trade_pipeline.validation.schema import ContractViolation
-from trade_pipeline.validation.trade_flows import read_year, validate_year, write_year
+from trade_pipeline.validation.trade_flows import read_year, stored_totals, validate_year, write_year
 
 PANDERA_CHECK = "pandera_contract"
 
@@ -48,25 +48,31 @@ TRADE_FLOWS_CHECKS = [
 def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse) -> Iterator:
     config = settings.get()
     year = int(context.partition_key)
-    raw = RawStore(config.raw_dir).current(year)
+    store = RawStore(config.raw_dir)
+    raw = store.fetched(year)  # validated here: it becomes current only once stored
     if raw is None:
         raise dg.Failure(f"no raw files for {year}: materialize raw_trade_files for {year} first")
     timings = Stopwatch()
     with timings("read"):
-        year_rows = read_year(raw, archive_limits(config))
+        try:
+            year_rows = read_year(raw, archive_limits(config))
+        except expected_errors() as error:  # the parser names the file and line
+            raise dg.Failure(description=str(error)) from None
     try:
         with timings("pandera"):
             validated = validate_year(year_rows)
     except ContractViolation as violation:
         yield dg.AssetCheckResult(check_name=PANDERA_CHECK, passed=False, metadata={
-            "year": year, "failing_values": len(violation.failures), "failures": table_metadata(violation.failures)})
+            "year": year, "failing_count": len(violation.failures), "failures": table_metadata(violation.failures)})
         raise dg.Failure(description=str(violation), metadata={"year": year, "failing_values": len(violation.failures),
                                                               "failures": table_metadata(violation.failures)}) from None
     context.log.info(f"{year}: {len(validated):,} rows pass the pandera contract")
     contract = dg.AssetCheckResult(check_name=PANDERA_CHECK, passed=True, metadata={
         "year": year, "rows": len(validated), "columns": ", ".join(TRADE_FLOWS.column_names), **timings.metadata()})
+    with warehouse.connect() as connection:  # what is stored already: this year's vintage, the year before
+        stored = Stored(stored_totals(connection, year), stored_totals(connection, year - 1))
     with timings("great_expectations"):
-        outcomes = run_expectations(validated, year_rows.reference, year)
+        outcomes = run_expectations(validated, year_rows.reference, year, stored, accept=config.accept_change)
     check_results = [contract] + [
         dg.AssetCheckResult(
             check_name=o.check_name, passed=o.passed, metadata={"year": year, **o.metadata},
@@ -81,6 +87,7 @@ def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings, w
         raise dg.Failure(description=refusal)
     with timings("write"), warehouse.connect() as connection:
         rows = write_year(connection, year_rows, validated, raw)
+    store.promote(year, raw)
     per_flow = validated.groupby("flow", observed=True)["value_eur"].agg(["size", "sum"])
     yield dg.MaterializeResult(
         # Same raw bytes, same rows: the raw version is the version of the validated rows.

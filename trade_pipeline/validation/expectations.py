@@ -19,6 +19,12 @@ from trade_pipeline.nomenclature import Reference
 #: The key of a row: one value per (year, quarter, flow, département, CPF4, country).
 ROW_KEY = ["year", "quarter", "flow", "department_code", "cpf4_code", "country_code"]
 
+#: How far a year may move before someone confirms it: against the vintage of the same year
+#: already stored (DGDDI's revisions move a year's totals by a few per mille), and against the
+#: year before (France's exports fell 16 % in 2020; imports rose 29 % in 2022).
+REVISION_TOLERANCE = 0.10
+YEAR_ON_YEAR_TOLERANCE = 0.40
+
 #: Plausible bounds for one flow of one year in France (the 2024 figures are ~600 000 M€ with
 #: ~10^6 rows); outside them something is wrong with the file, not with the economy.
 ROWS_PER_FLOW = (1_000, 30_000_000)
@@ -42,6 +48,10 @@ EXPECTATION_SPECS = (
                     f"Rows per flow between {ROWS_PER_FLOW[0]:,} and {ROWS_PER_FLOW[1]:,}.", False),
     ExpectationSpec("plausible_totals",
                     f"Total per flow between {MILLION_EUR_PER_FLOW[0]:,.0f} and {MILLION_EUR_PER_FLOW[1]:,.0f} M€.", False),
+    ExpectationSpec("consistent_with_stored",
+                    f"Rows and total per flow within ±{REVISION_TOLERANCE:.0%} of the vintage of the year already stored "
+                    f"and within ±{YEAR_ON_YEAR_TOLERANCE:.0%} of the year before. Blocking, unless accepted "
+                    "(build --accept-change; in the launchpad, accept_change of the settings resource).", True),
 )
 
 
@@ -75,12 +85,22 @@ def row_keys(rows: pd.DataFrame) -> tuple[np.ndarray, Callable[[int], str]]:
     return keys, decode
 
 
-def run_expectations(rows: pd.DataFrame, reference: Reference, year: int) -> list[ExpectationOutcome]:
+@dataclass(frozen=True)
+class Stored:
+    """Rows and euros per flow already in the warehouse: the year's previous vintage, the year before."""
+
+    same_year: pd.DataFrame | None  # flow, rows, value_eur
+    year_before: pd.DataFrame | None
+
+
+def run_expectations(rows: pd.DataFrame, reference: Reference, year: int, stored: Stored | None = None,
+                     accept: bool = False) -> list[ExpectationOutcome]:
     """Run the suite on one year's validated rows; one outcome per :data:`EXPECTATION_SPECS`.
 
     Row-level rules run on compact inputs with the same meaning: uniqueness on one exact integer
     key per row, known codes on each distinct code (the failing row count is then the number of
-    rows carrying the unknown codes).
+    rows carrying the unknown codes). `stored` holds what the warehouse has (consistency);
+    `accept` lets an inconsistent year through, recorded as a failed warning.
     """
     import great_expectations as gx  # lazy: ~3 s and 140 MB, only in the step that needs it
     import great_expectations.expectations as gxe
@@ -99,8 +119,9 @@ def run_expectations(rows: pd.DataFrame, reference: Reference, year: int) -> lis
     outcomes = []
     keys, decode = row_keys(rows)
     (unique,) = validate("row_keys", pd.DataFrame({"row_key": keys}), [gxe.ExpectColumnValuesToBeUnique(column="row_key")])
-    examples = [decode(k) for k in (unique.result or {}).get("partial_unexpected_list") or []]
-    outcomes.append(_outcome(EXPECTATION_SPECS[0], unique, failing_rows=None, examples=examples,
+    duplicated = [int(k) for k in dict.fromkeys((unique.result or {}).get("partial_unexpected_list") or [])]
+    outcomes.append(_outcome(EXPECTATION_SPECS[0], unique, failing_rows=None,
+                             examples=_duplicate_lines(rows, keys, duplicated, decode),
                              extra={"key": "|".join(ROW_KEY)}))
 
     for spec, column, kind in zip(EXPECTATION_SPECS[1:4], ("country_code", "cpf4_code", "a129_code"),
@@ -124,10 +145,60 @@ def run_expectations(rows: pd.DataFrame, reference: Reference, year: int) -> lis
         gxe.ExpectColumnValuesToBeBetween(column="value_meur", min_value=MILLION_EUR_PER_FLOW[0],
                                           max_value=MILLION_EUR_PER_FLOW[1]),
     ])
-    for spec, result in zip(EXPECTATION_SPECS[4:], per_flow, strict=True):
+    for spec, result in zip(EXPECTATION_SPECS[4:6], per_flow, strict=True):
         outcomes.append(_outcome(spec, result, failing_rows=None, examples=[],
                                  extra={"per_flow": summary.round(1).to_dict(orient="records")}))
+
+    comparisons = _comparisons(rows, year, stored or Stored(None, None))
+    (consistent,) = validate("against_stored", comparisons[["excess"]],
+                             [gxe.ExpectColumnValuesToBeBetween(column="excess", max_value=0.0)])
+    moved = comparisons[comparisons["excess"] > 0]
+    outcome = _outcome(EXPECTATION_SPECS[6], consistent, failing_rows=len(moved), examples=list(moved["finding"]),
+                       extra={"compared": len(comparisons), "accepted": bool(accept and len(moved))})
+    if accept and not outcome.passed:  # acknowledged: stored, recorded as a failed warning
+        outcome.blocking = False
+    outcomes.append(outcome)
     return outcomes
+
+
+def _duplicate_lines(rows: pd.DataFrame, keys: np.ndarray, duplicated: list[int], decode: Callable[[int], str]
+                     ) -> list[str]:
+    """Where each duplicated key stands: file and lines (1-based), and the key in DGDDI fields."""
+    from trade_pipeline.tables import TRADE_FLOWS
+
+    fields = [TRADE_FLOWS.column(c).source_field for c in ROW_KEY]
+    examples = []
+    for key in duplicated[:10]:
+        at = rows.loc[keys == key, ["source_file", "source_line"]]
+        places = "; ".join(f"{file}, lines {', '.join(str(n) for n in sorted(group['source_line']))}"
+                           for file, group in at.groupby("source_file", observed=True))
+        values = ", ".join(f"{field} {value}" for field, value in zip(fields, decode(key).split("|"), strict=True))
+        examples.append(f"{places}: {values}")
+    return examples
+
+
+def _comparisons(rows: pd.DataFrame, year: int, stored: Stored) -> pd.DataFrame:
+    """Rows and euros per flow against what is stored; `excess` > 0 where it moved too far."""
+    from trade_pipeline import french
+
+    new = rows.groupby("flow", observed=True).agg(rows=("value_eur", "size"), value_eur=("value_eur", "sum"))
+    records = []
+    for against, tolerance, frame in (
+            (f"the vintage of {year} already stored", REVISION_TOLERANCE, stored.same_year),
+            (f"{year - 1}", YEAR_ON_YEAR_TOLERANCE, stored.year_before)):
+        if frame is None or frame.empty:
+            continue
+        for flow, old in frame.set_index("flow").iterrows():
+            now = new.loc[flow] if flow in new.index else pd.Series({"rows": 0, "value_eur": 0})
+            for measure, unit in (("value_eur", "M€"), ("rows", "rows")):
+                before, after = float(old[measure]), float(now[measure])
+                change = after / before - 1 if before else 0.0
+                shown = (lambda v: f"{french.number(v / 1e6, 1)} M€") if unit == "M€" else \
+                        (lambda v: f"{french.number(v)} rows")
+                records.append({"excess": abs(change) - tolerance, "finding": (
+                    f"{'exports' if flow == 'E' else 'imports'} {year}: {shown(after)} against {shown(before)} for "
+                    f"{against} ({french.signed_pct(change)}; more than ±{tolerance:.0%})")})
+    return pd.DataFrame(records, columns=["excess", "finding"])
 
 
 def _outcome(spec: ExpectationSpec, result: Any, failing_rows: int | None, examples: list[str],
@@ -150,5 +221,12 @@ def blocking_failures(outcomes: list[ExpectationOutcome], year: int) -> str | No
     blocking = [o for o in outcomes if o.blocking and not o.passed]
     if not blocking:
         return None
-    return ("; ".join(f"{o.check_name}: {o.failing_count:,} failing rows, e.g. {o.metadata.get('examples', [])[:3]}"
-                      for o in blocking) + f" — {year} was not stored")
+    parts = []
+    for o in blocking:
+        examples = "; ".join(o.metadata.get("examples", [])[:3])
+        parts.append(f"{o.check_name}: {o.failing_count:,} failing{' rows' if o.check_name != 'consistent_with_stored' else ''}"
+                     + (f" — {examples}" if examples else ""))
+    advice = (" If the change is real (a revision, another source), build again with --accept-change (in the UI: "
+              "accept_change: true for the settings resource in the launchpad)."
+              if any(o.check_name == "consistent_with_stored" for o in blocking) else "")
+    return "; ".join(parts) + f" — {year} was not stored.{advice}"

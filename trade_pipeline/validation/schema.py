@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 os.environ.setdefault("DISABLE_PANDERA_IMPORT_WARNING", "True")
 import pandera.pandas as pa  # noqa: E402  (after the warning switch)
 
+from trade_pipeline.messages import cut, quoted  # noqa: E402
 from trade_pipeline.nomenclature import (  # noqa: E402
     A129_CODE_PATTERN,
     COUNTRY_CODE_PATTERN,
@@ -33,6 +34,7 @@ _RULES = {
     "greater_than_or_equal_to": "must be ≥ 0",
     "equal_to": "is not the year being loaded",
     "coerce_dtype": "is not an integer",
+    "int64_range": "exceeds the 64-bit integer range (±9 223 372 036 854 775 807)",
     "dtype": "has the wrong type",
     "region_matches_department": "is not the région of this département in the reference table",
     "flow_matches_file": "does not match the file's flow (an export file holds only E, an import file only I)",
@@ -168,17 +170,23 @@ def _coerce_integers(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if pd.api.types.is_integer_dtype(frame[column]):
             continue
         text = frame[column].astype("string")
-        numbers = pd.to_numeric(text.where(text.str.fullmatch(r"[+-]?\d+"), None), errors="coerce")
-        bad = numbers.isna()
-        if bad.any():
-            failures.append(pd.DataFrame({
-                "file": frame.loc[bad, "source_file"].astype(str), "line": frame.loc[bad, "source_line"],
-                "column": FILE_COLUMNS.index(column) + 1,
-                "field": _field(column),
-                "value": text[bad].astype(str), "rule": _RULES["coerce_dtype"],
-            }))
+        digits = text.str.fullmatch(r"[+-]?\d+").fillna(False)
+        # Beyond int64, a parse would wrap (2^63 read as −2^63): say so, with the text as written.
+        long = digits & (text.str.lstrip("+-").str.lstrip("0").str.len() >= 19)
+        too_big = pd.Series(False, index=text.index)
+        if long.any():
+            too_big[long] = [len(t.lstrip("+-").lstrip("0")) > 19 or not -2**63 <= int(t) < 2**63 for t in text[long]]
+        # Nullable integers: exact (a float would round values above 2^53).
+        numbers = pd.to_numeric(text.where(digits & ~too_big, None), errors="coerce", dtype_backend="numpy_nullable")
+        for bad, rule in ((too_big, _RULES["int64_range"]), (numbers.isna() & ~too_big, _RULES["coerce_dtype"])):
+            if bad.any():
+                failures.append(pd.DataFrame({
+                    "file": frame.loc[bad, "source_file"].astype(str), "line": frame.loc[bad, "source_line"],
+                    "column": FILE_COLUMNS.index(column) + 1, "field": _field(column),
+                    "value": text[bad].astype(str).map(cut), "length": text[bad].str.len().astype(int), "rule": rule,
+                }))
         frame[column] = numbers.fillna(0).astype("int64")
-    columns = ["file", "line", "column", "field", "value", "rule"]
+    columns = ["file", "line", "column", "field", "value", "length", "rule"]
     return frame, (pd.concat(failures, ignore_index=True) if failures else pd.DataFrame(columns=columns))
 
 
@@ -212,11 +220,12 @@ def describe_failures(failure_cases: pd.DataFrame, checked: pd.DataFrame, frame:
             "line": rows["source_line"].to_numpy(),
             "column": FILE_COLUMNS.index(column) + 1 if column in FILE_COLUMNS else 0,
             "field": _field(column) if column in FILE_COLUMNS else column,
-            "value": rows[column].astype(str).to_numpy() if column in rows else "",
+            "value": rows[column].astype(str).map(cut).to_numpy() if column in rows else "",
+            "length": rows[column].astype(str).str.len().to_numpy() if column in rows else 0,
             "rule": _rule(check),
         }))
     if not pieces:
-        return pd.DataFrame(columns=["file", "line", "column", "field", "value", "rule"])
+        return pd.DataFrame(columns=["file", "line", "column", "field", "value", "length", "rule"])
     return pd.concat(pieces, ignore_index=True).drop_duplicates()
 
 
@@ -232,7 +241,8 @@ def _rule(check: str) -> str:
 
 def format_failures(schema_name: str, failures: pd.DataFrame) -> str:
     head = failures.head(_MAX_LISTED)
-    lines = [f"  {r.file}, line {r.line}, column {r.column} {r.field}: {r.value!r} {r.rule}" for r in head.itertuples()]
+    lines = [f"  {r.file}, line {r.line}, column {r.column} {r.field}: {quoted(r.value, r.length)} {r.rule}"
+             for r in head.itertuples()]
     more = f"\n  … and {len(failures) - _MAX_LISTED} more" if len(failures) > _MAX_LISTED else ""
     by_rule = failures.groupby("rule").size().sort_values(ascending=False)
     summary = "; ".join(f"{n} × {rule}" for rule, n in by_rule.items())

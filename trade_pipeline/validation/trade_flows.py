@@ -23,6 +23,7 @@ from trade_pipeline.nomenclature import LABEL_KINDS, Reference, packaged_referen
 from trade_pipeline.tables import TRADE_FLOWS
 from trade_pipeline.territories import department_codes
 from trade_pipeline.validation.schema import trade_flows_schema, validate_trade_flows
+from trade_pipeline.warehouse import transaction
 
 
 @dataclass
@@ -61,6 +62,13 @@ def validate_year(year_rows: YearRows) -> pd.DataFrame:
     return validate_trade_flows(year_rows.rows, schema)
 
 
+def stored_totals(connection: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame | None:
+    """Rows and euros per flow of `year` in the warehouse (None when the year is not there)."""
+    frame = connection.execute("""SELECT flow, count(*) AS rows, sum(value_eur)::BIGINT AS value_eur FROM trade_flows
+                                  WHERE year = ? GROUP BY flow ORDER BY flow""", [year]).df()
+    return frame if len(frame) else None
+
+
 def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, validated: pd.DataFrame,
                raw: RawVersion) -> int:
     """Replace the year's rows, labels and provenance in one transaction; returns the row count."""
@@ -68,8 +76,7 @@ def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, valid
     # Arrow columns go into DuckDB without a conversion pass (the strings already are Arrow).
     rows = pa.Table.from_pandas(validated[list(TRADE_FLOWS.column_names)], preserve_index=False)
     labels = _labels_frame(year_rows)
-    connection.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(connection):
         connection.execute("DELETE FROM trade_flows WHERE year = ?", [year])
         connection.register("incoming_rows", rows)
         connection.execute(f"INSERT INTO trade_flows BY NAME SELECT {', '.join(TRADE_FLOWS.column_names)} FROM incoming_rows")
@@ -89,10 +96,6 @@ def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, valid
             [year, raw.version, raw.source, raw.synthetic, json.dumps([_provenance(f) for f in raw.files]),
              rows.num_rows, loaded_at],
         )
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     return rows.num_rows
 
 

@@ -1,0 +1,46 @@
+"""Tables as files for spreadsheets: CSV (`;`, decimal comma, UTF-8 with BOM — opens in French
+Excel) and, for every CSV or XLSX the project writes, cells defused against formula injection.
+
+A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be run as a
+formula by Excel or LibreOffice (OWASP « CSV injection »): a label from a downloaded file could
+hold `=HYPERLINK(…)`. Such a cell gets a leading apostrophe, which spreadsheets show as text;
+numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(text: object) -> object:
+    """A text cell made safe for spreadsheets (other values unchanged)."""
+    if isinstance(text, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def restore(text: object) -> object:
+    """The cell as it was before `defuse` (for a page that shows a CSV's table)."""
+    if isinstance(text, str) and text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
+def defused(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text columns are defused; numeric and boolean columns are left as they are."""
+    safe = table.copy()
+    for column in safe.columns:
+        if not (pd.api.types.is_numeric_dtype(safe[column]) or pd.api.types.is_bool_dtype(safe[column])):
+            safe[column] = safe[column].map(defuse)
+    return safe
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """A table as a French spreadsheet CSV: `;`, decimal comma, « oui »/« non », UTF-8 with BOM."""
+    french = defused(table)
+    for column in french.columns:
+        if french[column].dtype == bool:
+            french[column] = french[column].map({True: "oui", False: "non"})
+    return french.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
