@@ -1,8 +1,12 @@
 """Debian's Chromium, shared by the chart pictures and the fiche PDFs.
 
-Chromium must be found *before* anything starts: without a browser, kaleido's sync server hangs
-on the first export (stack_notes.md §6). Without one the pipeline still writes HTML fiches, the
-figures and their CSVs, and says what it skipped.
+Chromium must be found *before* anything starts: a browser that is not there would make a
+rendering wait forever (stack_notes.md §6). Without one the pipeline still writes HTML fiches,
+the figures and their CSVs, and says what it skipped.
+
+`WarmTabs` keeps one headless Chromium and a few tabs open for a whole step, each tab with its
+page loaded once (plotly.js for the pictures): work is fed to them as it is produced, from the
+step's own thread, so that Python prepares the next figures while Chromium draws the last ones.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Awaitable, Callable, Sequence
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -40,27 +47,110 @@ def temporary_path(path: Path) -> Path:
 
 
 Work = Callable[[Any, Any], Awaitable[Any]]
+Prepare = Callable[[Any], Awaitable[None]]
 
 
-async def in_tabs(jobs: Sequence[Any], work: Work, tabs: int, prepare: Callable[[Any], Awaitable[None]] | None = None
-                  ) -> list[Any]:
-    """Run `work(tab, job)` over the jobs in `tabs` tabs of one headless Chromium; results in job order."""
-    from choreographer import Browser
+async def open_page(tab: Any, url: str, timeout_s: float = 60.0) -> None:
+    """Navigate a tab and wait for its load event."""
+    await tab.send_command("Page.enable")
+    loaded = tab.subscribe_once("Page.loadEventFired")
+    await tab.send_command("Page.navigate", params={"url": url})
+    await asyncio.wait_for(loaded, timeout_s)
 
-    require_browser()
-    results: list[Any] = [None] * len(jobs)
-    queue: asyncio.Queue = asyncio.Queue()
-    for index, job in enumerate(jobs):
-        queue.put_nowait((index, job))
 
-    async with Browser(headless=True) as browser:
-        async def worker() -> None:
-            tab = await browser.create_tab("about:blank")
-            if prepare is not None:
-                await prepare(tab)
-            while not queue.empty():
-                index, job = queue.get_nowait()
-                results[index] = await work(tab, job)
+class WarmTabs:
+    """`count` tabs of one headless Chromium, open for the duration of a `with` block.
 
-        await asyncio.gather(*(worker() for _ in range(max(1, min(tabs, len(jobs))))))
-    return results
+        with WarmTabs(2, prepare=load_page) as tabs:
+            futures = [tabs.submit(work, job) for job in jobs]   # work(tab, job) is a coroutine
+            results = [f.result() for f in futures]
+
+    Submitting returns a `concurrent.futures.Future`; the tabs take jobs in order as they become
+    free. It waits while `count × 4` jobs are pending, so that the producer does not run far
+    ahead of Chromium (memory, and progress that means something). Leaving the block waits for
+    every job; a job's error is its future's.
+    """
+
+    def __init__(self, count: int, prepare: Prepare | None = None):
+        self.count = max(1, count)
+        self.prepare = prepare
+        self._pending = threading.Semaphore(self.count * 4)
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue | None = None
+        self._thread = threading.Thread(target=self._run, name="chromium-tabs", daemon=True)
+
+    def __enter__(self) -> WarmTabs:
+        require_browser()
+        self._thread.start()
+        self._ready.wait()
+        if self._failure is not None:
+            self._thread.join()
+            raise self._failure
+        return self
+
+    def submit(self, work: Work, job: Any) -> Future:
+        future: Future = Future()
+        assert self._loop is not None and self._queue is not None
+        if self._failure is not None:
+            raise self._failure
+        self._pending.acquire()
+        future.add_done_callback(lambda _: self._pending.release())
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (work, job, future))
+        return future
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._queue is not None:
+            for _ in range(self.count):
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as error:  # noqa: BLE001 - reported to the caller
+            self._failure = self._failure or error
+            self._ready.set()
+            while self._queue is not None and not self._queue.empty():  # nobody will take them now
+                item = self._queue.get_nowait()
+                if item is not None:
+                    item[2].set_exception(error)
+
+    async def _serve(self) -> None:
+        from choreographer import Browser
+
+        self._loop = asyncio.get_running_loop()
+        self._queue = asyncio.Queue()
+        async with Browser(headless=True) as browser:
+            tabs = []
+            for _ in range(self.count):
+                tab = await browser.create_tab("about:blank")
+                if self.prepare is not None:
+                    await self.prepare(tab)
+                tabs.append(tab)
+            self._ready.set()
+            await asyncio.gather(*(self._worker(tab) for tab in tabs))
+
+    async def _worker(self, tab: Any) -> None:
+        while (item := await self._queue.get()) is not None:
+            work, job, future = item
+            try:
+                future.set_result(await work(tab, job))
+            except BaseException as error:  # noqa: BLE001 - the job's error, for its caller
+                future.set_exception(error)
+
+
+class Progress:
+    """Calls `report(done, total)` at most every `every_s` seconds, and once at the end."""
+
+    def __init__(self, total: int, report: Callable[[int, int], object] | None, every_s: float = 5.0):
+        self.total, self.report, self.every_s = total, report, every_s
+        self.done, self._last = 0, time.monotonic()
+
+    def step(self, count: int = 1) -> None:
+        self.done += count
+        now = time.monotonic()
+        if self.report is not None and (now - self._last >= self.every_s or self.done == self.total):
+            self._last = now
+            self.report(self.done, self.total)

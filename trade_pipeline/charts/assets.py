@@ -7,6 +7,7 @@ import dagster as dg
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.aggregation.territory_view import load
 from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE
+from trade_pipeline.browser import Progress
 from trade_pipeline.charts.figures import charts_for
 from trade_pipeline.charts.files import territory_dir, write_charts
 from trade_pipeline.charts.pictures import render_pictures
@@ -30,7 +31,7 @@ CHARTS_CODE_VERSION = "2"  # 2: one materialization per partition, versioned by 
     description=(
         "The charts of each territory's fiche in fiches/<year>/<level>-<code>/: partners (butterfly), "
         "activities (two treemaps), export and import flows (Sankeys; compact ones too for régions and "
-        "France), each as SVG and PNG (Chromium, kaleido batch), CSV of its data and figure JSON. "
+        "France), each as SVG and PNG (plotly.js in warm Chromium tabs), CSV of its data and figure JSON. "
         "Charts whose content did not change are neither rewritten nor rendered again. Data version = "
         "the hash of the figures, tables and alt texts."
     ),
@@ -40,17 +41,26 @@ def territory_charts(context: dg.AssetExecutionContext, settings: PipelineSettin
     config = settings.get()
     timings = Stopwatch()
     chromium.warn_if_missing(context.log, "chart pictures (SVG, PNG) skipped")
+    requested = warehouse.years_with_data(context.partition_keys, context.log.warning)
+    progress = Progress(sum(len(t) for t in requested.values()),
+                        lambda done, total: context.log.info(f"{done}/{total} territories drawn"))
     folders = []
-    for year, territories in warehouse.years_with_data(context.partition_keys, context.log.warning).items():
-        with timings("read"), warehouse.connect() as connection:
-            data = load(connection, year, territories)
-        with timings("figures"):
+
+    def pictures() -> Iterator:
+        """The figures and tables of each territory, written as they are made; their pictures
+        are drawn meanwhile, in warm Chromium tabs."""
+        for year, territories in requested.items():
+            with timings("read"), warehouse.connect() as connection:
+                data = load(connection, year, territories)
             for key, territory_data in data.items():
-                folder = territory_dir(config.fiches_dir, year, key)
-                folders.append((year, write_charts(folder, key, year, charts_for(territory_data), chromium.available)))
-    jobs = [job for _, folder in folders for job in folder.pictures]
-    with timings("pictures"):
-        render_pictures(jobs, tabs=chromium.tabs)
+                with timings("figures"):
+                    folder = territory_dir(config.fiches_dir, year, key)
+                    folders.append((year, write_charts(folder, key, year, charts_for(territory_data), chromium.available)))
+                yield from folders[-1][1].pictures
+                progress.step()
+
+    with timings("figures and pictures"):
+        drawn = render_pictures(pictures(), tabs=chromium.tabs) if chromium.available else sum(1 for _ in pictures())
     versions, metadata = {}, {}
     for year, folder in folders:
         folder.commit()
@@ -58,6 +68,6 @@ def territory_charts(context: dg.AssetExecutionContext, settings: PipelineSettin
         metadata[(year, folder.key)] = {"folder": dg.MetadataValue.path(str(folder.folder)),
                                         "pictures_rendered": len(folder.pictures), "files_written": len(folder.written)}
     written = sum(len(f.written) for _, f in folders)
-    context.log.info(f"charts: {len(folders)} territories, {len(jobs)} charts rendered, {written} files written "
+    context.log.info(f"{len(folders)} territories, {drawn} charts drawn, {written} files written "
                      f"({', '.join(f'{stage} {seconds} s' for stage, seconds in timings.seconds.items())})")
     yield from partition_results(context, versions, metadata)

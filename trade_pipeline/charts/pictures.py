@@ -1,20 +1,29 @@
-"""Chart pictures: SVG through kaleido's batch API, PNG drawn from that SVG in Chromium.
+"""Chart pictures: plotly.js itself, in warm Chromium tabs, draws each figure as SVG, and the PNG
+is that SVG drawn on a canvas — what kaleido does (`Plotly.toImage` with kaleido's options; the
+PNG bytes are the same as kaleido's, tested), without reloading a page for every image.
 
-Every picture is rendered to a temporary name and renamed, so an interrupted run never leaves
-half an image.
+Every picture is written to a temporary name and renamed: an interrupted run never leaves half
+an image.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import os
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from trade_pipeline.browser import in_tabs, require_browser, temporary_path
+import plotly
+
+from trade_pipeline.browser import Progress, WarmTabs, open_page, temporary_path
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 @dataclass(frozen=True)
@@ -29,57 +38,73 @@ class PictureJob:
     png_scale: float = 2.0
 
 
-def render_pictures(jobs: Sequence[PictureJob], tabs: int = 2) -> None:
-    """SVG through kaleido's batch API (one browser for all charts), then PNG from that SVG.
-
-    Plotly's PNG export is its SVG drawn on a canvas; kaleido reloads its page for every image
-    (~0.2 s each), so the PNGs are drawn from the SVGs in one page of the same Chromium instead:
-    the bytes are identical to kaleido's own PNG (a test checks it), in less than half the time.
-    """
-    if not jobs:
-        return
-    require_browser()
-    import kaleido  # lazy: only steps that render pay for it
-
-    specs = [{"fig": job.figure, "path": str(temporary_path(job.svg)),
-              "opts": {"format": "svg", "width": job.width, "height": job.height}} for job in jobs]
-    try:
-        # mathjax=False: kaleido would fetch MathJax from a CDN, doubling the time offline.
-        errors = kaleido.write_fig_from_object_sync(specs, kopts={"mathjax": False, "n": max(1, tabs)})
-        # kaleido returns its errors instead of raising them, and plotly.js may draw nothing
-        # without any error: a picture that was not written must fail the step, by name.
-        missing = [str(job.svg) for job in jobs if not temporary_path(job.svg).exists()]
-        if missing or errors:
-            raise RuntimeError(f"kaleido did not render {len(missing)} chart(s): {', '.join(missing[:5])}"
-                               + (f" — {'; '.join(map(str, errors[:3]))}" if errors else ""))
-        for job in jobs:
-            os.replace(temporary_path(job.svg), job.svg)
-    finally:
-        for job in jobs:
-            temporary_path(job.svg).unlink(missing_ok=True)
-    asyncio.run(in_tabs(list(jobs), _rasterise_one, tabs))
-
-
-_RASTERISE = """async (url, width, height, scale) => {
-  const image = new Image(); image.src = url; await image.decode();
+#: kaleido's own call (kaleido/vendor/kaleido_scopes.js `render`): the same options give the same
+#: pictures; the PNG is the SVG drawn on a white canvas, as plotly.js draws its own PNG.
+_RENDER = """async (figure, width, height, scale) => {
+  const svg = await Plotly.toImage(
+    {data: figure.data, layout: figure.layout, config: {mapboxAccessToken: null, plotGlPixelRatio: 2}},
+    {format: "svg", width: width, height: height, scale: 1, imageDataOnly: true, setBackground: ""});
+  const image = new Image();
+  image.src = "data:image/svg+xml;base64," + btoa(unescape(encodeURIComponent(svg)));
+  await image.decode();
   const canvas = document.createElement("canvas");
   canvas.width = Math.round(width * scale); canvas.height = Math.round(height * scale);
   const context = canvas.getContext("2d");
   context.fillStyle = "white"; context.fillRect(0, 0, canvas.width, canvas.height);
   context.drawImage(image, 0, 0, canvas.width, canvas.height);
-  return canvas.toDataURL("image/png").split(",")[1];
+  return [svg, canvas.toDataURL("image/png").split(",")[1]];
 }"""
 
 
-async def _rasterise_one(tab, job: PictureJob, timeout_s: float = 60.0) -> None:  # noqa: ANN001
-    url = "data:image/svg+xml;base64," + base64.b64encode(job.svg.read_bytes()).decode()
-    arguments = ", ".join(json.dumps(a) for a in (url, job.width, job.height, job.png_scale))
+@lru_cache(maxsize=1)
+def _plotly_page() -> Path:
+    """A page that loads plotly.js (the one the fiches ship) and nothing else."""
+    folder = Path(tempfile.mkdtemp(prefix="trade-pipeline-plotly-"))
+    page = folder / "plotly.html"
+    page.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><script src="{PLOTLY_JS.as_uri()}"></script>'
+                    "</head><body></body></html>", encoding="utf-8")
+    return page
+
+
+async def _load_plotly(tab) -> None:  # noqa: ANN001
+    await open_page(tab, _plotly_page().as_uri())
+
+
+async def _render_one(tab, job: PictureJob, timeout_s: float = 60.0) -> None:  # noqa: ANN001
+    arguments = ", ".join(json.dumps(a, ensure_ascii=False) for a in (job.figure, job.width, job.height, job.png_scale))
     response = await asyncio.wait_for(tab.send_command("Runtime.evaluate", params={
-        "expression": f"({_RASTERISE})({arguments})", "awaitPromise": True, "returnByValue": True}), timeout_s)
+        "expression": f"({_RENDER})({arguments})", "awaitPromise": True, "returnByValue": True}), timeout_s)
     result = response.get("result", {})
-    if "exceptionDetails" in result or "error" in response:
-        raise RuntimeError(f"{job.svg.name}: Chromium could not draw the PNG "
-                           f"({result.get('exceptionDetails', response.get('error'))})")
-    temporary = temporary_path(job.png)
-    temporary.write_bytes(base64.b64decode(result["result"]["value"]))
-    os.replace(temporary, job.png)
+    value = (result.get("result") or {}).get("value")
+    if "exceptionDetails" in result or "error" in response or not value or "<svg" not in value[0]:
+        detail = result.get("exceptionDetails", {}).get("exception", {}).get("description") or response.get("error")
+        first_line = str(detail or "no picture").splitlines()[0]  # plotly.js's message, not its stack
+        raise RuntimeError(f"Chromium could not draw the chart {job.svg} ({first_line})")
+    svg, png = value
+    for path, data in ((job.svg, svg.encode("utf-8")), (job.png, base64.b64decode(png))):
+        temporary = temporary_path(path)
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+
+
+def render_pictures(jobs: Iterable[PictureJob], tabs: int = 2,
+                    progress: Callable[[int, int], object] | None = None, total: int | None = None) -> int:
+    """Draw the pictures of every job; `jobs` may be produced while earlier ones are drawn.
+
+    Returns the number drawn; raises on the first chart Chromium could not draw, naming it.
+    `progress(done, total)` is called every few seconds when `total` is known.
+    """
+    iterator = iter(jobs)
+    first = next(iterator, None)
+    if first is None:
+        return 0
+    counter = Progress(total or 0, progress if total else None)
+    futures = []
+    with WarmTabs(tabs, prepare=_load_plotly) as warm:
+        for job in itertools.chain([first], iterator):
+            future = warm.submit(_render_one, job)
+            future.add_done_callback(lambda _: counter.step())
+            futures.append(future)
+    for future in futures:
+        future.result()
+    return len(futures)

@@ -76,7 +76,8 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
                 if chromium.available and (changed or not pdf.exists()):
                     jobs.append(PdfJob(html, pdf))
     with timings("pdf"):
-        previews = print_pdfs(jobs, tabs=chromium.tabs)
+        previews = print_pdfs(jobs, tabs=chromium.tabs,
+                              progress=lambda done, total: context.log.info(f"{done}/{total} PDFs printed"))
     versions, metadata = {}, {}
     for (year, key), changed in written.items():
         html, pdf = fiche_paths(config.fiches_dir, year, key)
@@ -87,7 +88,7 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
             image = base64.b64encode(previews[pdf]).decode()
             entry["preview"] = dg.MetadataValue.md(f"![Aperçu de la fiche](data:image/jpeg;base64,{image})")
         metadata[(year, key)] = entry
-    context.log.info(f"fiches: {sum(written.values())} of {len(written)} pages written, {len(jobs)} PDFs printed "
+    context.log.info(f"{sum(written.values())} of {len(written)} pages written, {len(jobs)} PDFs printed "
                      f"({', '.join(f'{stage} {seconds} s' for stage, seconds in timings.seconds.items())})")
     yield from partition_results(context, versions, metadata)
 
