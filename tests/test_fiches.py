@@ -127,6 +127,32 @@ def test_pdf_is_a4_with_the_expected_pages(year_dir):
     assert "Principaux pays partenaires" in pages[1] and "Méthodologie" in pages[5]
 
 
+def _pdf_content(path) -> dict:
+    reader = pypdf.PdfReader(path)
+    links = [str(a.get_object()["/A"].get("/URI")) for page in reader.pages for a in page.get("/Annots") or []
+             if a.get_object().get("/A") is not None]
+    return {"pages": len(reader.pages), "text": [page.extract_text() for page in reader.pages], "links": links,
+            "title": reader.metadata.get("/Title"), "drawing": [len(page.get_contents().get_data()) for page in reader.pages]}
+
+
+def test_pdfs_printed_in_one_warm_tab_equal_pdfs_printed_each_after_a_fresh_load(year_dir, tmp_path):
+    """print_pdfs replaces a tab's document for each next fiche of a folder instead of navigating:
+    the PDFs must be what a fresh load of each page prints — text, links, title, drawing."""
+    from trade_pipeline.fiches.pdf import PdfJob, print_pdfs
+
+    keys = ["departement-34", "region-12", "france-FR"]
+    (tmp_path / "warm").mkdir()
+    previews = print_pdfs([PdfJob(year_dir / f"{k}.html", tmp_path / "warm" / f"{k}.pdf") for k in keys], tabs=1)
+    assert set(previews) == {tmp_path / "warm" / f"{k}.pdf" for k in keys}
+    for key in keys:
+        (tmp_path / key).mkdir()
+        print_pdfs([PdfJob(year_dir / f"{key}.html", tmp_path / key / f"{key}.pdf")], tabs=1)  # a fresh load
+        assert _pdf_content(tmp_path / "warm" / f"{key}.pdf") == _pdf_content(tmp_path / key / f"{key}.pdf"), key
+    assert _pdf_content(tmp_path / "warm" / "region-12.pdf")["title"].startswith("Commerce extérieur 2024 — Occitanie")
+    root = pypdf.PdfReader(tmp_path / "warm" / "france-FR.pdf").trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/Lang"] == "fr"  # tagged, for screen readers
+
+
 def test_png_is_what_kaleido_itself_renders(year_dir, tmp_path):
     import kaleido
 

@@ -5,6 +5,7 @@ Pictures and PDFs are switched off here (BROWSER_PATH points nowhere) to keep a 
 same content hashes decide what is rewritten.
 """
 
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -87,8 +88,12 @@ def test_one_department_changed_recomputes_it_its_region_and_france_only(refresh
         if f"{key}|2024" not in changed:
             assert files(year_dir / key) == before_folders[key], key  # same files, same mtimes
     assert files(year_dir / "departement-34") != before_folders["departement-34"]
-    assert "territory_marts   2024: Hérault, France, Occitanie; 113 skipped (unchanged)" in output
-    assert "territory_charts  2024: Hérault, France, Occitanie; 113 skipped (unchanged)" in output
+    assert "territory_marts   2024: Hérault, France, Occitanie; 113 skipped (unchanged) — " in output
+    assert "territory_charts  2024: Hérault, France, Occitanie; 113 skipped (unchanged) — " in output
+    # The summary gives the time of each step that ran, and of the whole build.
+    step_times = dict(re.findall(r"^  (\w+) .* — (\d+\.\d) s$", output, flags=re.M))
+    assert {"raw_trade_files", "trade_flows", "territory_marts", "territory_charts", "fiches"} <= set(step_times)
+    assert re.search(r"^  in all +\d+\.\d s \(\d+\.\d s in the steps", output, flags=re.M)
     # Every fiche shows France's charts, which changed: the fiches are re-assembled.
     assert "fiches            2024: 116 territories" in output
 

@@ -125,7 +125,9 @@ class WarmTabs:
         async with Browser(headless=True) as browser:
             tabs = []
             for _ in range(self.count):
-                tab = await browser.create_tab("about:blank")
+                # A window each: every tab is visible, so it draws frames (a background tab
+                # gets no requestAnimationFrame and its screenshots can wait for ever).
+                tab = await browser.create_tab("about:blank", window=True)
                 if self.prepare is not None:
                     await self.prepare(tab)
                 tabs.append(tab)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
 
@@ -51,6 +52,8 @@ class RunSummary:
     failures: list[str] = field(default_factory=list)
     #: The fiche partitions whose page was rewritten (new or changed figures).
     rewritten_fiches: set[str] = field(default_factory=set)
+    #: Seconds spent in each step that succeeded (a step is an asset: its key is the asset's name).
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
@@ -68,6 +71,9 @@ def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
             failing = evaluation.metadata.get("failing_count")
             detail = f"{failing.value:,} failing" if failing is not None and failing.value else ""
             summary.checks.append((evaluation.check_name, evaluation.passed, detail))
+        elif event.event_type_value == "STEP_SUCCESS":
+            seconds = event.event_specific_data.duration_ms / 1000
+            summary.step_seconds[event.step_key] = summary.step_seconds.get(event.step_key, 0.0) + seconds
         elif event.event_type_value == "STEP_FAILURE":
             data = event.event_specific_data
             description = data.user_failure_data.description if data.user_failure_data else None
@@ -180,24 +186,36 @@ def _recomputed(summaries: list[RunSummary]) -> dict[str, set[str]]:
     return done
 
 
+def _step_seconds(summaries: list[RunSummary]) -> dict[str, float]:
+    """Seconds per step (asset), summed over the build's runs."""
+    seconds: dict[str, float] = {}
+    for summary in summaries:
+        for step, value in summary.step_seconds.items():
+            seconds[step] = seconds.get(step, 0.0) + value
+    return seconds
+
+
 def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_out: refresh.Requested,
-                      echo: Echo) -> None:
+                      echo: Echo, wall_seconds: float) -> None:
     done = _recomputed(summaries)
+    seconds = _step_seconds(summaries)
     echo("")
     if not any(asset != RAW_FILES.to_user_string() for asset in done):
-        echo("Nothing changed since the last build: nothing recomputed (raw files identical).")
+        echo(f"Nothing changed since the last build: nothing recomputed (raw files identical). "
+             f"{wall_seconds:.1f} s in all.")
         return
-    echo("Recomputed:")
+    echo("Recomputed (— the time of each step):")
     for asset in graph_order:
-        if asset == RAW_FILES.to_user_string():
-            continue
         keys = done.get(asset)
-        if keys is None:
+        took = f" — {seconds[asset]:.1f} s" if asset in seconds else ""
+        if asset == RAW_FILES.to_user_string():
+            echo(f"  {asset:17} fetched {', '.join(sorted(keys or []))}{took}")
+        elif keys is None:
             echo(f"  {asset:17} skipped (unchanged)")
         elif keys == {""}:
-            echo(f"  {asset:17} rebuilt")
+            echo(f"  {asset:17} rebuilt{took}")
         elif all("|" not in k for k in keys):
-            echo(f"  {asset:17} {', '.join(sorted(keys))}")
+            echo(f"  {asset:17} {', '.join(sorted(keys))}{took}")
         else:
             by_year: dict[int, list[str]] = {}
             for key in keys:
@@ -212,10 +230,14 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
                     written = sum(parse_partition_key(partition)[0] == year
                                   for s in summaries for partition in s.rewritten_fiches)
                     extra = f" — {written} written (new or changed figures), {len(places) - written} identical"
-                echo(f"  {asset:17} {year}: {names}{extra}; {skipped} skipped (unchanged)")
+                echo(f"  {asset:17} {year}: {names}{extra}; {skipped} skipped (unchanged){took}")
+                took = ""  # the step's time once, on its asset's first line
     for key, partitions in left_out.items():
         echo(f"  {key.to_user_string():17} {len(partitions)} partition(s) outside --departement: left for the "
              "next build (or the daemon)")
+    steps = sum(seconds.values())
+    echo(f"  {'in all':17} {wall_seconds:.1f} s ({steps:.1f} s in the steps, the rest in Dagster's runs and "
+         "the evaluation of what changed)")
 
 
 def build(years: Sequence[int], settings: Settings, echo: Echo = print, departments: Sequence[str] | None = None,
@@ -242,6 +264,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
     only = None if fiches else refresh.upstream_of(graph, {PUBLISHED_STORE})
     summaries: list[RunSummary] = []
     left_out: refresh.Requested = {}
+    started = time.perf_counter()
     with dg.DagsterInstance.get() as instance, holding_pipeline_lock(settings):
         fail_abandoned_runs(instance, echo)
         refresh.prime(repository, instance)
@@ -265,7 +288,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
         else:
             echo(f"warning: still finding work after {MAX_ROUNDS} rounds; run the build again to finish it")
         order = [key.to_user_string() for key in graph.toposorted_asset_keys if only is None or key in only]
-        _say_what_changed(summaries, order, left_out, echo)
+        _say_what_changed(summaries, order, left_out, echo, time.perf_counter() - started)
     echo("")
     echo("Outputs:")
     for year in years:
