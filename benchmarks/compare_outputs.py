@@ -1,61 +1,77 @@
-"""Compare two data directories' outputs: published store tables, figure JSON, CSVs, SVG text, PDF text."""
-import json, re, sys, hashlib
+"""Are two data directories' outputs the same in content? (a build before and after a change)
+
+Published tables row for row (load timestamps aside), CSVs, figure scripts and manifests byte
+for byte, SVGs by their text and path count (plotly's random ids aside), PNGs by size, PDFs by
+their text, HTML without its cache-busting `?v=` hashes.
+
+    .venv/bin/python benchmarks/compare_outputs.py DATA_DIR_BEFORE DATA_DIR_AFTER
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import sys
 from pathlib import Path
-import duckdb, pypdf, struct, zlib
 
-a, b = map(Path, sys.argv[1:3])
-problems = []
+import duckdb
+import pypdf
 
-def tables(path):
-    con = duckdb.connect(str(path), read_only=True)
-    out = {}
-    for (name,) in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall():
-        df = con.execute(f'SELECT * FROM "{name}"').df()
-        df = df.sort_values(list(df.columns)).reset_index(drop=True) if len(df) else df
-        out[name] = df
-    return out
+TIMESTAMPS = ("published_at", "loaded_at", "ingested_at", "fetched_at")
 
-ta, tb = tables(a / "published/trade.duckdb"), tables(b / "published/trade.duckdb")
-if set(ta) != set(tb): problems.append(f"tables differ {set(ta) ^ set(tb)}")
-for name in sorted(set(ta) & set(tb)):
-    x, y = ta[name], tb[name]
-    drop = [c for c in x.columns if c in ("published_at", "ingested_at", "fetched_at", "built_at")]
-    try:
-        if not x.drop(columns=drop, errors="ignore").equals(y.drop(columns=drop, errors="ignore")):
-            problems.append(f"table {name} differs ({len(x)} vs {len(y)} rows)")
-    except Exception as e:
-        problems.append(f"table {name}: {e}")
-print(f"{len(ta)} tables compared")
 
-def svg_text(p):
-    s = p.read_text(encoding="utf-8")
-    return re.findall(r"<text[^>]*>(.*?)</text>", s, flags=re.S), len(re.findall(r"<path", s))
+def _tables(path: Path) -> dict:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        names = [n for (n,) in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        frames = {}
+        for name in names:
+            frame = connection.execute(f'SELECT * FROM "{name}"').df()
+            if name == "metadata":
+                frame = frame[~frame["key"].isin([*TIMESTAMPS, "content_checksum"])]
+            frame = frame.drop(columns=[c for c in frame.columns if c in TIMESTAMPS])
+            frames[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True) if len(frame) else frame
+        return frames
 
-def png_size(p):
-    d = p.read_bytes(); return struct.unpack(">II", d[16:24])
 
-def pdf_text(p):
-    return "\n".join(page.extract_text() for page in pypdf.PdfReader(str(p)).pages)
+def _svg(path: Path) -> tuple[list[str], int]:
+    text = path.read_text(encoding="utf-8")
+    return re.findall(r"<text[^>]*>(.*?)</text>", text, flags=re.S), text.count("<path")
 
-counts = {}
-fa, fb = a / "fiches", b / "fiches"
-names_a = {p.relative_to(fa) for p in fa.rglob("*") if p.is_file() and not p.name.startswith(".")}
-names_b = {p.relative_to(fb) for p in fb.rglob("*") if p.is_file() and not p.name.startswith(".")}
-if names_a != names_b: problems.append(f"file sets differ: {sorted(map(str, names_a ^ names_b))[:10]}")
-for rel in sorted(names_a & names_b):
-    x, y = fa / rel, fb / rel
-    kind = rel.suffix
-    counts[kind] = counts.get(kind, 0) + 1
-    if kind in (".csv", ".js") or rel.name == "manifest.json":
-        if x.read_bytes() != y.read_bytes(): problems.append(f"{rel} bytes differ")
-    elif kind == ".svg":
-        if svg_text(x) != svg_text(y): problems.append(f"{rel} svg text/paths differ")
-    elif kind == ".png":
-        if png_size(x) != png_size(y): problems.append(f"{rel} png size {png_size(x)} vs {png_size(y)}")
-    elif kind == ".pdf":
-        if pdf_text(x) != pdf_text(y): problems.append(f"{rel} pdf text differs")
-    elif kind == ".html":
-        norm = lambda p: re.sub(r"\?v=[0-9a-f]+", "", p.read_text(encoding="utf-8"))
-        if norm(x) != norm(y): problems.append(f"{rel} html differs")
-print("compared", counts)
-print(len(problems), "problems"); print("\n".join(problems[:40]))
+
+def _png_size(path: Path) -> tuple[int, int]:
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+def _pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(str(path)).pages)
+
+
+def _html(path: Path) -> str:
+    return re.sub(r"\?v=[0-9a-f]+", "", path.read_text(encoding="utf-8"))
+
+
+SAME_BY = {".svg": _svg, ".png": _png_size, ".pdf": _pdf_text, ".html": _html}
+
+
+def compare(before: Path, after: Path) -> list[str]:
+    problems = []
+    old, new = _tables(before / "published/trade.duckdb"), _tables(after / "published/trade.duckdb")
+    problems += [f"table {name} only on one side" for name in set(old) ^ set(new)]
+    problems += [f"table {name} differs" for name in sorted(set(old) & set(new)) if not old[name].equals(new[name])]
+    files = {}
+    for side in (before, after):
+        root = side / "fiches"
+        files[side] = {p.relative_to(root) for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    problems += [f"{path} only on one side" for path in sorted(files[before] ^ files[after])]
+    for path in sorted(files[before] & files[after]):
+        same = SAME_BY.get(path.suffix, lambda p: p.read_bytes())
+        if same(before / "fiches" / path) != same(after / "fiches" / path):
+            problems.append(f"{path} differs")
+    print(f"{len(old)} tables and {len(files[before] & files[after])} files compared")
+    return problems
+
+
+if __name__ == "__main__":
+    found = compare(Path(sys.argv[1]), Path(sys.argv[2]))
+    print("\n".join(found[:50]) or "same content")
+    sys.exit(1 if found else 0)
