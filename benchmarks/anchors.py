@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from trade_pipeline.aggregation.marts import MARTS, MartSettings, territory_cells_sql  # noqa: E402
+from trade_pipeline.charts.files import read_figures  # noqa: E402
 from trade_pipeline.tables import FILE_COLUMNS, TRADE_FLOWS  # noqa: E402
 from trade_pipeline.territories import parse_territory_key, territory_keys  # noqa: E402
 
@@ -119,8 +120,7 @@ def year_figures(year_dir: Path) -> list[tuple[str, dict, int, int]]:
     figures = []
     for folder in sorted(p for p in year_dir.iterdir() if p.is_dir() and (p / "manifest.json").exists()):
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        script = (folder / "charts.js").read_text(encoding="utf-8")
-        drawn = json.loads(script[script.index("] = ") + 4:].rstrip().rstrip(";"))
+        drawn = read_figures(folder)
         for name, entry in manifest["charts"].items():
             figures.append((f"{folder.name}/{name}", drawn[name], entry["width"], entry["height"]))
     return figures

@@ -28,6 +28,21 @@ def territory_dir(fiches_dir: Path, year: int, key: str) -> Path:
     return fiches_dir / str(year) / key
 
 
+_FIGURES_PREFIX = "(window.TRADE_CHARTS = window.TRADE_CHARTS || {})["
+
+
+def figures_script(key: str, figures: dict) -> bytes:
+    """charts.js: the folder's figures as a script (it loads from file://, where JSON would not)."""
+    return (_FIGURES_PREFIX + json.dumps(key) + "] = "
+            + json.dumps(figures, ensure_ascii=False, separators=(",", ":")) + ";\n").encode("utf-8")
+
+
+def read_figures(folder: Path) -> dict:
+    """The figures of a chart folder, as written by :func:`figures_script`."""
+    script = (folder / "charts.js").read_text(encoding="utf-8")
+    return json.loads(script[script.index("] = ") + 4:].rstrip().removesuffix(";"))
+
+
 def read_manifest(folder: Path) -> dict:
     path = folder / "manifest.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"charts": {}}
@@ -73,9 +88,7 @@ def write_charts(folder: Path, key: str, year: int, charts: list[Chart], with_im
         if with_images and not (unchanged and svg.exists() and png.exists()):
             result.pictures.append(PictureJob(chart.figure, svg, png, chart.width, chart.height, PNG_SCALE))
             result.written += [svg.name, png.name]
-    script = ("(window.TRADE_CHARTS = window.TRADE_CHARTS || {})[" + json.dumps(key) + "] = "
-              + json.dumps(figures, ensure_ascii=False, separators=(",", ":")) + ";\n")
-    if write_if_changed(folder / "charts.js", script.encode("utf-8")):
+    if write_if_changed(folder / "charts.js", figures_script(key, figures)):
         result.written.append("charts.js")
     content = hashlib.sha256("".join(e["hash"] for e in entries.values()).encode()).hexdigest()
     result.manifest = {"territory": key, "year": year, "content_hash": content, "charts": entries}

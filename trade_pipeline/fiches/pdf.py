@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from trade_pipeline.browser import Progress, WarmTabs, temporary_path
+from trade_pipeline.browser import Progress, WarmTabs, open_page, temporary_path
 
 
 @dataclass(frozen=True)
@@ -75,14 +75,14 @@ class _Printer:
     async def _show(self, tab, html: Path, timeout_s: float) -> None:  # noqa: ANN001
         shown = self.folders.get(id(tab))
         if shown is not None and shown[0] == html.parent:
-            await tab.send_command("Page.setDocumentContent", params={
-                "frameId": shown[1], "html": html.read_text(encoding="utf-8")})
+            replaced = await asyncio.wait_for(tab.send_command("Page.setDocumentContent", params={
+                "frameId": shown[1], "html": html.read_text(encoding="utf-8")}), timeout_s)
+            if "error" in replaced:
+                raise RuntimeError(f"{html.name}: Chromium could not show the page ({replaced['error']})")
         else:
             # `?print`: the page shows the SVG pictures and loads no script (the URL, and so this
             # query, stays while the content is replaced).
-            loaded = tab.subscribe_once("Page.loadEventFired")
-            await tab.send_command("Page.navigate", params={"url": html.resolve().as_uri() + "?print"})
-            await asyncio.wait_for(loaded, timeout_s)
+            await open_page(tab, html.resolve().as_uri() + "?print", timeout_s)
             tree = await tab.send_command("Page.getFrameTree")
             self.folders[id(tab)] = (html.parent, tree["result"]["frameTree"]["frame"]["id"])
         ready = await asyncio.wait_for(tab.send_command("Runtime.evaluate", params={
