@@ -19,7 +19,9 @@ SELECTOR = {"repositoryLocationName": "trade_pipeline", "repositoryName": "__rep
 
 
 def ticks(ui: DagsterDev) -> list[dict]:
-    return ui.graphql(TICKS, {"selector": SELECTOR})["sensorOrError"]["sensorState"]["ticks"]
+    """The sensor's finished ticks (one still evaluating has no outcome yet)."""
+    listed = ui.graphql(TICKS, {"selector": SELECTOR})["sensorOrError"]["sensorState"]["ticks"]
+    return [t for t in listed if t["status"] != "STARTED"]
 
 
 def wait_for_ticks(ui: DagsterDev, count: int, after: float, timeout: float = 120) -> list[dict]:
