@@ -82,5 +82,5 @@ def test_scale_multiplies_rows():
 
 
 def test_years_outside_the_sample_are_refused():
-    with pytest.raises(ValueError, match="covers 2022, 2023, 2024, not 2021"):
-        generate_rows(2021, "E")
+    with pytest.raises(ValueError, match="covers 2015–2024, not 2014"):
+        generate_rows(2014, "E")

@@ -18,7 +18,7 @@ DEFAULT_LISTING_URL = "https://lekiosque.finances.gouv.fr/site_fr/telechargement
 FIRST_YEAR = 2015
 
 #: Years covered by the embedded synthetic sample.
-SAMPLE_YEARS = (2022, 2023, 2024)
+SAMPLE_YEARS = tuple(range(FIRST_YEAR, 2025))  # ten years, like DGDDI's CPF rév. 2.1 files
 
 SAMPLE_SOURCE = "sample"
 DGDDI_SOURCE = "dgddi"

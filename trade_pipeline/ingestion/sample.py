@@ -50,8 +50,49 @@ PUBLISHED_2024_TOTALS = {
 OCCITANIE = "12"
 HERAULT = "34"
 
-#: Year-on-year level of national trade relative to 2024 (2022: energy prices inflate imports).
-_YEAR_LEVEL = {"E": {2022: 0.955, 2023: 0.992, 2024: 1.0}, "I": {2022: 1.085, 2023: 1.015, 2024: 1.0}}
+#: Level of national trade relative to 2024, shaped like France's customs totals: a slow rise,
+#: the 2020 fall (−16 % in exports), the 2021 rebound, 2022's energy prices inflating imports.
+_YEAR_LEVEL = {
+    "E": {2015: 0.772, 2016: 0.766, 2017: 0.800, 2018: 0.830, 2019: 0.860, 2020: 0.724, 2021: 0.845,
+          2022: 0.955, 2023: 0.992, 2024: 1.0},
+    "I": {2015: 0.738, 2016: 0.735, 2017: 0.785, 2018: 0.812, 2019: 0.830, 2020: 0.722, 2021: 0.858,
+          2022: 1.085, 2023: 1.015, 2024: 1.0},
+}
+#: Occitanie's exports fell harder in 2020–2021 (aircraft deliveries), relative to France's.
+_OCCITANIE_EXPORT_LEVEL = {2020: 0.80, 2021: 0.84, 2022: 0.93}
+#: Hérault grows faster than France (per year, relative to 2024), so its share rises over the decade.
+_HERAULT_GROWTH = {"E": 0.025, "I": 0.015}
+#: Spread of the yearly growth of the other départements relative to France (some grow, some shrink).
+_DEPARTMENT_GROWTH_SPREAD = 0.035
+
+#: How the weight of some products moved (multipliers relative to 2024): energy imports follow
+#: oil and gas prices (the 2022 jump), aircraft deliveries collapsed in 2020.
+_PRODUCT_HISTORY = {
+    ("I", "energy"): {2015: 0.75, 2016: 0.60, 2017: 0.70, 2018: 0.85, 2019: 0.80, 2020: 0.50, 2021: 0.80,
+                      2022: 1.45, 2023: 1.15},
+    ("E", "C30C"): {2020: 0.55, 2021: 0.60, 2022: 0.75, 2023: 0.90},
+    ("I", "C30C"): {2020: 0.65, 2021: 0.70, 2022: 0.85},
+}
+
+
+def _through(last: int, value: float) -> dict[int, float]:
+    """The same multiplier for every sample year up to `last`."""
+    return {y: value for y in range(2015, last + 1)}
+
+
+#: Partners that come and go (weight multipliers relative to 2024, per flow; « energy » for the
+#: energy suppliers of imports): Russia fades after 2022, the United Kingdom after Brexit,
+#: Vietnam and India rise, China's imports and US exports grow steadily.
+_PARTNER_HISTORY: dict[str, dict[str, dict[int, float]]] = {
+    "RU": {"E": {**_through(2021, 15.0), 2022: 4.0, 2023: 1.5},
+           "I": {**_through(2021, 20.0), 2022: 8.0, 2023: 2.0},
+           "energy": {**_through(2021, 400.0), 2022: 150.0, 2023: 10.0}},
+    "GB": {"E": {**_through(2020, 1.25), 2021: 1.05}, "I": {**_through(2020, 1.35), 2021: 1.0}},
+    "VN": {"I": {y: 1.14 ** (y - 2024) for y in range(2015, 2024)}, "E": {y: 1.08 ** (y - 2024) for y in range(2015, 2024)}},
+    "IN": {"I": {y: 1.08 ** (y - 2024) for y in range(2015, 2024)}, "E": {y: 1.07 ** (y - 2024) for y in range(2015, 2024)}},
+    "CN": {"I": {y: 1.03 ** (y - 2024) for y in range(2015, 2024)}},
+    "US": {"E": {y: 1.03 ** (y - 2024) for y in range(2015, 2024)}},
+}
 
 #: Rough size of the main départements (billions of euros: exports, imports) so that the picture
 #: looks like France: aircraft in Toulouse, energy in ports and, by DGDDI convention, in Paris.
@@ -165,19 +206,25 @@ def _department_totals(year: int, flow: str) -> dict[str, int]:
     """Département totals in euros; 2024 hits the published Hérault/Occitanie/France figures."""
     departments = valid_during(packaged_reference().table("departements"), 2024)
     rng = _rng("sizes", flow)
+    trend = _rng("trend", flow)  # each département's own growth, the same every year
     noise = _rng("sizes", flow, year)
     index = 0 if flow == "E" else 1
+    years_before = year - 2024
     size = {}
     for code in departments["department_code"]:
         drawn = float(rng.lognormal(np.log(2.2), 0.6))  # drawn for every code: a stable stream
+        growth = float(trend.normal(0.0, _DEPARTMENT_GROWTH_SPREAD))
         base = _DEPARTMENT_SIZE[code][index] if code in _DEPARTMENT_SIZE else drawn
-        size[code] = base * (1.0 if year == 2024 else float(noise.lognormal(0.0, 0.06)))
+        size[code] = base * (1.0 if year == 2024 else
+                             float(np.exp(growth * years_before) * noise.lognormal(0.0, 0.05)))
     region_of = dict(zip(departments["department_code"], departments["region_code"], strict=True))
-    level = _YEAR_LEVEL[flow].get(year, 1.0)
+    level = _YEAR_LEVEL[flow][year]
     france = round(PUBLISHED_2024_TOTALS["france"][flow] * level, -5)
-    occitanie = round(PUBLISHED_2024_TOTALS["region-12"][flow] * level, -5)
+    occitanie_level = level * (_OCCITANIE_EXPORT_LEVEL.get(year, 1.0) if flow == "E" else 1.0)
+    occitanie = round(PUBLISHED_2024_TOTALS["region-12"][flow] * occitanie_level, -5)
     herault = round(PUBLISHED_2024_TOTALS["departement-34"][flow] * level
-                    * (1.0 if year == 2024 else float(noise.lognormal(0.0, 0.05))), -5)
+                    * (1.0 if year == 2024 else float(np.exp(_HERAULT_GROWTH[flow] * years_before)
+                                                      * noise.lognormal(0.0, 0.04))), -5)
     totals = {HERAULT: int(herault)}
     occ_others = [c for c in size if region_of[c] == OCCITANIE and c != HERAULT]
     rest = [c for c in size if region_of[c] != OCCITANIE]
@@ -212,8 +259,10 @@ def _department_rows(code: str, region: str, flow: str, year: int, total: int, n
     product_weight = products[flow].to_numpy() * structure.lognormal(0.0, 0.6, len(products))
     product_weight = _specialise(product_weight, products["a129"].to_numpy(), special)
     is_energy = products["a129"].isin(ENERGY_A129_CODES).to_numpy()
-    country_weight = countries[flow].to_numpy() * structure.lognormal(0.0, 0.7, len(countries))
-    energy_weight = countries["energy"].to_numpy()
+    product_weight = product_weight * _product_history(products["a129"].to_numpy(), is_energy, flow, year)
+    country_weight = (countries[flow].to_numpy() * structure.lognormal(0.0, 0.7, len(countries))
+                      * _partner_history(countries["code"], flow, year))
+    energy_weight = countries["energy"].to_numpy() * _partner_history(countries["code"], "energy", year)
     # Pair weights: products × partners, energy from energy suppliers.
     pair = np.where(is_energy[:, None], energy_weight[None, :], country_weight[None, :]) * product_weight[:, None]
     pair = pair.ravel()
@@ -251,6 +300,19 @@ def _department_rows(code: str, region: str, flow: str, year: int, total: int, n
     })
 
 
+def _product_history(a129: np.ndarray, is_energy: np.ndarray, flow: str, year: int) -> np.ndarray:
+    """Weight multipliers of the products in `year` (1 in 2024): energy prices, aircraft."""
+    factor = np.ones(len(a129))
+    factor[is_energy] = _PRODUCT_HISTORY.get((flow, "energy"), {}).get(year, 1.0)
+    factor[a129 == "C30C"] = _PRODUCT_HISTORY.get((flow, "C30C"), {}).get(year, 1.0)
+    return factor
+
+
+def _partner_history(codes: pd.Series, kind: str, year: int) -> np.ndarray:
+    """Weight multipliers of the partners in `year` (1 in 2024): partners that come and go."""
+    return np.array([_PARTNER_HISTORY.get(code, {}).get(kind, {}).get(year, 1.0) for code in codes])
+
+
 def _specialise(weights: np.ndarray, a129: np.ndarray, shares: dict[str, float]) -> np.ndarray:
     """Rescale product weights so that the given A129 positions take the given shares."""
     weights = weights / weights.sum()
@@ -272,7 +334,7 @@ def _price_per_kg(a129: str) -> float:
 def generate_rows(year: int, flow: str, scale: float = 1.0) -> pd.DataFrame:
     """All rows of one flow and year, sorted like a DGDDI file (quarter, département, products)."""
     if year not in SAMPLE_YEARS:
-        raise ValueError(f"the embedded sample covers {', '.join(map(str, SAMPLE_YEARS))}, not {year}")
+        raise ValueError(f"the embedded sample covers {SAMPLE_YEARS[0]}–{SAMPLE_YEARS[-1]}, not {year}")
     if scale <= 0:
         raise ValueError("scale must be positive")
     departments = valid_during(packaged_reference().table("departements"), 2024)
