@@ -12,12 +12,15 @@ import dagster as dg
 import pypdf
 import pytest
 
+from trade_pipeline.fiches.build import PAGES
+
 from .ui_support import browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 NB = "\u202f"
-OWN_CHARTS = ["partners", "activities_imports", "activities_exports", "flows_exports", "flows_imports"]
+OWN_CHARTS = ["partners", "activities_imports", "activities_exports", "flows_exports", "flows_imports", "evolution",
+              "contributions_exportations", "contributions_importations", "united_states"]
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +92,12 @@ def test_real_browser_renders_the_fiche_without_console_errors(served, artifacts
             assert problems == []
             assert page.locator("g.sankey").count() == 2 + 4  # own exports/imports + région and France
             assert page.locator("g.trace.treemap").count() == 2
-            assert page.locator("g.barlayer").count() == 1
+            # Every chart of the page is drawn by plotly.js (and the région's and France's Sankeys).
+            charts = page.locator(".interactive[data-chart]").count()
+            assert charts == len(OWN_CHARTS) + 4 and \
+                page.locator(".interactive.js-plotly-plot").count() == charts
+            assert page.locator("#chart-evolution g.scatterlayer g.trace").count() == 4  # flows and shares of France
+            assert page.locator("#chart-contributions_exportations g.barlayer g.trace").count() == 2  # two panels
             page.screenshot(path=str(artifacts_dir / "fiche-departement-34.png"), full_page=True)
         finally:
             chromium.close()
@@ -116,7 +124,7 @@ def test_index_page_searches_by_name_or_code(served):
 def test_pdf_is_a4_with_the_expected_pages(year_dir):
     for key in ("departement-34", "region-12", "france-FR"):
         reader = pypdf.PdfReader(year_dir / f"{key}.pdf")
-        assert len(reader.pages) == 6, key
+        assert len(reader.pages) == PAGES, key
         width, height = reader.pages[0].mediabox.width, reader.pages[0].mediabox.height
         assert (round(float(width)), round(float(height))) == (595, 842)  # A4 in points
     # NFKC: the PDF's text uses typographic ligatures (« ﬁ ») and narrow no-break spaces.
@@ -124,7 +132,10 @@ def test_pdf_is_a4_with_the_expected_pages(year_dir):
              for page in pypdf.PdfReader(year_dir / "departement-34.pdf").pages]
     first = pages[0]
     assert "2 674,2 M€" in first and "4 818,7 M€" in first and "Données fictives de démonstration" in first
-    assert "Principaux pays partenaires" in pages[1] and "Méthodologie" in pages[5]
+    # One section per page, in the fiche's order (a section never spills onto the next page).
+    headings = ["Évolution", "Ce qui a fait varier les échanges", "Focus États-Unis", "Principaux pays partenaires",
+                "Principales activités", "Flux d'exportations", "Flux d'importations", "Méthodologie"]
+    assert [page.split("\n")[0] for page in pages[1:]] == headings
 
 
 def _pdf_content(path) -> dict:

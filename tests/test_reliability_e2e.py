@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -159,7 +160,10 @@ def test_a_full_disk_says_so_and_leaves_each_change_whole(built, revised_sources
     limit = max(p.stat().st_size for p in built.rglob("*") if p.is_file()) + room
     failed = build_with_a_full_disk(built, revised_sources[1], limit)
     assert failed.returncode == 1, failed.stdout[-2000:] + failed.stderr[-2000:]
-    assert "could not write — File too large" in failed.stderr and "free some space, then build again" in failed.stderr
+    # The write that hits the limit may be the warehouse's, the store's or Dagster's run history
+    # (which one depends on how the files grew): each says what failed and what to do.
+    assert re.search(r"could not write — (File too large|disk I/O error)", failed.stderr), failed.stderr[-2000:]
+    assert "free some space, then build again" in failed.stderr
     assert "cannot rollback" not in failed.stdout + failed.stderr and "Traceback" not in failed.stderr
     assert table_checksums(built / "published" / "trade.duckdb") == published
     assert not [p for p in (built / "published").iterdir() if p.name != "trade.duckdb"]  # no temporary file left

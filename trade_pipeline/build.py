@@ -26,6 +26,7 @@ from trade_pipeline.partitions import parse_partition_key
 from trade_pipeline.provenance import SYNTHETIC_LABEL
 from trade_pipeline.settings import Settings
 from trade_pipeline.territories import department_scope, territory, territory_keys
+from trade_pipeline.warehouse import storage_write_message
 
 #: The runs this command executes in its own process (see fail_abandoned_runs).
 CLI_TAG = {LAUNCHED_BY_TAG: "cli"}
@@ -173,7 +174,10 @@ def _run_all(runs: list[refresh.Run], defs: dg.Definitions, instance: dg.Dagster
         report(summary, echo)
         summaries.append(summary)
         if not summary.success:
-            raise BuildFailed(f"{run.year if run.year is not None else 'publication'}: " + " | ".join(summary.failures))
+            failures = " | ".join(summary.failures)
+            storage = storage_write_message(failures, settings.dagster_home)
+            raise BuildFailed(f"{run.year if run.year is not None else 'publication'}: "
+                              + (f"{storage} ({failures})" if storage else failures))
     return summaries
 
 

@@ -12,7 +12,8 @@ version; a run of several yields one `AssetMaterialization` per partition, with 
 its own metadata, and no range-wide result (which would record a second, different version).
 The price of the second form: a downstream asset in the *same* run would be skipped, so such
 runs hold one territory asset each (the orchestrator plans them so, and the mappings between
-territory assets keep the backfill daemon from combining them — see `partitions.SAME_PARTITION`).
+territory assets — never Dagster's default identity mapping — keep the backfill daemon from
+combining them).
 """
 
 from __future__ import annotations

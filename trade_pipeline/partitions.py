@@ -25,15 +25,6 @@ territory_partitions = dg.StaticPartitionsDefinition(territory_keys())
 
 year_territory_partitions = dg.MultiPartitionsDefinition({YEAR: year_partitions, TERRITORY: territory_partitions})
 
-#: A territory asset reading the same partition of another. Written out (not Dagster's default
-#: identity mapping) so that the backfill daemon runs them in separate runs: each reports one
-#: materialization per partition with its own version (partition_versions.py), which a
-#: downstream asset in the same run would not wait for.
-SAME_PARTITION = dg.MultiPartitionMapping({
-    YEAR: dg.DimensionPartitionMapping(YEAR, dg.IdentityPartitionMapping()),
-    TERRITORY: dg.DimensionPartitionMapping(TERRITORY, dg.IdentityPartitionMapping()),
-})
-
 #: Territory assets read the year-level assets of their year.
 year_to_territories = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name=YEAR)
 

@@ -247,8 +247,23 @@ EXPOSURE = Table("exposure", "exposure and concentration indicators, one row per
     _share("energy_share_of_imports", "share of energy in imports"),
 ))
 
+UNITED_STATES_EXPORTS = Table("united_states_exports", "exports to the United States per A129 product, with the "
+                                                       "product's exports to every destination", (
+    *TERRITORY,
+    Column("product_code", "VARCHAR", "A129 code"), Column("product_name", "VARCHAR", "label of the year"),
+    _eur("exports_to_united_states_eur", "exports of the product to the United States"),
+    _eur("product_exports_eur", "exports of the product to every destination"),
+    _share("share_of_product_exports", "the United States' share of the product's exports"),
+    _share("share_of_exports_to_united_states", "the product's share of the exports to the United States"),
+    Column("product_rank", "INTEGER", "1 = the product most exported to the United States"),
+))
+
+#: The indicators of `exposure` compared with France and ranked (its shares and indices).
+RANKED_INDICATORS = tuple(c.name for c in EXPOSURE.columns if c.type == "DOUBLE")
+
 #: The marts, in the order the fiche uses them.
-MARTS = (MART_TERRITORY_TOTALS, PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE)
+MARTS = (MART_TERRITORY_TOTALS, PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE,
+         UNITED_STATES_EXPORTS)
 
 
 def mart_table_name(mart: Table) -> str:
@@ -287,10 +302,23 @@ PUBLISHED_TERRITORY_TOTALS = Table("territory_totals", "one row per territory an
     _eur("france_imports_eur", "denominator of the France shares", nullable=True),
 ))
 
+EXPOSURE_COMPARISON = Table("exposure_comparison", "each indicator of `exposure` with France's value and the "
+                                                   "territory's rank among the territories of its level (taken at "
+                                                   "publication, like the shares)", (
+    *TERRITORY,
+    Column("indicator", "VARCHAR", "the `exposure` column: " + ", ".join(f"`{name}`" for name in RANKED_INDICATORS)),
+    _share("value", "the territory's value"),
+    _share("france_value", "France's value of the same year"),
+    Column("rank", "INTEGER", "1 = the highest value among the départements (or the régions) of the year; ties share "
+                              "a rank; NULL for France", nullable=True),
+    Column("ranked_among", "INTEGER", "how many départements (or régions) have a value that year", nullable=True),
+))
+
 #: The published store: name → table (in the README's order).
 PUBLISHED = {t.name: t.nullable() for t in (
     TRADE_FLOWS, TERRITORIES, LABELS, INGESTIONS.renamed("sources"), METADATA, PUBLISHED_TERRITORY_TOTALS,
-    PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE)}
+    PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE, EXPOSURE_COMPARISON,
+    UNITED_STATES_EXPORTS)}
 
 
 # --------------------------------------------------------------------------------------------

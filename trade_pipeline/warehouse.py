@@ -102,3 +102,16 @@ def no_space_message(error: BaseException, path: Path) -> str | None:
         return None
     return (f"{path}: could not write — {text.split(': ')[-1].strip()} (the disk, a quota or a file-size limit is "
             f"full). Nothing already published changed; free some space, then build again. ({text})")
+
+
+#: How SQLite — Dagster's run and event storage — says a write failed (EFBIG and ENOSPC included).
+_SQLITE_WRITE_FAILED = ("disk I/O error", "database or disk is full")
+
+
+def storage_write_message(text: str, dagster_home: Path) -> str | None:
+    """A readable message when a run failed because the Dagster instance could not write."""
+    reason = next((r for r in _SQLITE_WRITE_FAILED if r in text), None)
+    if reason is None:
+        return None
+    return (f"{dagster_home}: could not write — {reason} in the Dagster instance's storage (most often a full disk, a "
+            f"quota or a file-size limit). Nothing already published changed; free some space, then build again.")

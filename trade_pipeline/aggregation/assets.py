@@ -1,4 +1,4 @@
-"""Dagster wiring of the aggregation step: territory slices and the six marts (year × territory)."""
+"""Dagster wiring of the aggregation step: territory slices and the seven marts (year × territory)."""
 
 from collections.abc import Iterator
 
@@ -16,7 +16,7 @@ from trade_pipeline.validation.assets import trade_flows
 from trade_pipeline.warehouse import transaction
 
 SLICES_CODE_VERSION = "1"
-MARTS_CODE_VERSION = "3"  # 3: one materialization per partition, versioned by content
+MARTS_CODE_VERSION = "4"  # 4: exports to the United States
 
 
 @dg.asset(
@@ -75,10 +75,10 @@ _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
     metadata={"dagster/column_schema": column_schema(MARTS["territory_totals"].schema),
               **table_schemas({mart.table: mart.schema for mart in MARTS.values()})},
     description=(
-        "The content of the fiche as data, per territory and year, in six tables published under "
+        "The content of the fiche as data, per territory and year, in seven tables published under "
         "these names: " + "; ".join(f"`{m.name}` — {m.description}" for m in MARTS.values())
         + ". One asset rather than six: they are computed together from the same slice. Data "
-        "version = a hash of the territory's rows in the six marts."
+        "version = a hash of the territory's rows in the seven marts."
     ),
 )
 def territory_marts(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse) -> Iterator:

@@ -1,4 +1,5 @@
-"""The marts: territory totals, partners, products, Sankey links, growth and exposure (SQL).
+"""The marts: territory totals, partners, products, Sankey links, growth, exposure and the
+exports to the United States (SQL).
 
 Every mart is computed for a set of territories of one year at once, from `year_cells` (the
 year's rows summed over quarters, kept by `territory_flows`). A territory's rows are:
@@ -23,7 +24,7 @@ import pandas as pd
 
 from trade_pipeline.nomenclature import ENERGY_A129_CODES, NON_COUNTRY_CODES
 from trade_pipeline.tables import MARTS as MART_TABLES
-from trade_pipeline.tables import Table, mart_table_name
+from trade_pipeline.tables import RANKED_INDICATORS, Table, mart_table_name
 from trade_pipeline.territories import parse_territory_key, territory_key
 from trade_pipeline.warehouse import transaction
 
@@ -345,6 +346,43 @@ TERRITORY_TOTALS_WITH_SHARES = """
         ORDER BY t.year, t.level, t.territory_code"""
 
 
+_INDICATORS = ", ".join(RANKED_INDICATORS)
+
+def united_states_exports_sql(settings: MartSettings) -> str:
+    """Exports to the United States per A129 product, beside the product's exports to all."""
+    return f"""
+        WITH products AS (
+            SELECT level, territory_code, a129_code AS product_code,
+                   sum(value_eur) FILTER (country_code = 'US') AS to_us, sum(value_eur) AS everywhere
+            FROM cells WHERE flow = 'E' GROUP BY ALL)
+        SELECT $year AS year, p.level, p.territory_code, p.product_code,
+               {_product_name("'a129'", 'p.product_code')} AS product_name,
+               p.to_us::BIGINT AS exports_to_united_states_eur, p.everywhere::BIGINT AS product_exports_eur,
+               p.to_us / nullif(p.everywhere, 0) AS share_of_product_exports,
+               p.to_us / nullif(sum(p.to_us) OVER (PARTITION BY p.level, p.territory_code), 0)
+                   AS share_of_exports_to_united_states,
+               row_number() OVER (PARTITION BY p.level, p.territory_code ORDER BY p.to_us DESC, p.product_code)::INTEGER
+                   AS product_rank
+        FROM products p WHERE p.to_us > 0"""
+
+
+#: Each exposure indicator with France's value and the rank among the territories of the level.
+#: Like the shares, taken when read (fiche, published store): a territory's marts depend on its
+#: own rows only. Ranks are computed over the whole year before any territory is picked.
+EXPOSURE_COMPARISON = f"""
+        WITH long AS (
+            UNPIVOT (SELECT year, level, territory_code, {_INDICATORS} FROM mart_exposure)
+            ON {_INDICATORS} INTO NAME indicator VALUE value)
+        SELECT l.year, l.level, l.territory_code, l.indicator, l.value, f.value AS france_value,
+               CASE WHEN l.level <> 'france' THEN
+                   rank() OVER (PARTITION BY l.year, l.level, l.indicator ORDER BY l.value DESC) END::INTEGER AS rank,
+               CASE WHEN l.level <> 'france' THEN
+                   count(*) OVER (PARTITION BY l.year, l.level, l.indicator) END::INTEGER AS ranked_among
+        FROM long l
+        LEFT JOIN long f ON f.year = l.year AND f.level = 'france' AND f.indicator = l.indicator
+        ORDER BY l.year, l.level, l.territory_code, l.indicator"""
+
+
 # --------------------------------------------------------------------------------------------
 # Running a mart
 # --------------------------------------------------------------------------------------------
@@ -378,7 +416,8 @@ class Mart:
 
 _SQL = {"territory_totals": territory_totals_sql, "partner_balance": partner_balance_sql,
         "product_breakdown": product_breakdown_sql, "flow_links": flow_links_sql,
-        "growth_contributions": growth_contributions_sql, "exposure": exposure_sql}
+        "growth_contributions": growth_contributions_sql, "exposure": exposure_sql,
+        "united_states_exports": united_states_exports_sql}
 MARTS = {table.name: Mart(table, _SQL[table.name]) for table in MART_TABLES}
 
 
@@ -402,7 +441,7 @@ def refresh(connection: duckdb.DuckDBPyConnection, mart: Mart, year: int, territ
 
 def refresh_marts(connection: duckdb.DuckDBPyConnection, year: int, territory_keys: list[str],
                   settings: MartSettings) -> dict[str, int]:
-    """Replace the six marts of these territories for `year`, in one transaction: rows per mart."""
+    """Replace the seven marts of these territories for `year`, in one transaction: rows per mart."""
     with transaction(connection):
         return {mart.name: refresh(connection, mart, year, territory_keys, settings) for mart in MARTS.values()}
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from trade_pipeline.aggregation.marts import TERRITORY_TOTALS_WITH_SHARES
+from trade_pipeline.aggregation.marts import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
 from trade_pipeline.nomenclature import short_label
 from trade_pipeline.territories import Territory, parse_territory_key, territories_frame, territory
 
@@ -25,6 +25,17 @@ class TerritoryData:
     links: pd.DataFrame  # flow_links rows with short names
     exposure: dict
     synthetic: bool
+    #: One row per year from the store's first year to `year` (year, exports_eur, imports_eur,
+    #: balance_eur, balance_excl_energy_eur, exports/imports_share_of_france); a year missing
+    #: from the store is a row of NaN — a gap, never a zero.
+    series: pd.DataFrame | None = None
+    #: growth_contributions rows of the year (flow, dimension, code, name, short, change_eur,
+    #: change_pct, contribution_pct_points…); empty when the previous year is not in the store.
+    contributions: pd.DataFrame | None = None
+    #: united_states_exports rows (product_code, product_name, short, exports_to_united_states_eur, …).
+    united_states: pd.DataFrame | None = None
+    #: exposure_comparison rows (indicator → value, france_value, rank, ranked_among).
+    comparison: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -55,6 +66,12 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
                            WHERE year = $year AND dimension = 'total'""")
     synthetic = bool(connection.execute("SELECT coalesce(bool_or(synthetic), false) FROM ingestions WHERE year = ?",
                                         [year]).fetchall()[0][0])
+    contributions = of_scope("SELECT * FROM mart_growth_contributions WHERE year = $year")
+    united_states = of_scope("SELECT * FROM mart_united_states_exports WHERE year = $year ORDER BY product_rank")
+    comparison = of_scope(f"SELECT * FROM ({EXPOSURE_COMPARISON}) x WHERE x.year = $year")
+    history = of_scope(f"SELECT * FROM ({TERRITORY_TOTALS_WITH_SHARES}) x WHERE x.year <= $year")
+    (first_year,) = connection.execute("SELECT coalesce(min(year), $year) FROM mart_territory_totals",
+                                       params).fetchall()[0]
     connection.unregister("chart_scope")
 
     partners["short"] = [short_label("pays", c, n) for c, n in zip(partners["country_code"], partners["country_name"],
@@ -63,6 +80,11 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
                                                                     strict=True)]
     links["product_short"] = [short_label(level, c, n) for level, c, n in
                               zip(links["product_level"], links["product_code"], links["product_name"], strict=True)]
+    contributions["short"] = [short_label("pays" if d == "country" else "a129", c, n) if d != "total" else n
+                              for d, c, n in zip(contributions["dimension"], contributions["code"],
+                                                 contributions["name"], strict=True)]
+    united_states["short"] = [short_label("a129", c, n) for c, n in zip(united_states["product_code"],
+                                                                          united_states["product_name"], strict=True)]
     links["country_short"] = [short_label("pays", c, n) for c, n in zip(links["country_code"], links["country_name"],
                                                                          strict=True)]
     result = {}
@@ -82,8 +104,22 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
             previous=None if before.empty else dict(zip(before["flow"], before["previous_value_eur"], strict=True)),
             partners=pick(partners), products=pick(products), links=pick(links),
             exposure=pick(exposure).iloc[0].to_dict(), synthetic=synthetic,
+            series=_series(pick(history), int(first_year), year), contributions=pick(contributions),
+            comparison=pick(comparison).set_index("indicator"), united_states=pick(united_states),
         )
     return result
+
+
+SERIES_COLUMNS = ["exports_eur", "imports_eur", "balance_eur", "balance_excl_energy_eur",
+                  "exports_share_of_france", "imports_share_of_france"]
+
+
+def _series(history: pd.DataFrame, first_year: int, year: int) -> pd.DataFrame:
+    """Every year from `first_year` to `year`; the years the store lacks are NaN (gaps)."""
+    years = pd.DataFrame({"year": range(first_year, year + 1)})
+    known = history[["year", *SERIES_COLUMNS]].astype({"year": "int64"})
+    frame = years.merge(known, on="year", how="left")
+    return frame.astype({column: "float64" for column in SERIES_COLUMNS})
 
 
 def top_flows(links: pd.DataFrame, flow: str) -> list[tuple[int, str, str, int]]:

@@ -23,6 +23,26 @@ EAGER_ON_DATA_CHANGE = (
 )
 
 
+def _missing(parent: dg.AssetsDefinition) -> dg.AutomationCondition:
+    """A partition of `parent` this one reads is missing (and not about to be made)."""
+    return AC.any_deps_match(AC.missing() & ~AC.will_be_requested()).allow(dg.AssetSelection.assets(parent))
+
+
+def eager_on_data_of(changed: tuple[dg.AssetsDefinition, ...], required: dg.AssetsDefinition) -> dg.AutomationCondition:
+    """Eager on a change of the data of `changed`, once `required` is there — for assets that
+    also read partitions which may be missing forever: the charts read every earlier year of
+    their territory's marts (years before the store's first are never made), the fiches rank
+    their territory among all the others (a `--departement` build makes a few)."""
+    data_changed = AC.any_deps_match(_PARENT_DATA_CHANGED | AC.will_be_requested()).allow(
+        dg.AssetSelection.assets(*changed))
+    return (
+        (AC.newly_missing() | data_changed).since_last_handled()
+        & ~_missing(required)
+        & ~AC.any_deps_in_progress()
+        & ~AC.in_progress()
+    ).with_label("eager_on_data_change")
+
+
 def after_slices_changed(slices: dg.AssetsDefinition, rows: dg.AssetsDefinition) -> dg.AutomationCondition:
     """For the marts: only when a territory's slice *changed* — not when it merely will be
     re-materialized (every slice of a year is, whenever the year's rows change).
@@ -31,10 +51,9 @@ def after_slices_changed(slices: dg.AssetsDefinition, rows: dg.AssetsDefinition)
     so "a parent is missing" is checked on the year's rows only.
     """
     slices_changed = AC.any_deps_match(_PARENT_DATA_CHANGED).allow(dg.AssetSelection.assets(slices))
-    rows_missing = AC.any_deps_match(AC.missing() & ~AC.will_be_requested()).allow(dg.AssetSelection.assets(rows))
     return (
         (AC.newly_missing() | slices_changed).since_last_handled()
-        & ~rows_missing
+        & ~_missing(rows)
         & ~AC.any_deps_in_progress()
         & ~AC.in_progress()
     ).with_label("after_slices_changed")

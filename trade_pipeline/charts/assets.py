@@ -6,30 +6,44 @@ import dagster as dg
 
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.aggregation.territory_view import load
-from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE
+from trade_pipeline.automation.conditions import eager_on_data_of
 from trade_pipeline.browser import Progress
 from trade_pipeline.charts.figures import charts_for
 from trade_pipeline.charts.files import territory_dir, write_charts
 from trade_pipeline.charts.pictures import render_pictures
 from trade_pipeline.metadata import Stopwatch
 from trade_pipeline.partition_versions import partition_results
-from trade_pipeline.partitions import SAME_PARTITION, year_territory_partitions
+from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions, year_to_territories
 from trade_pipeline.resources import Chromium, PipelineSettings, Warehouse
+from trade_pipeline.territories import FRANCE_KEY, territory_keys
+from trade_pipeline.validation.assets import trade_flows
 
-CHARTS_CODE_VERSION = "2"  # 2: one materialization per partition, versioned by the charts' content
+CHARTS_CODE_VERSION = "3"  # 3: evolution and contributions charts
+
+#: The charts of a territory and year read its marts of that year and of every earlier year (the
+#: evolution chart), and France's (its share of France): revising 2015 redraws 2016–2024 too.
+YEARS_SO_FAR = 100
+SERIES_OF_TERRITORY_AND_FRANCE = dg.MultiPartitionMapping({
+    YEAR: dg.DimensionPartitionMapping(YEAR, dg.TimeWindowPartitionMapping(
+        start_offset=-YEARS_SO_FAR, end_offset=0, allow_nonexistent_upstream_partitions=True)),
+    TERRITORY: dg.DimensionPartitionMapping(TERRITORY, dg.StaticPartitionMapping(
+        {key: set(territory_keys()) if key == FRANCE_KEY else {key} for key in territory_keys()})),
+})
 
 
 @dg.asset(
     partitions_def=year_territory_partitions,
-    deps=[dg.AssetDep(territory_marts, partition_mapping=SAME_PARTITION)],
+    deps=[dg.AssetDep(territory_marts, partition_mapping=SERIES_OF_TERRITORY_AND_FRANCE),
+          dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],  # only to wait for the year's rows
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,  # one materialization per partition: partition_versions.py
-    automation_condition=EAGER_ON_DATA_CHANGE,
+    automation_condition=eager_on_data_of((territory_marts,), required=trade_flows),
     group_name="charts",
     kinds={"plotly", "svg", "png"},
     code_version=CHARTS_CODE_VERSION,
     description=(
-        "The charts of each territory's fiche in fiches/<year>/<level>-<code>/: partners (butterfly), "
+        "The charts of each territory's fiche in fiches/<year>/<level>-<code>/: evolution since the "
+        "store's first year, contributions to the change (exports, imports), partners (butterfly), "
         "activities (two treemaps), export and import flows (Sankeys; compact ones too for régions and "
         "France), each as SVG and PNG (plotly.js in warm Chromium tabs), CSV of its data and figure JSON. "
         "Charts whose content did not change are neither rewritten nor rendered again. Data version = "

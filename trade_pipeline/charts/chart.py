@@ -9,6 +9,7 @@ so every label passes through `plotly_text` and is shown as written, never inter
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -58,3 +59,19 @@ def plotly_figure(traces: list[dict], title: str, note: str, width: int, height:
         "paper_bgcolor": "white", "plot_bgcolor": "white", "hoverlabel": {"font": {"family": palette.FONT}},
         "annotations": [*(annotations or []), note_annotation], **layout,
     }}
+
+
+def nice_step(maximum: float, steps: int = 3) -> float:
+    """A round axis step (1, 2, 2,5 or 5 × 10ⁿ) giving about `steps` steps up to `maximum`."""
+    raw = maximum / steps
+    magnitude = 10.0 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    for factor in (1, 2, 2.5, 5, 10):
+        if factor * magnitude >= raw:
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def axis_ticks(low: float, high: float, steps: int = 3) -> list[float]:
+    """Round tick values covering [low, high] (and 0), for axes whose labels we format in French."""
+    step = nice_step(max(abs(low), abs(high)) or 1.0, steps)
+    return [k * step for k in range(math.floor(min(low, 0) / step), math.ceil(max(high, 0) / step) + 1)]

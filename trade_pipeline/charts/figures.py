@@ -7,8 +7,11 @@ from collections.abc import Callable
 from trade_pipeline.aggregation.territory_view import TerritoryData
 from trade_pipeline.charts.activities import activities_chart
 from trade_pipeline.charts.chart import Chart
+from trade_pipeline.charts.contributions import contributions_chart
+from trade_pipeline.charts.evolution import evolution_chart
 from trade_pipeline.charts.flows import flows_chart
 from trade_pipeline.charts.partners import partners_chart
+from trade_pipeline.charts.united_states import united_states_chart
 
 #: Charts of every territory; régions and France also get the compact Sankeys shown beside a
 #: département's (or a région's) own in its fiche.
@@ -18,6 +21,10 @@ OWN_CHARTS: tuple[Callable[[TerritoryData], Chart], ...] = (
     lambda d: activities_chart(d, "E"),
     lambda d: flows_chart(d, "E"),
     lambda d: flows_chart(d, "I"),
+    evolution_chart,
+    lambda d: contributions_chart(d, "E"),
+    lambda d: contributions_chart(d, "I"),
+    united_states_chart,
 )
 
 

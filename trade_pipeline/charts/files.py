@@ -77,13 +77,16 @@ def write_charts(folder: Path, key: str, year: int, charts: list[Chart], with_im
         figure_json = json.dumps(chart.figure, ensure_ascii=False, separators=(",", ":"))
         table = csv_bytes(chart.table)
         digest = hashlib.sha256(b"\0".join([figure_json.encode(), table, chart.alt.encode()])).hexdigest()
-        entries[chart.name] = {"title": chart.title, "alt": chart.alt, "hash": digest, "width": chart.width,
-                               "height": chart.height, "csv": f"{chart.name}.csv",
+        # The pictures depend on the figure alone: a table that changed beyond the precision
+        # drawn (a share's sixth decimal) rewrites the CSV, not the pictures.
+        picture = hashlib.sha256(figure_json.encode()).hexdigest()
+        entries[chart.name] = {"title": chart.title, "alt": chart.alt, "hash": digest, "figure_hash": picture,
+                               "width": chart.width, "height": chart.height, "csv": f"{chart.name}.csv",
                                "images": [f"{chart.name}.{fmt}" for fmt in IMAGE_FORMATS]}
         figures[chart.name] = chart.figure
         if write_if_changed(folder / f"{chart.name}.csv", table):
             result.written.append(f"{chart.name}.csv")
-        unchanged = previous["charts"].get(chart.name, {}).get("hash") == digest
+        unchanged = previous["charts"].get(chart.name, {}).get("figure_hash") == picture
         svg, png = (folder / f"{chart.name}.{fmt}" for fmt in IMAGE_FORMATS)
         if with_images and not (unchanged and svg.exists() and png.exists()):
             result.pictures.append(PictureJob(chart.figure, svg, png, chart.width, chart.height, PNG_SCALE))

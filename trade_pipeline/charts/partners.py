@@ -9,7 +9,7 @@ import pandas as pd
 from trade_pipeline import french
 from trade_pipeline.aggregation.territory_view import TerritoryData
 from trade_pipeline.charts import palette
-from trade_pipeline.charts.chart import Chart, plotly_figure, plotly_text, source_note
+from trade_pipeline.charts.chart import Chart, nice_step, plotly_figure, plotly_text, source_note
 
 PARTNERS_SHOWN = 8  # from each side: the main clients and the main suppliers
 
@@ -23,15 +23,6 @@ def main_partners(data: TerritoryData, count: int = PARTNERS_SHOWN) -> pd.DataFr
     chosen = chosen[(chosen["exports_eur"] > 0) | (chosen["imports_eur"] > 0)]
     chosen["trade"] = chosen["exports_eur"] + chosen["imports_eur"]
     return chosen.sort_values(["trade", "country_code"], ascending=[False, True]).reset_index(drop=True)
-
-
-def _nice_step(maximum: float) -> float:
-    raw = maximum / 3
-    magnitude = 10 ** np.floor(np.log10(raw)) if raw > 0 else 1
-    for factor in (1, 2, 2.5, 5, 10):
-        if factor * magnitude >= raw:
-            return factor * magnitude
-    return 10 * magnitude
 
 
 def partners_chart(data: TerritoryData) -> Chart:
@@ -49,7 +40,7 @@ def partners_chart(data: TerritoryData) -> Chart:
          "hovertemplate": "%{y} — exportations : %{customdata}<extra></extra>"},
     ]
     limit = float(max(partners["exports_eur"].max(), partners["imports_eur"].max())) if len(partners) else 1.0
-    step = _nice_step(limit)
+    step = nice_step(limit)
     ticks = [k * step for k in range(-int(np.ceil(limit / step)), int(np.ceil(limit / step)) + 1)]
     xaxis = {"tickvals": ticks, "ticktext": [french.eur(abs(t)) for t in ticks], "zeroline": True,
              "zerolinecolor": palette.TEXT, "gridcolor": "#E6E6E6", "range": [-1.08 * limit, 1.08 * limit]}

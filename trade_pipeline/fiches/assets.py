@@ -9,7 +9,7 @@ import dagster as dg
 
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.aggregation.territory_view import load
-from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE, after_any_data_change
+from trade_pipeline.automation.conditions import after_any_data_change, eager_on_data_of
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.fiches.build import comparison_keys, ensure_assets, fiche_paths, read_manifests, write_fiche, write_index
 from trade_pipeline.fiches.pdf import PdfJob, print_pdfs
@@ -19,7 +19,7 @@ from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions
 from trade_pipeline.resources import Chromium, PipelineSettings, Warehouse
 from trade_pipeline.territories import territories
 
-FICHES_CODE_VERSION = "2"  # 2: one materialization per partition, versioned by content
+FICHES_CODE_VERSION = "3"  # 3: evolution, contributions, comparison and ranks, United States
 
 
 def _shown_in() -> dict[str, set[str]]:
@@ -32,27 +32,33 @@ def _shown_in() -> dict[str, set[str]]:
     return shown
 
 
-#: A fiche depends on its own charts and marts and on its région's and France's.
+#: A fiche shows its own charts and its région's and France's.
 SHOWN_IN_FICHES = dg.MultiPartitionMapping({
     YEAR: dg.DimensionPartitionMapping(YEAR, dg.IdentityPartitionMapping()),
     TERRITORY: dg.DimensionPartitionMapping(TERRITORY, dg.StaticPartitionMapping(_shown_in())),
+})
+#: … and ranks its territory among all the others of the year (the exposure comparison).
+EVERY_TERRITORY_OF_THE_YEAR = dg.MultiPartitionMapping({
+    YEAR: dg.DimensionPartitionMapping(YEAR, dg.IdentityPartitionMapping()),
+    TERRITORY: dg.DimensionPartitionMapping(TERRITORY, dg.AllPartitionMapping()),
 })
 
 
 @dg.asset(
     partitions_def=year_territory_partitions,
     deps=[dg.AssetDep(territory_charts, partition_mapping=SHOWN_IN_FICHES),
-          dg.AssetDep(territory_marts, partition_mapping=SHOWN_IN_FICHES)],
+          dg.AssetDep(territory_marts, partition_mapping=EVERY_TERRITORY_OF_THE_YEAR)],
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,  # one materialization per partition: partition_versions.py
-    automation_condition=EAGER_ON_DATA_CHANGE,
+    automation_condition=eager_on_data_of((territory_charts, territory_marts), required=territory_charts),
     group_name="fiches",
     kinds={"html", "pdf"},
     code_version=FICHES_CODE_VERSION,
     description=(
         "The fiche of each territory: fiches/<year>/<level>-<code>.html (works offline: plotly.js is "
         "shipped in fiches/assets) and .pdf (A4, vector charts, printed by Chromium). A fiche is "
-        "rewritten only when something it shows changed — its charts, its région's or France's. "
+        "rewritten only when something it shows changed — its charts, its région's or France's, the "
+        "ranks among the other territories. "
         "Data version = a hash of the page (and whether its PDF exists)."
     ),
 )

@@ -32,22 +32,34 @@ from trade_pipeline import french
 from trade_pipeline.aggregation.territory_view import TerritoryData, top_flows
 from trade_pipeline.atomic import write_if_changed
 from trade_pipeline.charts.files import territory_dir
+from trade_pipeline.charts.united_states import united_states_figures
 from trade_pipeline.exports import restore
 from trade_pipeline.fiches.notes import METHODOLOGY, data_notes
 from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_BANNER, SYNTHETIC_LABEL
-from trade_pipeline.territories import territory, territory_key, territory_keys
+from trade_pipeline.territories import territories, territory, territory_key, territory_keys
 
 RANKS = "①②③④⑤"
 LEVEL_LABELS = {"departement": "Département", "region": "Région", "france": "France entière"}
 PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
-#: Sections of a fiche, each one printed page (after the summary, before the methodology).
-PAGES = 6
+#: Printed pages of a fiche: the summary, one per section, the methodology.
+PAGES = 9
 
 _COLUMN_LABELS = {
     "code_pays": "Code", "pays": "Pays", "exportations_eur": "Exportations", "importations_eur": "Importations",
     "solde_eur": "Solde", "code_a129": "Code A129", "activite": "Activité", "valeur_eur": "Valeur", "part": "Part",
     "rang": "Rang", "code_produit": "Code produit", "produit": "Produit", "top5": "Top 5",
+    "annee": "Année", "solde_hors_energie_eur": "Solde hors énergie",
+    "part_france_exportations": "Part des exportations françaises",
+    "part_france_importations": "Part des importations françaises",
+    "dimension": "Dimension", "code": "Code", "libelle": "Libellé", "variation_eur": "Variation",
+    "contribution_points": "Contribution",
+    "exportations_etats_unis_eur": "Vers les États-Unis", "exportations_produit_eur": "Toutes destinations",
+    "part_du_produit_vers_etats_unis": "Part des États-Unis",
 }
+
+
+def _is_share(column: str) -> bool:
+    return column == "part" or column.startswith("part_")
 
 
 def fiche_paths(fiches_dir: Path, year: int, key: str) -> tuple[Path, Path]:
@@ -134,8 +146,42 @@ def _hhi_words(value: float | None) -> str:
     return f"{french.number(value, 2)} ({level})"
 
 
+#: The exposure indicators as the fiche names them (a noun phrase: it also reads in a sentence).
+INDICATOR_LABELS = {
+    "exports_share_united_states": "Part des exportations vers les États-Unis",
+    "exports_share_eu": "Part des exportations vers l'Union européenne",
+    "exports_share_china": "Part des exportations vers la Chine",
+    "exports_first_partner_share": "Premier client",
+    "exports_first_product_share": "Premier produit exporté (A129)",
+    "imports_first_partner_share": "Premier fournisseur",
+    "exports_partner_hhi": "Concentration des clients (indice de Herfindahl)",
+    "exports_product_hhi": "Concentration des produits exportés",
+    "energy_share_of_imports": "Part de l'énergie dans les importations",
+}
+#: The indicators a « stands out » sentence may name (shares of a flow, read as such).
+_COMPARED_SHARES = ("exports_share_united_states", "exports_share_eu", "exports_share_china", "energy_share_of_imports")
+#: How far from France's value an indicator must be for the sentence to name it (ratio).
+STANDS_OUT = 1.25
+_LEVEL_WORDS = {"departement": "départements", "region": "régions"}
+
+
+def _level_count(level: str) -> int:
+    return sum(1 for t in territories() if t.level == level)
+
+
+def _rank_text(rank: object, among: object, level: str) -> str:
+    if level == "france" or rank is None or pd.isna(rank):
+        return "–"
+    rank = int(rank)
+    return f"{rank}{'er' if rank == 1 and level == 'departement' else 're' if rank == 1 else 'e'} sur {int(among)}"
+
+
 def exposure_items(data: TerritoryData) -> list[dict]:
-    e = data.exposure
+    """The exposure table: each indicator, France's value and the territory's rank (when every
+    territory of its level is in the store — a rank among a few would mislead)."""
+    e, level = data.exposure, data.territory.level
+    compared = data.comparison if data.comparison is not None else pd.DataFrame()
+    complete = level != "france" and len(compared) and int(compared["ranked_among"].max()) == _level_count(level)
 
     def partner(code: str | None) -> str:
         match = data.partners[data.partners["country_code"] == code]
@@ -145,20 +191,70 @@ def exposure_items(data: TerritoryData) -> list[dict]:
         match = data.products[(data.products["product_code"] == code) & (data.products["flow"] == flow)]
         return match["short"].iloc[0] if len(match) else (code or "–")
 
-    return [
-        {"label": "Part des exportations vers les États-Unis", "value": french.pct(e["exports_share_united_states"])},
-        {"label": "Part des exportations vers l'Union européenne", "value": french.pct(e["exports_share_eu"])},
-        {"label": "Part des exportations vers la Chine", "value": french.pct(e["exports_share_china"])},
-        {"label": "Premier client", "value": f"{partner(e['exports_first_partner_code'])} "
-                                             f"({french.pct(e['exports_first_partner_share'])})"},
-        {"label": "Premier produit exporté (A129)", "value": f"{product(e['exports_first_product_code'], 'E')} "
-                                                             f"({french.pct(e['exports_first_product_share'])})"},
-        {"label": "Premier fournisseur", "value": f"{partner(e['imports_first_partner_code'])} "
-                                                  f"({french.pct(e['imports_first_partner_share'])})"},
-        {"label": "Concentration des clients (indice de Herfindahl)", "value": _hhi_words(e["exports_partner_hhi"])},
-        {"label": "Concentration des produits exportés", "value": _hhi_words(e["exports_product_hhi"])},
-        {"label": "Part de l'énergie dans les importations", "value": french.pct(e["energy_share_of_imports"])},
-    ]
+    shown = {
+        "exports_first_partner_share": lambda v: f"{partner(e['exports_first_partner_code'])} ({french.pct(v)})",
+        "exports_first_product_share": lambda v: f"{product(e['exports_first_product_code'], 'E')} ({french.pct(v)})",
+        "imports_first_partner_share": lambda v: f"{partner(e['imports_first_partner_code'])} ({french.pct(v)})",
+        "exports_partner_hhi": _hhi_words, "exports_product_hhi": _hhi_words,
+    }
+    items = []
+    for indicator, label in INDICATOR_LABELS.items():
+        row = compared.loc[indicator] if indicator in compared.index else None
+        formatter = shown.get(indicator, french.pct)
+        france_formatter = _hhi_words if indicator.endswith("_hhi") else french.pct
+        items.append({
+            "indicator": indicator, "label": label, "value": formatter(e[indicator]),
+            "france": france_formatter(row["france_value"]) if row is not None else "–",
+            "rank": _rank_text(row["rank"], row["ranked_among"], level) if row is not None and complete else "–",
+        })
+    return items
+
+
+def exposure_notes(data: TerritoryData) -> list[str]:
+    """Under the exposure table: where the territory stands out from France, and why ranks may be
+    missing."""
+    level = data.territory.level
+    if level == "france" or data.comparison is None or data.comparison.empty:
+        return []
+    compared = data.comparison
+    notes = []
+    expected, present = _level_count(level), int(compared["ranked_among"].max())
+    if present != expected:
+        notes.append(f"Rangs non calculés : seul{'s' if present > 1 else ''} {present} "
+                     f"{_LEVEL_WORDS[level] if present > 1 else _LEVEL_WORDS[level][:-1]} sur {expected} "
+                     f"{'sont' if present > 1 else 'est'} dans la base pour {data.year}.")
+    far = []
+    for indicator in _COMPARED_SHARES:
+        if indicator not in compared.index:
+            continue
+        value, france = compared.loc[indicator, "value"], compared.loc[indicator, "france_value"]
+        if pd.isna(value) or pd.isna(france) or value <= 0 or france <= 0:
+            continue
+        ratio = float(value) / float(france)
+        if ratio >= STANDS_OUT or ratio <= 1 / STANDS_OUT:
+            far.append((abs(math.log(ratio)), indicator, float(value), float(france), ratio > 1))
+    name = french.subject(data.territory.name_with_article)
+    if not far:
+        notes.append(f"{name} a un profil d'échanges proche de celui de la France sur ces indicateurs.")
+        return notes
+    phrases = [f"une {INDICATOR_LABELS[indicator][0].lower() + INDICATOR_LABELS[indicator][1:]} "
+               f"{'plus élevée' if higher else 'plus faible'} ({french.pct(value)} contre {french.pct(france)})"
+               for _, indicator, value, france, higher in sorted(far, reverse=True)[:2]]
+    notes.append(f"Par rapport à la France, {data.territory.name_with_article} se distingue par {' et '.join(phrases)}.")
+    return notes
+
+
+def united_states_lead(data: TerritoryData) -> str:
+    """The key figures of the United States focus, in one sentence."""
+    figures = united_states_figures(data)
+    text = (f"Exportations vers les États-Unis : {french.headline(figures.exports_eur)}, soit "
+            f"{french.pct(figures.share_of_exports)} des exportations")
+    if data.territory.level != "france" and figures.france_share is not None:
+        text += f" (France : {french.pct(figures.france_share)})"
+    if figures.change_eur is not None:
+        text += (f" ; sur un an : {french.signed_pct(figures.change_pct)} "
+                 f"({french.signed_eur(figures.change_eur)})")
+    return text + "."
 
 
 def _format_cell(column: str, value: object) -> str:
@@ -166,8 +262,10 @@ def _format_cell(column: str, value: object) -> str:
         return ""
     if column.endswith("_eur"):
         return french.eur(float(value))
-    if column == "part":
+    if _is_share(column):
         return french.pct(float(value))
+    if column == "contribution_points":
+        return french.points(float(value))
     if column == "top5":
         return "oui" if value else ""
     return str(value)
@@ -176,7 +274,7 @@ def _format_cell(column: str, value: object) -> str:
 def _table(csv_path: Path) -> dict:
     frame = pd.read_csv(csv_path, sep=";", decimal=",", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     frame = frame.map(restore)  # the page shows the labels as written, not as defused for spreadsheets
-    numeric = [c for c in frame.columns if c.endswith("_eur") or c == "part"]
+    numeric = [c for c in frame.columns if c.endswith("_eur") or _is_share(c) or c == "contribution_points"]
     typed = frame.copy()
     for column in numeric:
         typed[column] = pd.to_numeric(frame[column].str.replace(",", ".", regex=False), errors="coerce")
@@ -233,6 +331,11 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
                 "caption": other.name}
 
     sections = [
+        {"id": "evolution", "heading": "Évolution", "charts": [chart("evolution")], "comparisons": []},
+        {"id": "contributions", "heading": "Ce qui a fait varier les échanges",
+         "charts": [chart("contributions_exportations"), chart("contributions_importations")], "comparisons": []},
+        {"id": "etats-unis", "heading": "Focus États-Unis", "lead": united_states_lead(data),
+         "charts": [chart("united_states")], "comparisons": []},
         {"id": "partenaires", "heading": "Principaux pays partenaires", "charts": [chart("partners")], "comparisons": []},
         {"id": "activites", "heading": "Principales activités",
          "charts": [chart("activities_imports"), chart("activities_exports")], "comparisons": []},
@@ -249,6 +352,8 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
         "year": data.year, "name": t.name, "code_label": t.code, "level_label": LEVEL_LABELS[t.level],
         "parent": parent, "synthetic": data.synthetic, "synthetic_banner": SYNTHETIC_BANNER,
         "synthetic_label": SYNTHETIC_LABEL, "totals": totals_boxes(data), "exposure": exposure_items(data),
+        "exposure_notes": exposure_notes(data),
+        "is_france": t.level == "france",
         "notes": [n for n in data_notes(data) if n.kind != "synthetic"], "sections": sections,
         "methodology": METHODOLOGY, "attribution": ATTRIBUTION, "ranks": RANKS, "css": _css(),
         "plotly_src": f"../assets/{PLOTLY_JS}",

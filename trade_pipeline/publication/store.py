@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from trade_pipeline.aggregation.marts import TERRITORY_TOTALS_WITH_SHARES
+from trade_pipeline.aggregation.marts import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
 from trade_pipeline.atomic import fsync_path
 from trade_pipeline.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
 from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_LABEL
@@ -48,6 +48,9 @@ PUBLISHED_TABLES: dict[str, str] = {
     "growth_contributions": _select("growth_contributions", "mart_growth_contributions",
                                     "year, level, territory_code, flow, dimension, code"),
     "exposure": _select("exposure", "mart_exposure", "year, level, territory_code"),
+    "exposure_comparison": EXPOSURE_COMPARISON,
+    "united_states_exports": _select("united_states_exports", "mart_united_states_exports",
+                                     "year, level, territory_code, product_rank"),
 }
 
 

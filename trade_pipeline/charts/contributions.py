@@ -1,0 +1,129 @@
+"""What drove the change: contributions to the change of exports (or imports) since the previous
+year, by main partner and by main activity (A129), in points of growth, as diverging bars.
+
+Each panel lists the largest contributions (positive or negative), then « Autres » — the rest, so
+that the bars listed add up exactly to the total change — then the total itself.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trade_pipeline import french
+from trade_pipeline.aggregation.territory_view import TerritoryData
+from trade_pipeline.charts import palette
+from trade_pipeline.charts.chart import FLOW_WORDS, Chart, axis_ticks, plotly_figure, plotly_text, source_note
+
+CONTRIBUTORS_SHOWN = 8  # per panel, by size of the contribution
+PANELS = (("country", "Par pays partenaire", "Autres pays"), ("product", "Par activité (A129)", "Autres activités"))
+#: Points of growth as given to plotly: the precision shown (0,01 pt).
+POINT_DIGITS = 2
+
+
+def main_contributions(data: TerritoryData, flow: str, dimension: str, others_name: str,
+                       count: int = CONTRIBUTORS_SHOWN) -> pd.DataFrame:
+    """The largest contributions of one dimension, « autres » for the rest and the total (in this
+    order): name, code, change_eur, contribution (points); empty without a previous year."""
+    rows = data.contributions
+    rows = rows[rows["flow"] == flow] if rows is not None else pd.DataFrame()
+    total = rows[rows["dimension"] == "total"]
+    if total.empty or total["contribution_pct_points"].isna().all():  # no previous year, or nothing traded then
+        return pd.DataFrame(columns=["code", "name", "short", "change_eur", "contribution", "kind"])
+    members = rows[rows["dimension"] == dimension].assign(size=lambda f: f["contribution_pct_points"].abs())
+    members = members.sort_values(["size", "code"], ascending=[False, True])
+    shown, rest = members.head(count), members.iloc[count:]
+    total_row = total.iloc[0]
+    listed = pd.DataFrame({"code": shown["code"], "name": shown["name"], "short": shown["short"],
+                           "change_eur": shown["change_eur"].astype("int64"),
+                           "contribution": shown["contribution_pct_points"].astype(float), "kind": "member"})
+    others = pd.DataFrame([{
+        # « Autres » is the total minus the listed bars: the bars add up to the total exactly.
+        "code": "AUTRES", "name": others_name, "short": f"{others_name} ({len(rest)})",
+        "change_eur": int(total_row["change_eur"]) - int(listed["change_eur"].sum()),
+        "contribution": float(total_row["contribution_pct_points"]) - float(listed["contribution"].sum()),
+        "kind": "others"}])
+    whole = pd.DataFrame([{"code": "TOTAL", "name": "Total", "short": "Total", "change_eur": int(total_row["change_eur"]),
+                           "contribution": float(total_row["contribution_pct_points"]), "kind": "total"}])
+    return pd.concat([listed, others, whole], ignore_index=True)
+
+
+def contributions_chart(data: TerritoryData, flow: str) -> Chart:
+    words = FLOW_WORDS[flow]
+    width, height = 700, 410
+    panels = [(main_contributions(data, flow, dimension, others), heading) for dimension, heading, others in PANELS]
+    title = f"Contributions à l'évolution des {words} {french.of(data.territory.name_with_article)}, " \
+            f"{data.year - 1}–{data.year}"
+    if panels[0][0].empty:
+        figure = plotly_figure([], title, source_note(data), width, 160, margin={"l": 20, "r": 20, "t": 60, "b": 40},
+                               annotations=[{"text": _nothing_to_decompose(data, flow), "xref": "paper",
+                                             "yref": "paper", "x": 0.5,
+                                             "y": 0.5, "showarrow": False, "font": {"size": 12}}],
+                               xaxis={"visible": False}, yaxis={"visible": False})
+        table = pd.DataFrame(columns=["dimension", "code", "libelle", "variation_eur", "contribution_points"])
+        return Chart(f"contributions_{words}", title, figure, table, _alt(data, flow, panels), width, 160)
+    traces, annotations, layout = [], [], {}
+    domains = ([0.54, 1.0], [0.0, 0.46])
+    everything = [v for frame, _ in panels for v in frame["contribution"]]
+    low, high = min(min(everything), 0.0), max(max(everything), 0.0)
+    pad = 0.22 * ((high - low) or 1.0)  # room for the value written beside each bar
+    shown_range = [low - pad if low < 0 else -pad / 4, high + pad if high > 0 else pad / 4]
+    ticks = [t for t in axis_ticks(low, high, steps=4) if shown_range[0] <= t <= shown_range[1]]
+    for index, ((frame, heading), domain) in enumerate(zip(panels, domains, strict=True)):
+        suffix = "" if index == 0 else "2"
+        values = [round(v, POINT_DIGITS) for v in frame["contribution"]]
+        colours = [palette.NODE if kind == "total" else palette.SURPLUS if value >= 0 else palette.DEFICIT
+                   for kind, value in zip(frame["kind"], values, strict=True)]
+        names = [plotly_text(n) for n in frame["short"]]
+        traces.append({
+            "type": "bar", "orientation": "h", "x": values, "y": names, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
+            "marker": {"color": colours}, "text": [french.points(v) for v in values], "textposition": "outside",
+            "cliponaxis": False, "textfont": {"size": 10},
+            "customdata": [french.signed_eur(v) for v in frame["change_eur"]],
+            "hovertemplate": "%{y} : %{text} (%{customdata})<extra></extra>", "showlegend": False})
+        layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "tickvals": ticks, "ticktext": [french.points(t) for t in ticks],
+                                    "range": shown_range, "zeroline": True,
+                                    "zerolinecolor": palette.TEXT, "gridcolor": "#E6E6E6"}
+        layout[f"yaxis{suffix}"] = {"domain": domain, "anchor": f"x{suffix}", "autorange": "reversed", "ticks": "",
+                                    "automargin": False, "tickfont": {"size": 10}}
+        annotations.append({"text": f"<b>{heading}</b>", "xref": "paper", "yref": "paper", "x": 0, "y": domain[1],
+                            "xanchor": "left", "yanchor": "bottom", "xshift": -170, "showarrow": False,
+                            "font": {"size": 11}})
+    figure = plotly_figure(traces, title, source_note(data), width, height,
+                           margin={"l": 170, "r": 30, "t": 80, "b": 50}, annotations=annotations, bargap=0.25,
+                           showlegend=False, **layout)
+    table = pd.concat([pd.DataFrame({"dimension": "pays" if dimension == "country" else "activité",
+                                     "code": frame["code"], "libelle": frame["name"],
+                                     "variation_eur": frame["change_eur"],
+                                     "contribution_points": frame["contribution"].round(4)})
+                       for (frame, _), (dimension, _, _) in zip(panels, PANELS, strict=True)], ignore_index=True)
+    return Chart(f"contributions_{words}", title, figure, table, _alt(data, flow, panels), width, height)
+
+
+def _nothing_to_decompose(data: TerritoryData, flow: str) -> str:
+    rows = data.contributions
+    known = rows is not None and ((rows["flow"] == flow) & (rows["dimension"] == "total")).any()
+    why = (f"aucune {FLOW_WORDS[flow][:-1]} en {data.year - 1}" if known
+           else f"{data.year - 1} n'est pas dans la base")
+    return f"{why[0].upper()}{why[1:]} : pas d'évolution à décomposer."
+
+
+def _alt(data: TerritoryData, flow: str, panels: list) -> str:
+    words = FLOW_WORDS[flow]
+    name = data.territory.name_with_article
+    countries = panels[0][0]
+    if countries.empty:
+        return _nothing_to_decompose(data, flow)
+    total = countries.iloc[-1]
+    parts = [f"De {data.year - 1} à {data.year}, les {words} {french.of(name)} évoluent de "
+             f"{french.signed_pct(total['contribution'] / 100)} ({french.signed_eur(total['change_eur'])})"]
+    for frame, what in ((countries, "le pays"), (panels[1][0], "l'activité")):
+        members = frame[frame["kind"] == "member"]
+        if len(members):
+            up, down = members.loc[members["contribution"].idxmax()], members.loc[members["contribution"].idxmin()]
+            if up["contribution"] > 0:
+                parts.append(f"{what} qui contribue le plus à la hausse : {up['short']} "
+                             f"({french.points(up['contribution'])})")
+            if down["contribution"] < 0:
+                parts.append(f"{what} qui contribue le plus à la baisse : {down['short']} "
+                             f"({french.points(down['contribution'])})")
+    return " ; ".join(parts) + "."
