@@ -41,13 +41,19 @@ def served(herault_fiches):
 def test_files_at_stable_paths(year_dir):
     for key in ("departement-34", "region-12", "france-FR"):
         assert (year_dir / f"{key}.html").exists() and (year_dir / f"{key}.pdf").exists()
-        for chart in OWN_CHARTS:
+        for chart in [*OWN_CHARTS, "locator"]:
             for suffix in ("svg", "png", "csv"):
                 assert (year_dir / key / f"{chart}.{suffix}").stat().st_size > 100, (key, chart, suffix)
     for key in ("region-12", "france-FR"):
         assert (year_dir / key / "flows_exports_compact.svg").exists()
     assert not (year_dir / "departement-34" / "flows_exports_compact.svg").exists()
     assert (year_dir / "index.html").exists()
+    for measure in ("map_exports", "map_balance", "map_united_states"):  # the index's maps
+        for suffix in ("svg", "png"):
+            assert (year_dir / "carte" / f"{measure}.{suffix}").stat().st_size > 10_000, (measure, suffix)
+        # One row per département in the store (here Hérault only: the build was --departement 34).
+        lines = (year_dir / "carte" / f"{measure}.csv").read_text(encoding="utf-8-sig").splitlines()
+        assert lines[0].startswith("code_departement;departement;") and [r[:3] for r in lines[1:]] == ["34;"]
     assert list((year_dir.parent / "assets").glob("plotly-*.min.js"))
 
 
@@ -99,6 +105,85 @@ def test_real_browser_renders_the_fiche_without_console_errors(served, artifacts
             assert page.locator("#chart-evolution g.scatterlayer g.trace").count() == 4  # flows and shares of France
             assert page.locator("#chart-contributions_exportations g.barlayer g.trace").count() == 2  # two panels
             page.screenshot(path=str(artifacts_dir / "fiche-departement-34.png"), full_page=True)
+            for section in ("synthese", "evolution", "contributions", "etats-unis"):
+                shot = artifacts_dir / f"fiche-departement-34-{section}.png"
+                page.locator(f"section#{section}").screenshot(path=str(shot))
+                assert shot.stat().st_size > 20_000, section
+        finally:
+            chromium.close()
+
+
+def test_index_map_is_drawn_and_a_click_on_a_departement_opens_its_fiche(served, year_dir, artifacts_dir):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = browser(playwright)
+        try:
+            page = chromium.new_page(viewport={"width": 900, "height": 1200})
+            problems = []
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.goto(f"{served}/index.html", wait_until="networkidle")
+            page.wait_for_function("document.documentElement.dataset.mapsReady === '1'", timeout=30_000)
+            page.select_option("#measure", "map_balance")
+            page.wait_for_selector('figure[data-map="map_balance"] .js-plotly-plot')
+            assert page.locator('figure[data-map="map_exports"]').is_hidden()
+            page.locator('figure[data-map="map_balance"]').screenshot(path=str(artifacts_dir / "index-map.png"))
+            links = page.evaluate("""() => document.querySelector('figure[data-map="map_balance"] .js-plotly-plot')
+                .data.map(t => (t.customdata || [])[0]).filter(Boolean)""")
+            assert links and all((year_dir / link).exists() for link in links)  # only fiches that exist
+            # Where Hérault is drawn on the screen (its shape's centre, through plotly's own axes).
+            x, y = page.evaluate("""() => {
+                const gd = document.querySelector('figure[data-map="map_balance"] .js-plotly-plot');
+                const trace = gd.data.find(t => (t.customdata || [])[0] === 'departement-34.html');
+                const xs = trace.x.filter(v => v !== null), ys = trace.y.filter(v => v !== null);
+                const cx = xs.reduce((a, b) => a + b) / xs.length, cy = ys.reduce((a, b) => a + b) / ys.length;
+                const layout = gd._fullLayout, box = gd.getBoundingClientRect();
+                return [box.left + layout._size.l + layout.xaxis.l2p(cx), box.top + layout._size.t + layout.yaxis.l2p(cy)];
+            }""")
+            with page.expect_navigation():
+                page.mouse.click(x, y)
+            assert page.url.endswith("/departement-34.html")
+            assert problems == []
+        finally:
+            chromium.close()
+
+
+def test_the_whole_year_downloads_as_one_csv_and_one_xlsx(year_dir):
+    import openpyxl
+
+    from trade_pipeline.fiches.build import year_tables
+
+    tables = year_tables(year_dir.parent, 2024)
+    assert set(OWN_CHARTS) | {"locator"} <= set(tables)
+    with open(year_dir / "donnees-2024.csv", encoding="utf-8-sig") as handle:
+        header, *lines = handle.read().splitlines()
+    assert header.startswith("graphique;code_territoire;territoire;")
+    assert len(lines) == sum(len(t) for t in tables.values())
+    workbook = openpyxl.load_workbook(year_dir / "donnees-2024.xlsx", read_only=True)
+    assert set(workbook.sheetnames) == {name[:31] for name in tables}
+    evolution = list(workbook["evolution"].values)
+    columns = evolution[0]
+    herault = [dict(zip(columns, row, strict=True)) for row in evolution[1:] if row[0] == "departement-34"]
+    assert {row["annee"]: row["exportations_eur"] for row in herault}[2024] == 2_674_200_000  # a number, not text
+
+
+def test_index_page_sorts_by_every_column(served):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = browser(playwright)
+        try:
+            page = chromium.new_page()
+            page.goto(f"{served}/index.html")
+            def column(index: int) -> list[str]:
+                return page.locator(f"#fiches tbody tr td:nth-child({index})").all_inner_texts()
+            page.click("#fiches th:nth-child(5) button")  # exports, ascending by value
+            assert column(1) == ["Hérault", "Occitanie", "France"]
+            page.click("#fiches th:nth-child(5) button")  # again: descending
+            assert column(1) == ["France", "Occitanie", "Hérault"]
+            page.click("#fiches th:nth-child(1) button")  # names, alphabetically
+            assert column(1) == ["France", "Hérault", "Occitanie"]
+            assert page.locator("#fiches th:nth-child(1)").get_attribute("aria-sort") == "ascending"
         finally:
             chromium.close()
 

@@ -32,6 +32,8 @@ from trade_pipeline.warehouse import storage_write_message
 CLI_TAG = {LAUNCHED_BY_TAG: "cli"}
 RAW_FILES = dg.AssetKey("raw_trade_files")
 PUBLISHED_STORE = dg.AssetKey("published_store")
+#: The charts and fiches: a build makes those of the years it was asked for.
+PICTURE_ASSETS = frozenset({dg.AssetKey("territory_charts"), dg.AssetKey("fiches")})
 #: Rounds of evaluation before giving up (a year needs three: rows, then marts, then nothing).
 MAX_ROUNDS = 8
 
@@ -170,7 +172,13 @@ def _run_all(runs: list[refresh.Run], defs: dg.Definitions, instance: dg.Dagster
     summaries = []
     for run in runs:
         echo(f"→ {run.label}")
-        summary = execute(defs, instance, settings, run, verbose)
+        try:
+            summary = execute(defs, instance, settings, run, verbose)
+        except Exception as error:  # Dagster's own storage failed under the run (a full disk…)
+            storage = storage_write_message(str(error), settings.dagster_home)
+            if storage is None:
+                raise
+            raise BuildFailed(f"{run.label}: {storage}") from None
         report(summary, echo)
         summaries.append(summary)
         if not summary.success:
@@ -237,8 +245,8 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
                 echo(f"  {asset:17} {year}: {names}{extra}; {skipped} skipped (unchanged){took}")
                 took = ""  # the step's time once, on its asset's first line
     for key, partitions in left_out.items():
-        echo(f"  {key.to_user_string():17} {len(partitions)} partition(s) outside --departement: left for the "
-             "next build (or the daemon)")
+        echo(f"  {key.to_user_string():17} {len(partitions)} partition(s) outside this build's --year or "
+             "--departement: left for the next build (or the daemon)")
     steps = sum(seconds.values())
     echo(f"  {'in all':17} {wall_seconds:.1f} s ({steps:.1f} s in the steps, the rest in Dagster's runs and "
          "the evaluation of what changed)")
@@ -248,7 +256,9 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
           fiches: bool = True, accept: bool = False, verbose: bool = False) -> list[RunSummary]:
     """Fetch the years, then recompute what changed; raises BuildFailed on the first failed run.
 
-    `fiches=False` evaluates the graph up to the published store (no charts, no fiches);
+    `fiches=False` evaluates the graph up to the published store (no charts, no fiches); the
+    charts and fiches made are those of `years` (the marts of every year are kept up to date:
+    the fiches' series read them);
     `departments` restricts the territories to these départements, their régions and France;
     `accept` lets through a year whose totals differ widely from what is stored (see
     validation/consistency.py); `verbose` prints Dagster's own log, stack traces included.
@@ -281,7 +291,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
             # requested again: what this build already ran of it is not run twice.
             pending = {key: {p for p in partitions if key not in left_out or (key, p) not in done}
                        for key, partitions in evaluation.requested.items()}
-            runs, left_out = refresh.plan(pending, graph, scope)
+            runs, left_out = refresh.plan(pending, graph, scope, set(years), PICTURE_ASSETS)
             summaries += _run_all(runs, defs, instance, settings, echo, verbose)
             done |= {(key, p) for run in runs for key in run.assets for p in run.partitions}
             # Saved only once what was requested succeeded: after a failure or a crash, the next

@@ -44,3 +44,30 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
         if french[column].dtype == bool:
             french[column] = french[column].map({True: "oui", False: "non"})
     return french.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """Tables as one workbook, a sheet each (names cut to Excel's 31 characters), cells defused.
+
+    The same tables give the same bytes: the workbook's creation and modification dates are fixed
+    (openpyxl would write the current time), so an unchanged year is not rewritten.
+    """
+    import io
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, table in sheets.items():
+        sheet = workbook.create_sheet(name[:31])
+        safe = defused(table)
+        sheet.append([str(c) for c in safe.columns])
+        for row in safe.itertuples(index=False):
+            sheet.append([None if (isinstance(v, float) and v != v) or v is pd.NA else
+                          (v.item() if hasattr(v, "item") else v) for v in row])
+        sheet.freeze_panes = "A2"
+    workbook.properties.created = workbook.properties.modified = datetime(2000, 1, 1)
+    sink = io.BytesIO()
+    workbook.save(sink)
+    return sink.getvalue()

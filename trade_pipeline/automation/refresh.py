@@ -178,13 +178,16 @@ def upstream_of(asset_graph: AssetGraph, keys: Set[dg.AssetKey]) -> set[dg.Asset
     return result
 
 
-def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None = None
+def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None = None,
+         years: Set[int] | None = None, years_restrict: Set[dg.AssetKey] = frozenset()
          ) -> tuple[list[Run], Requested]:
     """Runs for the requested partitions, in dependency order, and what `scope` left out.
 
     A year-level asset runs once per year; a territory asset once per year and contiguous range
     of territories (one run for all of them), alone in its run (partition_versions.py); the
-    unpartitioned assets together, last. `scope` restricts the territories (`--departement`).
+    unpartitioned assets together, last. `scope` restricts the territories (`--departement`);
+    `years` restricts the partitions of the assets `years_restrict` (a build makes the charts and
+    fiches of the years asked for; the others stay requested for the next build or the daemon).
     """
     runs: list[Run] = []
     dropped: Requested = {}
@@ -203,7 +206,8 @@ def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None =
             by_year: dict[int, list[str]] = {}
             for partition in keys:
                 year, territory = parse_partition_key(partition)
-                if scope is not None and territory not in scope:
+                if (scope is not None and territory not in scope) or (
+                        years is not None and key in years_restrict and year not in years):
                     dropped.setdefault(key, set()).add(partition)
                 else:
                     by_year.setdefault(year, []).append(territory)

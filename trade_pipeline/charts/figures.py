@@ -10,6 +10,7 @@ from trade_pipeline.charts.chart import Chart
 from trade_pipeline.charts.contributions import contributions_chart
 from trade_pipeline.charts.evolution import evolution_chart
 from trade_pipeline.charts.flows import flows_chart
+from trade_pipeline.charts.maps import locator_chart
 from trade_pipeline.charts.partners import partners_chart
 from trade_pipeline.charts.united_states import united_states_chart
 
@@ -25,6 +26,7 @@ OWN_CHARTS: tuple[Callable[[TerritoryData], Chart], ...] = (
     lambda d: contributions_chart(d, "E"),
     lambda d: contributions_chart(d, "I"),
     united_states_chart,
+    lambda d: locator_chart(d.territory),
 )
 
 

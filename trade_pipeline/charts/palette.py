@@ -18,6 +18,17 @@ TEXT = "#1A1A1A"
 MUTED_TEXT = "#555555"
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 
+#: Maps. Sequential: cividis, light to dark — its order holds in grey and for colour-blind readers.
+CIVIDIS_LIGHT_TO_DARK = ("#FFEA46", "#CBBA69", "#958F78", "#666970", "#31446B", "#00204D")
+#: Diverging (the balance): ColorBrewer PuOr, colour-blind safe; deficits orange, surpluses purple,
+#: darker the further from zero on both sides.
+DIVERGING_NEGATIVE = ("#B35806", "#F1A340")  # the largest deficits first
+DIVERGING_POSITIVE = ("#998EC3", "#542788")  # the smallest surpluses first
+NO_DATA = "#FFFFFF"
+LOCATOR_OWN = EXPORTS
+LOCATOR_REGION = "#B8B8B8"
+LOCATOR_OTHER = "#E8E8E8"
+
 SURPLUS_MARK = "▲"
 DEFICIT_MARK = "▼"
 
@@ -36,3 +47,14 @@ def shades(base: str, count: int, lightest: float = 0.72) -> list[str]:
 def with_alpha(colour: str, alpha: float) -> str:
     red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},{alpha})"
+
+
+def sequential(count: int) -> list[str]:
+    """`count` colours of the sequential map scale, light to dark (evenly taken from cividis)."""
+    from plotly.colors import sample_colorscale
+
+    scale = [[i / (len(CIVIDIS_LIGHT_TO_DARK) - 1), c] for i, c in enumerate(CIVIDIS_LIGHT_TO_DARK)]
+    if count == 1:
+        return [CIVIDIS_LIGHT_TO_DARK[-1]]
+    colours = sample_colorscale(scale, [i / (count - 1) for i in range(count)])
+    return ["#" + "".join(f"{int(round(float(v))):02X}" for v in c[4:-1].split(",")) for c in colours]

@@ -11,7 +11,19 @@ from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.aggregation.territory_view import load
 from trade_pipeline.automation.conditions import after_any_data_change, eager_on_data_of
 from trade_pipeline.charts.assets import territory_charts
-from trade_pipeline.fiches.build import comparison_keys, ensure_assets, fiche_paths, read_manifests, write_fiche, write_index
+from trade_pipeline.charts.pictures import render_pictures
+from trade_pipeline.fiches.build import (
+    comparison_keys,
+    department_values,
+    ensure_assets,
+    fiche_paths,
+    read_manifests,
+    write_fiche,
+    write_index,
+    write_maps,
+    write_year_data,
+    write_years_index,
+)
 from trade_pipeline.fiches.pdf import PdfJob, print_pdfs
 from trade_pipeline.metadata import Stopwatch
 from trade_pipeline.partition_versions import content_version, partition_results
@@ -109,25 +121,36 @@ def _digest(path: Path) -> str:
     group_name="fiches",
     kinds={"html"},
     code_version=FICHES_CODE_VERSION,
-    description="fiches/<year>/index.html: every fiche of a year, searchable by name or code.",
+    description="fiches/<year>/index.html: every fiche of a year, searchable by name or code, with the map of "
+                "the départements (exports, balance, share of exports to the United States; each links to its "
+                "fiche) in fiches/<year>/carte/ (SVG, PNG, CSV).",
 )
-def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings,
-                warehouse: Warehouse) -> dg.MaterializeResult:
+def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse,
+                chromium: Chromium) -> dg.MaterializeResult:
     config = settings.get()
     with warehouse.connect() as connection:
         years = [y for (y,) in connection.execute("SELECT DISTINCT year FROM mart_territory_totals ORDER BY 1").fetchall()]
-        pages = {}
+        years = [year for year in years if (config.fiches_dir / str(year)).exists()]  # years with fiches
+        pages, synthetic_years = {}, {}
         for year in years:
-            if not (config.fiches_dir / str(year)).exists():
-                continue
             totals = connection.execute(
                 "SELECT level, territory_code, exports_eur, imports_eur FROM mart_territory_totals WHERE year = ?",
                 [year]).df()
-            synthetic = connection.execute("SELECT coalesce(bool_or(synthetic), false) FROM ingestions WHERE year = ?",
-                                           [year]).fetchall()[0][0]
-            pages[year] = write_index(config.fiches_dir, year, totals, bool(synthetic), years)
-    for year, page in pages.items():
-        context.log.info(f"index {year}: {page}")
+            synthetic = bool(connection.execute("SELECT coalesce(bool_or(synthetic), false) FROM ingestions "
+                                                "WHERE year = ?", [year]).fetchall()[0][0])
+            write_year_data(config.fiches_dir, year)
+            maps = write_maps(config.fiches_dir, year, department_values(connection, year), synthetic,
+                              chromium.available)
+            if chromium.available:
+                render_pictures(maps.pictures, tabs=chromium.tabs)
+            maps.commit()
+            pages[year] = write_index(config.fiches_dir, year, totals, synthetic, years, maps.manifest)
+            synthetic_years[year] = synthetic
+    labelled = {str(year): page for year, page in sorted(pages.items())}
+    if pages:  # the page of every year, linking to each year's index and data files
+        labelled["every year"] = write_years_index(config.fiches_dir, synthetic_years)
+    for label, page in labelled.items():
+        context.log.info(f"index {label}: {page}")
     return dg.MaterializeResult(
-        data_version=dg.DataVersion(content_version(*(f"{year}:{_digest(page)}" for year, page in sorted(pages.items())))),
-        metadata={str(year): dg.MetadataValue.path(str(page)) for year, page in pages.items()})
+        data_version=dg.DataVersion(content_version(*(f"{label}:{_digest(page)}" for label, page in labelled.items()))),
+        metadata={label: dg.MetadataValue.path(str(page)) for label, page in labelled.items()})

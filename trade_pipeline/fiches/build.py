@@ -24,6 +24,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import duckdb
 import jinja2
 import pandas as pd
 import plotly
@@ -31,9 +32,10 @@ import plotly
 from trade_pipeline import french
 from trade_pipeline.aggregation.territory_view import TerritoryData, top_flows
 from trade_pipeline.atomic import write_if_changed
-from trade_pipeline.charts.files import territory_dir
+from trade_pipeline.charts.files import ChartFolder, territory_dir, write_charts
+from trade_pipeline.charts.maps import MEASURES, choropleth_chart, geometry
 from trade_pipeline.charts.united_states import united_states_figures
-from trade_pipeline.exports import restore
+from trade_pipeline.exports import csv_bytes, restore, xlsx_bytes
 from trade_pipeline.fiches.notes import METHODOLOGY, data_notes
 from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_BANNER, SYNTHETIC_LABEL
 from trade_pipeline.territories import territories, territory, territory_key, territory_keys
@@ -55,6 +57,8 @@ _COLUMN_LABELS = {
     "contribution_points": "Contribution",
     "exportations_etats_unis_eur": "Vers les États-Unis", "exportations_produit_eur": "Toutes destinations",
     "part_du_produit_vers_etats_unis": "Part des États-Unis",
+    "code_departement": "Code", "departement": "Département", "exports_eur": "Exportations", "balance_eur": "Solde",
+    "classe": "Classe de couleur", "role": "Sur la carte",
 }
 
 
@@ -274,7 +278,7 @@ def _format_cell(column: str, value: object) -> str:
 def _table(csv_path: Path) -> dict:
     frame = pd.read_csv(csv_path, sep=";", decimal=",", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     frame = frame.map(restore)  # the page shows the labels as written, not as defused for spreadsheets
-    numeric = [c for c in frame.columns if c.endswith("_eur") or _is_share(c) or c == "contribution_points"]
+    numeric = _numeric_columns(list(frame.columns))
     typed = frame.copy()
     for column in numeric:
         typed[column] = pd.to_numeric(frame[column].str.replace(",", ".", regex=False), errors="coerce")
@@ -344,6 +348,7 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
         {"id": "flux-importations", "heading": "Flux d'importations", "charts": [chart("flows_imports")],
          "comparisons": [comparison(k, "flows_imports_compact") for k in comparisons]},
     ]
+    locator = ChartRef(data.key, "locator", own).as_dict(year_dir)
     t = data.territory
     shown = [own["content_hash"]] + [manifests[k]["content_hash"] for k in comparisons]
     parent = territory(t.region_key).name if t.region_key else None
@@ -353,7 +358,7 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
         "parent": parent, "synthetic": data.synthetic, "synthetic_banner": SYNTHETIC_BANNER,
         "synthetic_label": SYNTHETIC_LABEL, "totals": totals_boxes(data), "exposure": exposure_items(data),
         "exposure_notes": exposure_notes(data),
-        "is_france": t.level == "france",
+        "is_france": t.level == "france", "locator": locator, "map_attribution": geometry()["attribution"],
         "notes": [n for n in data_notes(data) if n.kind != "synthetic"], "sections": sections,
         "methodology": METHODOLOGY, "attribution": ATTRIBUTION, "ranks": RANKS, "css": _css(),
         "plotly_src": f"../assets/{PLOTLY_JS}",
@@ -390,9 +395,69 @@ def read_manifests(fiches_dir: Path, year: int, keys: list[str]) -> dict[str, di
 # --------------------------------------------------------------------------------------------
 
 
-def write_index(fiches_dir: Path, year: int, totals: pd.DataFrame, synthetic: bool, years: list[int]) -> Path:
-    """`fiches/<year>/index.html`: every fiche of the year, searchable by name or code."""
+MAPS_FOLDER = "carte"
+
+
+def department_values(connection: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    """What the maps of a year show, per département: exports, balance, share of exports to the US."""
+    return connection.execute("""
+        SELECT t.territory_code AS department_code, t.exports_eur, (t.exports_eur - t.imports_eur) AS balance_eur,
+               e.exports_share_united_states
+        FROM mart_territory_totals t JOIN mart_exposure e USING (year, level, territory_code)
+        WHERE t.year = ? AND t.level = 'departement' ORDER BY t.territory_code""", [year]).df()
+
+
+def write_maps(fiches_dir: Path, year: int, values: pd.DataFrame, synthetic: bool, with_images: bool) -> ChartFolder:
+    """The maps of the year's index in `fiches/<year>/carte/` (call `commit` once their pictures are drawn)."""
+    year_dir = fiches_dir / str(year)
+    fiches = {path.stem for path in year_dir.glob("*.html") if path.stem != "index"}
+    charts = [choropleth_chart(values, measure, year, synthetic, fiches) for measure in MEASURES]
+    return write_charts(year_dir / MAPS_FOLDER, MAPS_FOLDER, year, charts, with_images)
+
+
+def _numeric_columns(columns: list[str]) -> list[str]:
+    return [c for c in columns if c.endswith("_eur") or _is_share(c) or c == "contribution_points"]
+
+
+def year_tables(fiches_dir: Path, year: int) -> dict[str, pd.DataFrame]:
+    """Every chart's table of the year, one frame per chart with every territory (from the CSVs
+    the fiches link to): code_territoire, territoire, then the chart's columns, typed."""
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for key in territory_keys():
+        folder = territory_dir(fiches_dir, year, key)
+        if not (folder / "manifest.json").exists():
+            continue
+        for name in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["charts"]:
+            frame = pd.read_csv(folder / f"{name}.csv", sep=";", decimal=",", dtype=str, keep_default_na=False,
+                                encoding="utf-8-sig").map(restore)
+            for column in [*_numeric_columns(list(frame.columns)), *(["annee"] if "annee" in frame else [])]:
+                frame[column] = pd.to_numeric(frame[column].str.replace(",", ".", regex=False), errors="coerce")
+            frame.insert(0, "territoire", territory(key).name)
+            frame.insert(0, "code_territoire", key)
+            frames.setdefault(name, []).append(frame)
+    return {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
+
+
+def write_year_data(fiches_dir: Path, year: int) -> tuple[Path, Path] | None:
+    """`fiches/<year>/donnees-<year>.csv` and `.xlsx`: every chart's table of the year, in one
+    file each (CSV: one row per table row, `graphique` naming the chart; XLSX: a sheet per chart)."""
+    tables = year_tables(fiches_dir, year)
+    if not tables:
+        return None
+    year_dir = fiches_dir / str(year)
+    long = pd.concat([frame.assign(graphique=name) for name, frame in tables.items()], ignore_index=True)
+    long = long[["graphique", *[c for c in long.columns if c != "graphique"]]]
+    csv_path, xlsx_path = year_dir / f"donnees-{year}.csv", year_dir / f"donnees-{year}.xlsx"
+    write_if_changed(csv_path, csv_bytes(long))
+    write_if_changed(xlsx_path, xlsx_bytes(tables))
+    return csv_path, xlsx_path
+
+
+def write_index(fiches_dir: Path, year: int, totals: pd.DataFrame, synthetic: bool, years: list[int],
+                maps: dict | None = None) -> Path:
+    """`fiches/<year>/index.html`: every fiche of the year, searchable by name or code, and its maps."""
     rows = []
+    year_dir = fiches_dir / str(year)
     order = {key: position for position, key in enumerate(territory_keys())}
     totals = totals.assign(key=[territory_key(level, code) for level, code in zip(totals["level"],
                                                                                    totals["territory_code"], strict=True)])
@@ -405,15 +470,38 @@ def write_index(fiches_dir: Path, year: int, totals: pd.DataFrame, synthetic: bo
         region = territory(t.region_key).name if t.region_key else ""
         rows.append({"name": t.name, "code": t.code, "level": LEVEL_LABELS[t.level], "region": region,
                      "exports": french.headline(row.exports_eur), "imports": french.headline(row.imports_eur),
+                     "balance": french.signed_eur(row.exports_eur - row.imports_eur),
+                     "values": {"exports": int(row.exports_eur), "imports": int(row.imports_eur),
+                                "balance": int(row.exports_eur - row.imports_eur)},
                      "html": html.name, "pdf": pdf.name if pdf.exists() else None,
                      "search": _normalise(f"{t.name} {t.code} {t.insee_code or ''} {region} {t.level}")})
     context = {"year": year, "rows": rows, "count": len(rows), "css": _css(), "synthetic": synthetic,
                "synthetic_banner": SYNTHETIC_BANNER, "attribution": ATTRIBUTION,
                "regions": sum(r["level"] == "Région" for r in rows),
                "departements": sum(r["level"] == "Département" for r in rows),
-               "other_years": [y for y in years if y != year]}
+               "other_years": [y for y in years if y != year],
+               "maps": [ChartRef(MAPS_FOLDER, name, maps).as_dict(fiches_dir / str(year)) for name in maps["charts"]]
+               if maps else [], "plotly_src": f"../assets/{PLOTLY_JS}", "maps_script": f"{MAPS_FOLDER}/charts.js",
+               "map_attribution": geometry()["attribution"],
+               "downloads": [path.name for path in (year_dir / f"donnees-{year}.csv", year_dir / f"donnees-{year}.xlsx")
+                             if path.exists()]}
     path = fiches_dir / str(year) / "index.html"
     write_if_changed(path, _environment().get_template("index.html.j2").render(**context).encode("utf-8"))
+    return path
+
+
+def write_years_index(fiches_dir: Path, years: dict[int, bool]) -> Path:
+    """`fiches/index.html`: every year with fiches (newest first), each with its data files.
+    `years` maps a year to whether its data are synthetic."""
+    rows = []
+    for year in sorted(years, reverse=True):
+        year_dir = fiches_dir / str(year)
+        rows.append({"year": year, "count": sum(1 for p in year_dir.glob("*.html") if p.stem != "index"),
+                     "downloads": [n for n in (f"donnees-{year}.csv", f"donnees-{year}.xlsx") if (year_dir / n).exists()]})
+    context = {"years": rows, "css": _css(), "synthetic": any(years.values()), "synthetic_banner": SYNTHETIC_BANNER,
+               "attribution": ATTRIBUTION}
+    path = fiches_dir / "index.html"
+    write_if_changed(path, _environment().get_template("years.html.j2").render(**context).encode("utf-8"))
     return path
 
 

