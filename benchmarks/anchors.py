@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from trade_pipeline.aggregation.marts import MARTS, MartSettings, territory_cells_sql  # noqa: E402
 from trade_pipeline.charts.files import read_figures  # noqa: E402
+from trade_pipeline.charts.maps import locator_chart  # noqa: E402
 from trade_pipeline.tables import FILE_COLUMNS, TRADE_FLOWS  # noqa: E402
-from trade_pipeline.territories import parse_territory_key, territory_keys  # noqa: E402
+from trade_pipeline.territories import parse_territory_key, territory, territory_keys  # noqa: E402
 
 YEAR = 2024
 
@@ -122,7 +123,9 @@ def year_figures(year_dir: Path) -> list[tuple[str, dict, int, int]]:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         drawn = read_figures(folder)
         for name, entry in manifest["charts"].items():
-            figures.append((f"{folder.name}/{name}", drawn[name], entry["width"], entry["height"]))
+            # The locator is a picture only (not in charts.js): the same figure, made again.
+            figure = drawn[name] if name in drawn else locator_chart(territory(folder.name)).figure
+            figures.append((f"{folder.name}/{name}", figure, entry["width"], entry["height"]))
     return figures
 
 

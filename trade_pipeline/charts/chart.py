@@ -35,6 +35,7 @@ class Chart:
     alt: str  # what the chart says, in French
     width: int
     height: int
+    interactive: bool = True  # drawn by plotly.js in the page (else shown as its picture only)
 
 
 def source_note(data: TerritoryData) -> str:

@@ -83,7 +83,8 @@ def write_charts(folder: Path, key: str, year: int, charts: list[Chart], with_im
         entries[chart.name] = {"title": chart.title, "alt": chart.alt, "hash": digest, "figure_hash": picture,
                                "width": chart.width, "height": chart.height, "csv": f"{chart.name}.csv",
                                "images": [f"{chart.name}.{fmt}" for fmt in IMAGE_FORMATS]}
-        figures[chart.name] = chart.figure
+        if chart.interactive:  # charts.js carries what the page draws, not the picture-only charts
+            figures[chart.name] = chart.figure
         if write_if_changed(folder / f"{chart.name}.csv", table):
             result.written.append(f"{chart.name}.csv")
         unchanged = previous["charts"].get(chart.name, {}).get("figure_hash") == picture

@@ -84,9 +84,10 @@ def _tile(code: str) -> list[list[list[float]]]:
     return [[[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]]]
 
 
-def shape_of(code: str) -> list[list[list[float]]]:
-    """The rings of a DGDDI département on the map (an inset tile for the DROM and Monaco)."""
-    return _tile(code) if code in INSETS else geometry()["departements"][code]
+def shape_of(code: str, coarse: bool = False) -> list[list[list[float]]]:
+    """The rings of a DGDDI département on the map (an inset tile for the DROM and Monaco);
+    `coarse`: the lighter outline of the small locator maps."""
+    return _tile(code) if code in INSETS else geometry()["departements_coarse" if coarse else "departements"][code]
 
 
 def _nice(value: float) -> float:
@@ -137,9 +138,9 @@ def class_labels(bounds: list[float], measure: MapMeasure) -> list[str]:
     return labels
 
 
-def _outline_traces() -> list[dict]:
+def _outline_traces(coarse: bool = False) -> list[dict]:
     traces = []
-    for rings in geometry()["regions"].values():
+    for rings in geometry()["regions_coarse" if coarse else "regions"].values():
         xs, ys = _ring_xy(rings)
         traces.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "hoverinfo": "skip", "showlegend": False,
                        "line": {"color": palette.TEXT, "width": 1.4}})
@@ -232,11 +233,11 @@ def locator_chart(territory: Territory) -> Chart:
     traces = []
     for t in _departements():
         colour = palette.LOCATOR_OWN if t.code in own else palette.LOCATOR_REGION if t.code in region else palette.LOCATOR_OTHER
-        xs, ys = _ring_xy(shape_of(t.code))
+        xs, ys = _ring_xy(shape_of(t.code, coarse=True))
         traces.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "fill": "toself", "fillcolor": colour,
                        "line": {"color": "white", "width": 0.4}, "hoverinfo": "text", "hoveron": "fills",
                        "text": plotly_text(t.name), "showlegend": False})
-    traces += _outline_traces()
+    traces += _outline_traces(coarse=True)
     shown_tiles = [code for code in INSETS if code in own | region]
     if shown_tiles:
         traces.append(_tile_labels(shown_tiles))
@@ -252,4 +253,4 @@ def locator_chart(territory: Territory) -> Chart:
     where = (f"{french.subject(territory.name_with_article)} est mis en évidence sur la carte des départements"
              + (f", avec les autres départements de sa région ({', '.join(names[c] for c in sorted(region))})"
                 if region else "") + ".")
-    return Chart("locator", title, figure, table, where, 320, 330)
+    return Chart("locator", title, figure, table, where, 320, 330, interactive=False)

@@ -45,7 +45,7 @@ def united_states_chart(data: TerritoryData) -> Chart:
     products = data.united_states.head(PRODUCTS_SHOWN) if data.united_states is not None else pd.DataFrame()
     width = 700
     height = max(220, 110 + 30 * len(products))
-    title = f"Principaux produits exportés vers les États-Unis {french.of(data.territory.name_with_article)} en {data.year}"
+    title = f"Principaux produits exportés par {data.territory.name_with_article} vers les États-Unis en {data.year}"
     values = [round(float(v), -5) for v in products.get("exports_to_united_states_eur", [])]
     names = [plotly_text(n) for n in products.get("short", [])]
     ticks = axis_ticks(0.0, max(values) if values else 1.0)
