@@ -68,3 +68,12 @@ def test_an_asset_left_partly_out_keeps_its_previous_cursor():
         assert kept.previous_condition_cursors_by_key[FLOWS] == moved_on[FLOWS]
         assert kept.evaluation_id == evaluation.cursor.evaluation_id
         assert refresh.advance(evaluation, set()) is evaluation.cursor
+
+
+def test_a_build_makes_the_charts_of_its_years_and_keeps_every_years_marts_current():
+    everything = set(territory_keys())
+    requested = {MARTS: keys(2023, *everything) | keys(2024, *everything),
+                 CHARTS: keys(2023, *everything) | keys(2024, *everything)}
+    runs, dropped = refresh.plan(requested, GRAPH, years={2024}, years_restrict={CHARTS})
+    assert [(r.assets, r.year) for r in runs] == [((MARTS,), 2023), ((MARTS,), 2024), ((CHARTS,), 2024)]
+    assert dropped == {CHARTS: keys(2023, *everything)}  # reported, and requested again next time

@@ -207,6 +207,15 @@ def _step_seconds(summaries: list[RunSummary]) -> dict[str, float]:
     return seconds
 
 
+def _say_left_out(left_out: refresh.Requested, echo: Echo) -> None:
+    """What this build left for later: other years' charts and fiches, other territories."""
+    for key, partitions in left_out.items():
+        years = sorted({parse_partition_key(p)[0] for p in partitions})
+        span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+        echo(f"  {key.to_user_string():17} {len(partitions)} partition(s) of {span} outside this build's --year or "
+             "--departement: left for the next build of those (or the daemon)")
+
+
 def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_out: refresh.Requested,
                       echo: Echo, wall_seconds: float) -> None:
     done = _recomputed(summaries)
@@ -215,6 +224,7 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
     if not any(asset != RAW_FILES.to_user_string() for asset in done):
         echo(f"Nothing changed since the last build: nothing recomputed (raw files identical). "
              f"{wall_seconds:.1f} s in all.")
+        _say_left_out(left_out, echo)
         return
     echo("Recomputed (— the time of each step):")
     for asset in graph_order:
@@ -244,9 +254,7 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
                     extra = f" — {written} written (new or changed figures), {len(places) - written} identical"
                 echo(f"  {asset:17} {year}: {names}{extra}; {skipped} skipped (unchanged){took}")
                 took = ""  # the step's time once, on its asset's first line
-    for key, partitions in left_out.items():
-        echo(f"  {key.to_user_string():17} {len(partitions)} partition(s) outside this build's --year or "
-             "--departement: left for the next build (or the daemon)")
+    _say_left_out(left_out, echo)
     steps = sum(seconds.values())
     echo(f"  {'in all':17} {wall_seconds:.1f} s ({steps:.1f} s in the steps, the rest in Dagster's runs and "
          "the evaluation of what changed)")
