@@ -28,19 +28,27 @@ def _missing(parent: dg.AssetsDefinition) -> dg.AutomationCondition:
     return AC.any_deps_match(AC.missing() & ~AC.will_be_requested()).allow(dg.AssetSelection.assets(parent))
 
 
+def _data_changed(*parents: dg.AssetsDefinition) -> dg.AutomationCondition:
+    """The data of one of these parents changed, or it is requested in the same tick."""
+    return AC.any_deps_match(_PARENT_DATA_CHANGED | AC.will_be_requested()).allow(dg.AssetSelection.assets(*parents))
+
+
+def _when(trigger: dg.AutomationCondition, label: str, required: dg.AssetsDefinition | None = None
+          ) -> dg.AutomationCondition:
+    """The shape of our conditions: on a new partition or on `trigger`, once per change, never
+    while a parent or the asset itself runs, and (given `required`) once what it reads is there."""
+    condition = (AC.newly_missing() | trigger).since_last_handled()
+    if required is not None:
+        condition = condition & ~_missing(required)
+    return (condition & ~AC.any_deps_in_progress() & ~AC.in_progress()).with_label(label)
+
+
 def eager_on_data_of(changed: tuple[dg.AssetsDefinition, ...], required: dg.AssetsDefinition) -> dg.AutomationCondition:
     """Eager on a change of the data of `changed`, once `required` is there — for assets that
     also read partitions which may be missing forever: the charts read every earlier year of
     their territory's marts (years before the store's first are never made), the fiches rank
     their territory among all the others (a `--departement` build makes a few)."""
-    data_changed = AC.any_deps_match(_PARENT_DATA_CHANGED | AC.will_be_requested()).allow(
-        dg.AssetSelection.assets(*changed))
-    return (
-        (AC.newly_missing() | data_changed).since_last_handled()
-        & ~_missing(required)
-        & ~AC.any_deps_in_progress()
-        & ~AC.in_progress()
-    ).with_label("eager_on_data_change")
+    return _when(_data_changed(*changed), "eager_on_data_change", required)
 
 
 def after_slices_changed(slices: dg.AssetsDefinition, rows: dg.AssetsDefinition) -> dg.AutomationCondition:
@@ -51,19 +59,11 @@ def after_slices_changed(slices: dg.AssetsDefinition, rows: dg.AssetsDefinition)
     so "a parent is missing" is checked on the year's rows only.
     """
     slices_changed = AC.any_deps_match(_PARENT_DATA_CHANGED).allow(dg.AssetSelection.assets(slices))
-    return (
-        (AC.newly_missing() | slices_changed).since_last_handled()
-        & ~_missing(rows)
-        & ~AC.any_deps_in_progress()
-        & ~AC.in_progress()
-    ).with_label("after_slices_changed")
+    return _when(slices_changed, "after_slices_changed", rows)
 
 
 def after_any_data_change(*parents: dg.AssetsDefinition) -> dg.AutomationCondition:
     """For the unpartitioned outputs that read every year (published store, index): whenever a
     listened parent's data changed. No "a parent is missing" rule: years without data are
     missing partitions forever."""
-    changed = AC.any_deps_match(_PARENT_DATA_CHANGED | AC.will_be_requested()).allow(dg.AssetSelection.assets(*parents))
-    return (
-        (AC.newly_missing() | changed).since_last_handled() & ~AC.any_deps_in_progress() & ~AC.in_progress()
-    ).with_label("after_any_data_change")
+    return _when(_data_changed(*parents), "after_any_data_change")
