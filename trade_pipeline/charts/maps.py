@@ -25,7 +25,7 @@ import pandas as pd
 
 from trade_pipeline import french
 from trade_pipeline.charts import palette
-from trade_pipeline.charts.chart import Chart, plotly_figure, plotly_text
+from trade_pipeline.charts.chart import Chart, nice_step, plotly_figure, plotly_text
 from trade_pipeline.provenance import source_line
 from trade_pipeline.territories import Territory, territories
 
@@ -91,14 +91,8 @@ def shape_of(code: str, coarse: bool = False) -> list[list[list[float]]]:
 
 
 def _nice(value: float) -> float:
-    """A bound a reader can hold: 1, 2 or 5 × 10ⁿ (keeps the sign)."""
-    if value == 0:
-        return 0.0
-    magnitude = 10 ** math.floor(math.log10(abs(value)))
-    for factor in (1, 2, 2.5, 5, 10):
-        if abs(value) <= factor * magnitude:
-            return math.copysign(factor * magnitude, value)
-    return math.copysign(10 * magnitude, value)
+    """A bound a reader can hold: the round step (1, 2, 2,5 or 5 × 10ⁿ) at or above it, signed."""
+    return math.copysign(nice_step(abs(value), steps=1), value) if value else 0.0
 
 
 def class_bounds(values: pd.Series, diverging: bool) -> list[float]:
@@ -108,8 +102,9 @@ def class_bounds(values: pd.Series, diverging: bool) -> list[float]:
         return []
     if diverging:
         negative, positive = known[known < 0], known[known >= 0]
-        lower = sorted({_nice(q) for q in negative.quantile([0.5]).tolist()}) if len(negative) else []
-        upper = sorted({_nice(q) for q in positive.quantile([0.5]).tolist()}) if len(positive) else []
+        # One class bound in the middle of each side, and zero between them.
+        lower = [_nice(negative.median())] if len(negative) else []
+        upper = [_nice(positive.median())] if len(positive) else []
         return sorted(set(lower + [0.0] + upper))
     quantiles = known.quantile(np.linspace(0, 1, CLASSES + 1)[1:-1]).tolist()
     return sorted({_nice(q) for q in quantiles if q > 0})
@@ -202,7 +197,7 @@ def choropleth_chart(values: pd.DataFrame, measure: MapMeasure, year: int, synth
     frame = values.assign(nom=values["department_code"].map(names))
     table = pd.DataFrame({
         "code_departement": frame["department_code"], "departement": frame["nom"],
-        ("part" if measure.formatter == "pct" else f"{measure.column.removesuffix('_eur')}_eur"): frame[measure.column],
+        ("part" if measure.formatter == "pct" else measure.column): frame[measure.column],
         "classe": [labels[class_of(float(v), bounds)] if pd.notna(v) else "sans données" for v in frame[measure.column]],
     })
     return Chart(measure.name, title, figure, table, _choropleth_alt(frame, measure, year), 700, 640)

@@ -51,10 +51,10 @@ def with_alpha(colour: str, alpha: float) -> str:
 
 def sequential(count: int) -> list[str]:
     """`count` colours of the sequential map scale, light to dark (evenly taken from cividis)."""
-    from plotly.colors import sample_colorscale
+    from plotly.colors import sample_colorscale, unlabel_rgb
 
     scale = [[i / (len(CIVIDIS_LIGHT_TO_DARK) - 1), c] for i, c in enumerate(CIVIDIS_LIGHT_TO_DARK)]
     if count == 1:
         return [CIVIDIS_LIGHT_TO_DARK[-1]]
     colours = sample_colorscale(scale, [i / (count - 1) for i in range(count)])
-    return ["#" + "".join(f"{int(round(float(v))):02X}" for v in c[4:-1].split(",")) for c in colours]
+    return ["#" + "".join(f"{round(v):02X}" for v in unlabel_rgb(c)) for c in colours]

@@ -3,13 +3,12 @@ written beside each country with its sign, an arrow and a colour."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from trade_pipeline import french
 from trade_pipeline.aggregation.territory_view import TerritoryData
 from trade_pipeline.charts import palette
-from trade_pipeline.charts.chart import Chart, nice_step, plotly_figure, plotly_text, source_note
+from trade_pipeline.charts.chart import Chart, axis_ticks, plotly_figure, plotly_text, source_note
 
 PARTNERS_SHOWN = 8  # from each side: the main clients and the main suppliers
 
@@ -40,8 +39,7 @@ def partners_chart(data: TerritoryData) -> Chart:
          "hovertemplate": "%{y} — exportations : %{customdata}<extra></extra>"},
     ]
     limit = float(max(partners["exports_eur"].max(), partners["imports_eur"].max())) if len(partners) else 1.0
-    step = nice_step(limit)
-    ticks = [k * step for k in range(-int(np.ceil(limit / step)), int(np.ceil(limit / step)) + 1)]
+    ticks = axis_ticks(-limit, limit)
     xaxis = {"tickvals": ticks, "ticktext": [french.eur(abs(t)) for t in ticks], "zeroline": True,
              "zerolinecolor": palette.TEXT, "gridcolor": "#E6E6E6", "range": [-1.08 * limit, 1.08 * limit]}
     yaxis = {"autorange": "reversed", "ticks": "", "automargin": False}
