@@ -14,7 +14,7 @@ import pytest
 
 from trade_pipeline.fiches.build import PAGES
 
-from .ui_support import browser
+from .ui_support import open_browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -84,68 +84,56 @@ def test_csv_behind_each_chart_opens_in_french_excel(year_dir):
 
 
 def test_real_browser_renders_the_fiche_without_console_errors(served, artifacts_dir):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = browser(playwright)
-        try:
-            page = chromium.new_page(viewport={"width": 900, "height": 1300})
-            problems = []
-            page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-            page.goto(f"{served}/departement-34.html", wait_until="networkidle")
-            page.wait_for_function("document.documentElement.dataset.chartsReady === '1'", timeout=30_000)
-            assert problems == []
-            assert page.locator("g.sankey").count() == 2 + 4  # own exports/imports + région and France
-            assert page.locator("g.trace.treemap").count() == 2
-            # Every chart of the page is drawn by plotly.js (and the région's and France's Sankeys).
-            charts = page.locator(".interactive[data-chart]").count()
-            assert charts == len(OWN_CHARTS) + 4 and \
-                page.locator(".interactive.js-plotly-plot").count() == charts
-            assert page.locator("#chart-evolution g.scatterlayer g.trace").count() == 4  # flows and shares of France
-            assert page.locator("#chart-contributions_exportations g.barlayer g.trace").count() == 2  # two panels
-            page.screenshot(path=str(artifacts_dir / "fiche-departement-34.png"), full_page=True)
-            for section in ("synthese", "evolution", "contributions", "etats-unis"):
-                shot = artifacts_dir / f"fiche-departement-34-{section}.png"
-                page.locator(f"section#{section}").screenshot(path=str(shot))
-                assert shot.stat().st_size > 20_000, section
-        finally:
-            chromium.close()
+    with open_browser() as chromium:
+        page = chromium.new_page(viewport={"width": 900, "height": 1300})
+        problems = []
+        page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+        page.goto(f"{served}/departement-34.html", wait_until="networkidle")
+        page.wait_for_function("document.documentElement.dataset.chartsReady === '1'", timeout=30_000)
+        assert problems == []
+        assert page.locator("g.sankey").count() == 2 + 4  # own exports/imports + région and France
+        assert page.locator("g.trace.treemap").count() == 2
+        # Every chart of the page is drawn by plotly.js (and the région's and France's Sankeys).
+        charts = page.locator(".interactive[data-chart]").count()
+        assert charts == len(OWN_CHARTS) + 4 and \
+            page.locator(".interactive.js-plotly-plot").count() == charts
+        assert page.locator("#chart-evolution g.scatterlayer g.trace").count() == 4  # flows and shares of France
+        assert page.locator("#chart-contributions_exportations g.barlayer g.trace").count() == 2  # two panels
+        page.screenshot(path=str(artifacts_dir / "fiche-departement-34.png"), full_page=True)
+        for section in ("synthese", "evolution", "contributions", "etats-unis"):
+            shot = artifacts_dir / f"fiche-departement-34-{section}.png"
+            page.locator(f"section#{section}").screenshot(path=str(shot))
+            assert shot.stat().st_size > 20_000, section
 
 
 def test_index_map_is_drawn_and_a_click_on_a_departement_opens_its_fiche(served, year_dir, artifacts_dir):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = browser(playwright)
-        try:
-            page = chromium.new_page(viewport={"width": 900, "height": 1200})
-            problems = []
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            page.goto(f"{served}/index.html", wait_until="networkidle")
-            page.wait_for_function("document.documentElement.dataset.mapsReady === '1'", timeout=30_000)
-            page.select_option("#measure", "map_balance")
-            page.wait_for_selector('figure[data-map="map_balance"] .js-plotly-plot')
-            assert page.locator('figure[data-map="map_exports"]').is_hidden()
-            page.locator('figure[data-map="map_balance"]').screenshot(path=str(artifacts_dir / "index-map.png"))
-            links = page.evaluate("""() => document.querySelector('figure[data-map="map_balance"] .js-plotly-plot')
-                .data.map(t => (t.customdata || [])[0]).filter(Boolean)""")
-            assert links and all((year_dir / link).exists() for link in links)  # only fiches that exist
-            # Where Hérault is drawn on the screen (its shape's centre, through plotly's own axes).
-            x, y = page.evaluate("""() => {
-                const gd = document.querySelector('figure[data-map="map_balance"] .js-plotly-plot');
-                const trace = gd.data.find(t => (t.customdata || [])[0] === 'departement-34.html');
-                const xs = trace.x.filter(v => v !== null), ys = trace.y.filter(v => v !== null);
-                const cx = xs.reduce((a, b) => a + b) / xs.length, cy = ys.reduce((a, b) => a + b) / ys.length;
-                const layout = gd._fullLayout, box = gd.getBoundingClientRect();
-                return [box.left + layout._size.l + layout.xaxis.l2p(cx), box.top + layout._size.t + layout.yaxis.l2p(cy)];
-            }""")
-            with page.expect_navigation():
-                page.mouse.click(x, y)
-            assert page.url.endswith("/departement-34.html")
-            assert problems == []
-        finally:
-            chromium.close()
+    with open_browser() as chromium:
+        page = chromium.new_page(viewport={"width": 900, "height": 1200})
+        problems = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(f"{served}/index.html", wait_until="networkidle")
+        page.wait_for_function("document.documentElement.dataset.mapsReady === '1'", timeout=30_000)
+        page.select_option("#measure", "map_balance")
+        page.wait_for_selector('figure[data-map="map_balance"] .js-plotly-plot')
+        assert page.locator('figure[data-map="map_exports"]').is_hidden()
+        page.locator('figure[data-map="map_balance"]').screenshot(path=str(artifacts_dir / "index-map.png"))
+        links = page.evaluate("""() => document.querySelector('figure[data-map="map_balance"] .js-plotly-plot')
+            .data.map(t => (t.customdata || [])[0]).filter(Boolean)""")
+        assert links and all((year_dir / link).exists() for link in links)  # only fiches that exist
+        # Where Hérault is drawn on the screen (its shape's centre, through plotly's own axes).
+        x, y = page.evaluate("""() => {
+            const gd = document.querySelector('figure[data-map="map_balance"] .js-plotly-plot');
+            const trace = gd.data.find(t => (t.customdata || [])[0] === 'departement-34.html');
+            const xs = trace.x.filter(v => v !== null), ys = trace.y.filter(v => v !== null);
+            const cx = xs.reduce((a, b) => a + b) / xs.length, cy = ys.reduce((a, b) => a + b) / ys.length;
+            const layout = gd._fullLayout, box = gd.getBoundingClientRect();
+            return [box.left + layout._size.l + layout.xaxis.l2p(cx), box.top + layout._size.t + layout.yaxis.l2p(cy)];
+        }""")
+        with page.expect_navigation():
+            page.mouse.click(x, y)
+        assert page.url.endswith("/departement-34.html")
+        assert problems == []
 
 
 def test_the_whole_year_downloads_as_one_csv_and_one_xlsx(year_dir):
@@ -168,42 +156,30 @@ def test_the_whole_year_downloads_as_one_csv_and_one_xlsx(year_dir):
 
 
 def test_index_page_sorts_by_every_column(served):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = browser(playwright)
-        try:
-            page = chromium.new_page()
-            page.goto(f"{served}/index.html")
-            def column(index: int) -> list[str]:
-                return page.locator(f"#fiches tbody tr td:nth-child({index})").all_inner_texts()
-            page.click("#fiches th:nth-child(5) button")  # exports, ascending by value
-            assert column(1) == ["Hérault", "Occitanie", "France"]
-            page.click("#fiches th:nth-child(5) button")  # again: descending
-            assert column(1) == ["France", "Occitanie", "Hérault"]
-            page.click("#fiches th:nth-child(1) button")  # names, alphabetically
-            assert column(1) == ["France", "Hérault", "Occitanie"]
-            assert page.locator("#fiches th:nth-child(1)").get_attribute("aria-sort") == "ascending"
-        finally:
-            chromium.close()
+    with open_browser() as chromium:
+        page = chromium.new_page()
+        page.goto(f"{served}/index.html")
+        def column(index: int) -> list[str]:
+            return page.locator(f"#fiches tbody tr td:nth-child({index})").all_inner_texts()
+        page.click("#fiches th:nth-child(5) button")  # exports, ascending by value
+        assert column(1) == ["Hérault", "Occitanie", "France"]
+        page.click("#fiches th:nth-child(5) button")  # again: descending
+        assert column(1) == ["France", "Occitanie", "Hérault"]
+        page.click("#fiches th:nth-child(1) button")  # names, alphabetically
+        assert column(1) == ["France", "Hérault", "Occitanie"]
+        assert page.locator("#fiches th:nth-child(1)").get_attribute("aria-sort") == "ascending"
 
 
 def test_index_page_searches_by_name_or_code(served):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = browser(playwright)
-        try:
-            page = chromium.new_page()
-            page.goto(f"{served}/index.html")
-            rows = page.locator("#fiches tbody tr")
-            assert rows.count() == 3
-            page.fill("#search", "herault")  # accents are optional
-            assert [r.inner_text().split("\t")[0] for r in rows.all() if r.is_visible()] == ["Hérault"]
-            page.fill("#search", "12")
-            assert [r.inner_text().split("\t")[0] for r in rows.all() if r.is_visible()] == ["Occitanie"]
-        finally:
-            chromium.close()
+    with open_browser() as chromium:
+        page = chromium.new_page()
+        page.goto(f"{served}/index.html")
+        rows = page.locator("#fiches tbody tr")
+        assert rows.count() == 3
+        page.fill("#search", "herault")  # accents are optional
+        assert [r.inner_text().split("\t")[0] for r in rows.all() if r.is_visible()] == ["Hérault"]
+        page.fill("#search", "12")
+        assert [r.inner_text().split("\t")[0] for r in rows.all() if r.is_visible()] == ["Occitanie"]
 
 
 def test_pdf_is_a4_with_the_expected_pages(year_dir):

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from trade_pipeline.instance import render
@@ -98,18 +100,25 @@ def browser(playwright):  # noqa: ANN001, ANN201 - playwright types are optional
               "--disable-component-update", "--disable-sync", "--no-first-run"])
 
 
-def screenshots(pages: list[tuple[str, Path, str]], size: tuple[int, int] = (1600, 1000)) -> None:
-    """Screenshots of several pages (url, path, text to wait for) in one browser."""
+@contextmanager
+def open_browser() -> Iterator:
+    """Debian's chromium under Playwright for the length of a `with` block, closed afterwards."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         instance = browser(playwright)
         try:
-            page = instance.new_page(viewport={"width": size[0], "height": size[1]})
-            for url, path, wait_for_text in pages:
-                page.goto(url, wait_until="networkidle", timeout=60_000)
-                page.get_by_text(wait_for_text).first.wait_for(timeout=60_000)
-                page.wait_for_timeout(1000)  # let the graph layout settle
-                page.screenshot(path=str(path))
+            yield instance
         finally:
             instance.close()
+
+
+def screenshots(pages: list[tuple[str, Path, str]], size: tuple[int, int] = (1600, 1000)) -> None:
+    """Screenshots of several pages (url, path, text to wait for) in one browser."""
+    with open_browser() as instance:
+        page = instance.new_page(viewport={"width": size[0], "height": size[1]})
+        for url, path, wait_for_text in pages:
+            page.goto(url, wait_until="networkidle", timeout=60_000)
+            page.get_by_text(wait_for_text).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)  # let the graph layout settle
+            page.screenshot(path=str(path))

@@ -131,21 +131,23 @@ def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings, w
     with warehouse.connect() as connection:
         years = [y for (y,) in connection.execute("SELECT DISTINCT year FROM mart_territory_totals ORDER BY 1").fetchall()]
         years = [year for year in years if (config.fiches_dir / str(year)).exists()]  # years with fiches
-        pages, synthetic_years = {}, {}
+        totals, synthetic_years, maps = {}, {}, {}
         for year in years:
-            totals = connection.execute(
+            totals[year] = connection.execute(
                 "SELECT level, territory_code, exports_eur, imports_eur FROM mart_territory_totals WHERE year = ?",
                 [year]).df()
-            synthetic = bool(connection.execute("SELECT coalesce(bool_or(synthetic), false) FROM ingestions "
-                                                "WHERE year = ?", [year]).fetchall()[0][0])
+            synthetic_years[year] = bool(connection.execute(
+                "SELECT coalesce(bool_or(synthetic), false) FROM ingestions WHERE year = ?", [year]).fetchall()[0][0])
             write_year_data(config.fiches_dir, year)
-            maps = write_maps(config.fiches_dir, year, department_values(connection, year), synthetic,
-                              chromium.available)
-            if chromium.available:
-                render_pictures(maps.pictures, tabs=chromium.tabs)
-            maps.commit()
-            pages[year] = write_index(config.fiches_dir, year, totals, synthetic, years, maps.manifest)
-            synthetic_years[year] = synthetic
+            maps[year] = write_maps(config.fiches_dir, year, department_values(connection, year),
+                                    synthetic_years[year], chromium.available)
+    if chromium.available:  # the maps that changed, every year's in one browser
+        render_pictures([job for folder in maps.values() for job in folder.pictures], tabs=chromium.tabs)
+    pages = {}
+    for year in years:
+        maps[year].commit()
+        pages[year] = write_index(config.fiches_dir, year, totals[year], synthetic_years[year], years,
+                                  maps[year].manifest)
     labelled = {str(year): page for year, page in sorted(pages.items())}
     if pages:  # the page of every year, linking to each year's index and data files
         labelled["every year"] = write_years_index(config.fiches_dir, synthetic_years)
