@@ -53,6 +53,8 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     (openpyxl would write the current time), so an unchanged year is not rewritten.
     """
     import io
+    import re
+    import zipfile
     from datetime import datetime
 
     from openpyxl import Workbook
@@ -67,7 +69,18 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
             sheet.append([None if (isinstance(v, float) and v != v) or v is pd.NA else
                           (v.item() if hasattr(v, "item") else v) for v in row])
         sheet.freeze_panes = "A2"
-    workbook.properties.created = workbook.properties.modified = datetime(2000, 1, 1)
+    workbook.properties.created = datetime(2000, 1, 1)
     sink = io.BytesIO()
     workbook.save(sink)
-    return sink.getvalue()
+    # openpyxl stamps the zip's members and the document's « modified » date with the current
+    # time when it saves: both are set to the fixed date.
+    fixed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(sink.getvalue())) as source, zipfile.ZipFile(fixed, "w") as target:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", content)
+            stamped = zipfile.ZipInfo(member.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            stamped.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(stamped, content)
+    return fixed.getvalue()
