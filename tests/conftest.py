@@ -4,7 +4,9 @@ pictures only where a test looks at them, and the order that keeps both xdist wo
 from __future__ import annotations
 
 import os
+import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 #: Modules in the order their tests are handed to the workers: the longest first, so that the
 #: two workers finish together (`./scripts/test` prints the slowest tests: keep this in step).
-LONGEST_FIRST = ("test_ui.py", "test_crash_safety.py", "test_concurrency.py", "test_incremental.py",
+LONGEST_FIRST = ("test_ui.py", "test_production.py", "test_crash_safety.py", "test_concurrency.py", "test_incremental.py",
                  "test_fiches.py", "test_hostile_input.py", "test_build.py", "test_marts_on_sample.py",
                  "test_no_browser.py", "test_bad_input.py")
 
@@ -122,3 +124,34 @@ def revised_clean_state(tmp_path_factory: pytest.TempPathFactory, revised_source
         result = run_cli(folder / "data", "build", "--year", "2024", "--source", str(revised_sources[1]))
         assert result.code == 0, result.out[-3000:] + result.err[-3000:]
     return state(shared_state(tmp_path_factory, "revised_clean", build) / "data")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server `./scripts/test` started (its URL in the
+    form Dagster's storage needs), dropped afterwards. Without a server: skipped, saying so —
+    except in CI, whose `.ci/run` starts one, where its absence is a failure."""
+    admin = os.environ.get("TRADE_PIPELINE_TEST_PG_URL")
+    if not admin:
+        message = ("no PostgreSQL server for the production-layout tests: ./scripts/test starts one "
+                   "(scripts/postgres start), or set TRADE_PIPELINE_TEST_PG_URL")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    import psycopg2
+
+    from trade_pipeline.settings import PG_URL_SCHEME
+
+    def administer(statement: str) -> None:
+        connection = psycopg2.connect(admin)
+        connection.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
+        try:
+            connection.cursor().execute(statement)
+        finally:
+            connection.close()
+
+    name = f"trade_{uuid.uuid4().hex[:12]}"
+    administer(f"CREATE DATABASE {name}")
+    server = admin.split("://", 1)[1].rsplit("/", 1)[0]
+    yield f"{PG_URL_SCHEME}{server}/{name}"
+    administer(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -27,6 +27,24 @@ def test_years_are_partitions_without_a_code_change():
 
 def test_checked_in_dagster_yaml_is_the_rendered_instance_config():
     assert (ROOT / "dagster.yaml").read_text(encoding="utf-8") == render("data/dagster")
+    assert (ROOT / "deploy" / "dagster.yaml").read_text(encoding="utf-8") == render("data/dagster", postgres=True)
+
+
+def test_every_step_that_opens_the_warehouse_is_in_the_one_slot_pool():
+    """DuckDB allows one writing process per file and a reader elsewhere blocks it: the pool
+    (limit 1 in the instance, shared by every process and machine) is what serialises them."""
+    import inspect
+
+    from trade_pipeline.definitions import ASSETS
+    from trade_pipeline.instance import instance_config
+    from trade_pipeline.resources import WAREHOUSE_POOL, Warehouse
+
+    for asset in ASSETS:
+        opens_warehouse = any(p.annotation in (Warehouse, "Warehouse")
+                              for p in inspect.signature(asset.op.compute_fn.decorated_fn).parameters.values())
+        assert (asset.op.pool == WAREHOUSE_POOL) == opens_warehouse, asset.key
+    for postgres in (False, True):
+        assert instance_config("x", postgres)["concurrency"]["pools"] == {"default_limit": 1, "granularity": "op"}
 
 
 def test_workspace_yaml_points_at_the_definitions_module():

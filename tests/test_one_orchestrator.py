@@ -9,30 +9,9 @@ import pytest
 from trade_pipeline.territories import territory_keys
 
 from .states import NO_BROWSER, run_cli
-from .ui_support import DagsterDev
+from .ui_support import DagsterDev, ticks, wait_for_ticks
 
 pytestmark = pytest.mark.slow
-
-TICKS = """query($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) {
-  ... on Sensor { sensorState { ticks(limit: 50) { status skipReason runIds timestamp } } } } }"""
-SELECTOR = {"repositoryLocationName": "trade_pipeline", "repositoryName": "__repository__", "sensorName": "trade_automation"}
-
-
-def ticks(ui: DagsterDev) -> list[dict]:
-    """The sensor's finished ticks (one still evaluating has no outcome yet)."""
-    listed = ui.graphql(TICKS, {"selector": SELECTOR})["sensorOrError"]["sensorState"]["ticks"]
-    return [t for t in listed if t["status"] != "STARTED"]
-
-
-def wait_for_ticks(ui: DagsterDev, count: int, after: float, timeout: float = 120) -> list[dict]:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        later = [t for t in ticks(ui) if t["timestamp"] > after]
-        if len(later) >= count:
-            return later
-        time.sleep(1)
-    raise AssertionError(f"the automation sensor did not tick {count} times in {timeout} s")
-
 
 def test_a_cli_build_beside_the_daemon_does_each_piece_of_work_once(tmp_path, revised_sources, artifacts_dir):
     first = revised_sources[0]

@@ -27,11 +27,6 @@ AUTOMATION = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
 STOP_SENSOR = """mutation($id: String!) { stopSensor(id: $id) { __typename
   ... on StopSensorMutationResult { instigationState { status } } ... on PythonError { message } } }"""
 
-LAUNCH_RUN = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
-  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
-
-RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
-
 CHECKS = """{ assetNodeOrError(assetKey: {path: ["trade_flows"]}) { ... on AssetNode {
   assetChecksOrError { ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } } } } }"""
 
@@ -49,23 +44,6 @@ def backfill(ui: DagsterDev, assets: list[str], partitions: list[str], timeout: 
             return state
         time.sleep(2)
     raise AssertionError(f"backfill of {assets} did not finish in {timeout} s")
-
-
-def materialize(ui: DagsterDev, assets: list[str], partition: str, timeout: float = 300) -> str:
-    """What the UI's « Materialize » button sends for one partition: a run (not a backfill)."""
-    launched = ui.graphql(LAUNCH_RUN, {"params": {
-        "selector": {"repositoryLocationName": "trade_pipeline", "repositoryName": "__repository__",
-                     "jobName": "__ASSET_JOB", "assetSelection": [{"path": [a]} for a in assets]},
-        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]}}})["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        status = ui.graphql(RUN, {"id": run_id})["runOrError"]["status"]
-        if status in ("SUCCESS", "FAILURE", "CANCELED"):
-            return status
-        time.sleep(1)
-    raise AssertionError(f"run of {assets} for {partition} did not finish in {timeout} s")
 
 
 def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_dir):
@@ -91,7 +69,7 @@ def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_d
         stopped = ui.graphql(STOP_SENSOR, {"id": sensors["trade_automation"]["id"]})["stopSensor"]
         assert stopped["instigationState"]["status"] == "STOPPED", stopped
 
-        assert materialize(ui, ["raw_trade_files", "trade_flows"], "2024") == "SUCCESS"
+        assert ui.materialize(["raw_trade_files", "trade_flows"], "2024") == "SUCCESS"
         checks = ui.graphql(CHECKS)["assetNodeOrError"]["assetChecksOrError"]["checks"]
         assert {c["name"]: c["executionForLatestMaterialization"]["status"] for c in checks}["no_duplicate_keys"] == "SUCCEEDED"
 
@@ -115,7 +93,7 @@ def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_d
         # (Charts and fiches in one backfill would add every fiche that shows France's charts: all.)
         charts = backfill(ui, ["territory_charts"], ["france-FR|2024", "region-12|2024", "departement-34|2024"])
         assert charts["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), charts
-        assert materialize(ui, ["fiches"], "departement-34|2024") == "SUCCESS"
+        assert ui.materialize(["fiches"], "departement-34|2024") == "SUCCESS"
         assert (tmp_path / "data" / "fiches" / "2024" / "departement-34.pdf").exists()
 
         ui.graphql("mutation { setNuxSeen }")  # the "join the community" dialog would hide the pages

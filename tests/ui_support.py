@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
+
 from trade_pipeline.instance import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,44 +28,50 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class DagsterDev:
-    def __init__(self, data_dir: Path, log_path: Path, **variables: str):
-        self.data_dir = data_dir
-        self.variables = variables
-        self.port = free_port()
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
+def _stop(process: subprocess.Popen | None, sig: int = signal.SIGINT, timeout: float = 30) -> None:
+    """Stop a service and the processes it started (its own session), forcefully if it hangs."""
+    if process and process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def _start(command: list[str], env: dict, log_path: Path) -> subprocess.Popen:
+    with open(log_path, "a") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def _wait(ready, what: str, processes: list[subprocess.Popen], logs: list[Path], timeout: float = 120) -> None:  # noqa: ANN001
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for process, log in zip(processes, logs, strict=True):
+            if process.poll() is not None:
+                raise RuntimeError(f"{what}: a process exited: {log.read_text()[-2000:]}")
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"{what} not ready within {timeout} s")
+
+
+class DagsterWeb:
+    """The GraphQL API of a Dagster web server, as the UI uses it."""
+
+    port: int
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> DagsterDev:
-        home = self.data_dir / "dagster"
-        home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").write_text(render(str(home)), encoding="utf-8")
-        env = {**os.environ, "DAGSTER_HOME": str(home), "TRADE_PIPELINE_DATA_DIR": str(self.data_dir),
-               "DAGSTER_DISABLE_TELEMETRY": "1", **self.variables}
-        dagster = str(Path(sys.executable).with_name("dagster"))
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [dagster, "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dagster dev exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/server_info", timeout=2):
-                    pass
-                if self._location_loaded():
-                    return self
-            except OSError:
-                pass
-            time.sleep(1)
-        raise RuntimeError("dagster dev did not start within 120 s")
-
-    def _location_loaded(self) -> bool:
+    def location_loaded(self) -> bool:
+        with urllib.request.urlopen(self.url + "/server_info", timeout=2):
+            pass
         data = self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }")
         entries = data["workspaceOrError"]["locationEntries"]
         return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
@@ -77,15 +85,129 @@ class DagsterDev:
             raise RuntimeError(payload["errors"])
         return payload["data"]
 
+    def materialize(self, assets: list[str], partition: str | None = None, timeout: float = 300) -> str:
+        """What the UI's « Materialize » button sends for one partition: a run (not a backfill);
+        waits for its end and returns its status."""
+        tags = [{"key": "dagster/partition", "value": partition}] if partition else []
+        launched = self.graphql(LAUNCH_RUN, {"params": {
+            "selector": {"repositoryLocationName": "trade_pipeline", "repositoryName": "__repository__",
+                         "jobName": "__ASSET_JOB", "assetSelection": [{"path": [a]} for a in assets]},
+            "executionMetadata": {"tags": tags}}})["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        run_id = launched["run"]["runId"]
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status = self.graphql(RUN, {"id": run_id})["runOrError"]["status"]
+            if status in ("SUCCESS", "FAILURE", "CANCELED"):
+                return status
+            time.sleep(1)
+        raise AssertionError(f"run of {assets} for {partition} did not finish in {timeout} s")
+
+
+LAUNCH_RUN = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
+
+RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
+
+
+TICKS = """query($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) {
+  ... on Sensor { sensorState { ticks(limit: 50) { status skipReason runIds timestamp } } } } }"""
+SELECTOR = {"repositoryLocationName": "trade_pipeline", "repositoryName": "__repository__", "sensorName": "trade_automation"}
+
+
+def ticks(ui: DagsterWeb) -> list[dict]:
+    """The sensor's finished ticks (one still evaluating has no outcome yet)."""
+    listed = ui.graphql(TICKS, {"selector": SELECTOR})["sensorOrError"]["sensorState"]["ticks"]
+    return [t for t in listed if t["status"] != "STARTED"]
+
+
+def wait_for_ticks(ui: DagsterWeb, count: int, after: float, timeout: float = 120) -> list[dict]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        later = [t for t in ticks(ui) if t["timestamp"] > after]
+        if len(later) >= count:
+            return later
+        time.sleep(1)
+    raise AssertionError(f"the automation sensor did not tick {count} times in {timeout} s")
+
+
+class DagsterDev(DagsterWeb):
+    """`dagster dev` on a data directory: web server, daemon and code location in one command."""
+
+    def __init__(self, data_dir: Path, log_path: Path, **variables: str):
+        self.data_dir = data_dir
+        self.variables = variables
+        self.port = free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> DagsterDev:
+        home = self.data_dir / "dagster"
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "dagster.yaml").write_text(render(str(home)), encoding="utf-8")
+        env = {**os.environ, "DAGSTER_HOME": str(home), "TRADE_PIPELINE_DATA_DIR": str(self.data_dir),
+               "DAGSTER_DISABLE_TELEMETRY": "1", **self.variables}
+        self.log_path.write_text("")
+        self.process = _start([_tool("dagster"), "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1",
+                               "-p", str(self.port)], env, self.log_path)
+        _wait(self.location_loaded, "dagster dev", [self.process], [self.log_path])
+        return self
+
     def __exit__(self, *exc: object) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.log.close()
+        _stop(self.process)
+
+
+def _tool(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+class ProductionServices(DagsterWeb):
+    """The production layout (README, Production): the code location served on its own by
+    `dagster code-server start`, and the web server and the daemon as separate processes that
+    load it through a workspace file of the deploy/workspace.yaml shape."""
+
+    def __init__(self, environment: dict[str, str], folder: Path):
+        self.env = {**os.environ, "DAGSTER_DISABLE_TELEMETRY": "1", **environment}
+        self.folder = folder
+        self.port, self.code_port = free_port(), free_port()
+        self.workspace = folder / "workspace.yaml"
+        deployed = yaml.safe_load((ROOT / "deploy" / "workspace.yaml").read_text(encoding="utf-8"))
+        deployed["load_from"][0]["grpc_server"]["port"] = self.code_port
+        self.workspace.write_text(yaml.safe_dump(deployed), encoding="utf-8")
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def log(self, name: str) -> Path:
+        return self.folder / f"{name}.log"
+
+    def _launch(self, name: str, command: list[str]) -> subprocess.Popen:
+        self.processes[name] = _start(command, self.env, self.log(name))
+        return self.processes[name]
+
+    def start_daemon(self) -> None:
+        self._launch("daemon", [_tool("dagster-daemon"), "run", "-w", str(self.workspace)])
+
+    def stop_daemon(self) -> None:
+        _stop(self.processes.pop("daemon"), signal.SIGTERM)
+
+    def __enter__(self) -> ProductionServices:
+        code = self._launch("code-server", [
+            _tool("dagster"), "code-server", "start", "-m", "trade_pipeline.definitions", "-h", "127.0.0.1",
+            "-p", str(self.code_port), "--location-name", "trade_pipeline"])
+
+        def serving() -> bool:
+            check = subprocess.run([_tool("dagster"), "api", "grpc-health-check", "-p", str(self.code_port)],
+                                   env=self.env, capture_output=True, timeout=30)
+            return check.returncode == 0
+        _wait(serving, "dagster code-server", [code], [self.log("code-server")], timeout=180)
+        web = self._launch("webserver", [_tool("dagster-webserver"), "-w", str(self.workspace), "-h", "127.0.0.1",
+                                         "-p", str(self.port)])
+        self.start_daemon()
+        _wait(self.location_loaded, "dagster-webserver", [web], [self.log("webserver")])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in ("daemon", "webserver", "code-server"):
+            _stop(self.processes.pop(name, None))
 
 
 def chromium() -> str | None:

@@ -158,11 +158,14 @@ def fail_abandoned_runs(instance: dg.DagsterInstance, echo: Echo) -> None:
 
     Command-line runs execute inside the process that holds the pipeline lock; we hold it now, so
     an unfinished one belongs to a process that died (SIGKILL, power cut). Left as is, Dagster
-    would consider its partitions in progress for ever and never request them again.
+    would consider its partitions in progress for ever and never request them again, and keep
+    its slot of the warehouse pool (no daemon watches command-line runs to give it back).
     """
     abandoned = instance.get_runs(dg.RunsFilter(statuses=UNFINISHED, tags=CLI_TAG))
     for run in abandoned:
         instance.report_run_failed(run, "its trade-pipeline process ended without finishing it (killed?)")
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
     if abandoned:
         echo(f"{len(abandoned)} run(s) of an interrupted build marked as failed; their work is done again now")
 

@@ -1,4 +1,4 @@
-"""Command line: `trade-pipeline build | sample | dev`.
+"""Command line: `trade-pipeline build | sample | dev | instance | publications | export`.
 
 Exit codes: 0 done; 1 a run failed (the message says which file, line, column or check); 2 the
 command or a setting is not usable (one `error:` line naming it and what is allowed); 3 another
@@ -79,6 +79,20 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def cmd_instance(args: argparse.Namespace) -> int:
+    """Write the data directory's Dagster instance (SQLite, or PostgreSQL when
+    TRADE_PIPELINE_DAGSTER_PG_URL is set) for services started on their own (README, Production)."""
+    from trade_pipeline.instance import prepare_dagster_home
+
+    settings = get_settings()
+    prepare_data_dir(settings.data_dir)
+    home = prepare_dagster_home(settings)
+    storage = "PostgreSQL ($TRADE_PIPELINE_DAGSTER_PG_URL)" if settings.dagster_pg_url else f"SQLite under {home}"
+    print(f"wrote {home / 'dagster.yaml'}: runs, events and schedules in {storage}", file=sys.stderr)
+    print(f"export DAGSTER_HOME={home}")
+    return 0
+
+
 def _scale(text: str) -> float:
     value = float(text)
     if not 0 < value <= 100:
@@ -114,6 +128,10 @@ def parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(handler=cmd_dev)
+
+    instance = commands.add_parser("instance", help="write the Dagster instance of the data directory and print "
+                                                    "its DAGSTER_HOME (for the production services)")
+    instance.set_defaults(handler=cmd_instance)
     return main
 
 

@@ -15,11 +15,17 @@ import yaml
 
 from trade_pipeline.settings import Settings
 
+#: The setting that holds the PostgreSQL URL; the instance file names it (`env:`) rather than
+#: copying the URL, so a password never lands on disk.
+PG_URL_VARIABLE = "TRADE_PIPELINE_DAGSTER_PG_URL"
 
-def instance_config(storage_root: str) -> dict:
-    """The instance configuration with every path under `storage_root` (…/dagster)."""
+def instance_config(storage_root: str, postgres: bool = False) -> dict:
+    """The instance configuration with every path under `storage_root` (…/dagster); runs,
+    events and schedules in SQLite files there, or in PostgreSQL when `postgres`."""
+    storage = ({"postgres": {"postgres_url": {"env": PG_URL_VARIABLE}}} if postgres
+               else {"sqlite": {"base_dir": f"{storage_root}/storage"}})
     return {
-        "storage": {"sqlite": {"base_dir": f"{storage_root}/storage"}},
+        "storage": storage,
         "local_artifact_storage": {
             "module": "dagster.core.storage.root",
             "class": "LocalArtifactStorage",
@@ -30,10 +36,15 @@ def instance_config(storage_root: str) -> dict:
             "class": "LocalComputeLogManager",
             "config": {"base_dir": f"{storage_root}/compute_logs"},
         },
-        "run_coordinator": {"module": "dagster.core.run_coordinator", "class": "QueuedRunCoordinator"},
+        # The automation sensor queues a refresh as several short runs (one per asset and range of
+        # territories): taking the next one every second, not every 5 s, halves a refresh's time.
+        "run_coordinator": {"module": "dagster.core.run_coordinator", "class": "QueuedRunCoordinator",
+                            "config": {"dequeue_interval_seconds": 1}},
         # One writer at a time: DuckDB allows a single writing process per file.
-        "concurrency": {"runs": {"max_concurrent_runs": 1}},
-        "run_monitoring": {"enabled": True},
+        "concurrency": {"runs": {"max_concurrent_runs": 1},
+                        "pools": {"default_limit": 1, "granularity": "op"}},
+        # A killed run's pool slot is given back once the daemon has seen the run end.
+        "run_monitoring": {"enabled": True, "free_slots_after_run_end_seconds": 30},
         # Dagster's asset daemon would evaluate the automation conditions a second time (its
         # default_automation_condition_sensor): the trade_automation sensor does (automation/refresh.py).
         "auto_materialize": {"enabled": False},
@@ -53,8 +64,17 @@ HEADER = (
 )
 
 
-def render(storage_root: str) -> str:
-    return HEADER + yaml.safe_dump(instance_config(storage_root), sort_keys=False)
+PRODUCTION_HEADER = (
+    "# Dagster instance of a production trade_pipeline: the same as ../dagster.yaml with runs, events\n"
+    "# and schedules in PostgreSQL (URL in $TRADE_PIPELINE_DAGSTER_PG_URL). Generated from\n"
+    "# trade_pipeline/instance.py; `trade-pipeline` writes it, with absolute paths, to\n"
+    "# $TRADE_PIPELINE_DATA_DIR/dagster when TRADE_PIPELINE_DAGSTER_PG_URL is set (README, Production).\n"
+)
+
+
+def render(storage_root: str, postgres: bool = False) -> str:
+    return ((PRODUCTION_HEADER if postgres else HEADER)
+            + yaml.safe_dump(instance_config(storage_root, postgres), sort_keys=False))
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
@@ -62,9 +82,11 @@ def prepare_dagster_home(settings: Settings) -> Path:
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    text = render(str(home))
+    text = render(str(home), postgres=settings.dagster_pg_url is not None)
     if not config.exists() or config.read_text(encoding="utf-8") != text:
         config.write_text(text, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
+    if settings.dagster_pg_url is not None:  # runs launched from this process read it from there
+        os.environ[PG_URL_VARIABLE] = settings.dagster_pg_url
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     return home

@@ -53,6 +53,12 @@ class PipelineSettings(dg.ConfigurableResource):
         return self._settings
 
 
+#: The Dagster pool of every step that opens the DuckDB warehouse. Its limit, 1 (instance.py), holds across
+#: processes and machines (the instance storage keeps the slots): DuckDB allows one writer per
+#: file, and a reader in another process blocks that writer.
+WAREHOUSE_POOL = "duckdb_warehouse"
+
+
 class Warehouse(dg.ConfigurableResource):
     """The live DuckDB warehouse, through `dagster_duckdb.DuckDBResource`.
 

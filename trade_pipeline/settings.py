@@ -20,6 +20,9 @@ FIRST_YEAR = 2015
 #: Years covered by the embedded synthetic sample.
 SAMPLE_YEARS = tuple(range(FIRST_YEAR, 2025))  # ten years, like DGDDI's CPF rév. 2.1 files
 
+#: The only URL form Dagster's PostgreSQL storage works with here (see _postgres_url).
+PG_URL_SCHEME = "postgresql+psycopg2://"
+
 SAMPLE_SOURCE = "sample"
 DGDDI_SOURCE = "dgddi"
 
@@ -50,6 +53,11 @@ class Settings:
     #: Accept a year whose totals differ widely from its stored vintage or the year before
     #: (`build --accept-change`, or the `settings` resource in the launchpad); never by default.
     accept_change: bool = False
+    #: Dagster's instance storage: None keeps SQLite under the data directory (the quick start);
+    #: a PostgreSQL URL (TRADE_PIPELINE_DAGSTER_PG_URL) is what a production deployment uses.
+    dagster_pg_url: str | None = None
+    #: How many publications `published/history/` keeps (the current one is never removed).
+    publications_kept: int = 10
 
     # -- derived paths: everything the pipeline writes lives under data_dir -------------------
     @property
@@ -62,7 +70,11 @@ class Settings:
 
     @property
     def published_path(self) -> Path:
-        return self.data_dir / "published" / "trade.duckdb"
+        return self.published_dir / "trade.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
 
     @property
     def fiches_dir(self) -> Path:
@@ -136,6 +148,29 @@ def _url(name: str, default: str) -> str:
     return value
 
 
+def _postgres_url(name: str) -> str | None:
+    value = os.environ.get(name) or None
+    if value is None or value.startswith(PG_URL_SCHEME):
+        return value
+    if value.startswith(("postgresql://", "postgres://")):
+        # SQLAlchemy 2.1 gives a bare URL to psycopg 3, whose server-side parameters break
+        # Dagster's event log (NOTIFY run_events, $1): the driver must be named.
+        suggestion = PG_URL_SCHEME + value.split("://", 1)[1]
+        raise SettingsError(f"{name}: name the psycopg2 driver, {cut_url(suggestion)} (a bare postgresql:// URL makes "
+                            "SQLAlchemy 2.1 choose psycopg 3, which Dagster's PostgreSQL storage cannot use)")
+    raise SettingsError(f"{name}={cut_url(value)}: give a PostgreSQL URL, "
+                        f"{PG_URL_SCHEME}user:password@host:5432/database")
+
+
+def cut_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, sep, tail = url.partition("://")
+    userinfo, at, rest = tail.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return f"{head}{sep}{userinfo.split(':', 1)[0]}:***@{rest}"
+
+
 def last_complete_year(today: date | None = None) -> int:
     return (today or date.today()).year - 1
 
@@ -195,4 +230,6 @@ def get_settings() -> Settings:
         refresh_cron=_cron("TRADE_PIPELINE_REFRESH_CRON", "0 6 15 3,10 *"),
         render_tabs=int(_number("TRADE_PIPELINE_RENDER_TABS", 2, int, 1, 16)),
         automation_interval_s=int(_number("TRADE_PIPELINE_AUTOMATION_INTERVAL", 30, int, 1)),
+        dagster_pg_url=_postgres_url("TRADE_PIPELINE_DAGSTER_PG_URL"),
+        publications_kept=int(_number("TRADE_PIPELINE_PUBLICATIONS_KEPT", 10, int, 1, 10_000)),
     )

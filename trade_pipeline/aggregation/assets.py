@@ -10,7 +10,7 @@ from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE, after_sli
 from trade_pipeline.metadata import column_schema, table_schemas
 from trade_pipeline.partition_versions import partition_results
 from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions, year_to_territories
-from trade_pipeline.resources import PipelineSettings, Warehouse
+from trade_pipeline.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from trade_pipeline.tables import TERRITORY_VERSIONS, YEAR_CELLS
 from trade_pipeline.validation.assets import trade_flows
 from trade_pipeline.warehouse import transaction
@@ -20,6 +20,7 @@ MARTS_CODE_VERSION = "4"  # 4: exports to the United States
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     partitions_def=year_territory_partitions,
     deps=[dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -63,6 +64,7 @@ _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     partitions_def=year_territory_partitions,
     deps=[dg.AssetDep(territory_flows, partition_mapping=_PREVIOUS_AND_SAME_YEAR),
           dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],

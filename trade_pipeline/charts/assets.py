@@ -14,7 +14,7 @@ from trade_pipeline.charts.pictures import render_pictures
 from trade_pipeline.metadata import Stopwatch
 from trade_pipeline.partition_versions import partition_results
 from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions, year_to_territories
-from trade_pipeline.resources import Chromium, PipelineSettings, Warehouse
+from trade_pipeline.resources import WAREHOUSE_POOL, Chromium, PipelineSettings, Warehouse
 from trade_pipeline.territories import FRANCE_KEY, territory_keys
 from trade_pipeline.validation.assets import trade_flows
 
@@ -32,6 +32,7 @@ SERIES_OF_TERRITORY_AND_FRANCE = dg.MultiPartitionMapping({
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     partitions_def=year_territory_partitions,
     deps=[dg.AssetDep(territory_marts, partition_mapping=SERIES_OF_TERRITORY_AND_FRANCE),
           dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],  # only to wait for the year's rows

@@ -28,7 +28,7 @@ from trade_pipeline.fiches.pdf import PdfJob, print_pdfs
 from trade_pipeline.metadata import Stopwatch
 from trade_pipeline.partition_versions import content_version, partition_results
 from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions
-from trade_pipeline.resources import Chromium, PipelineSettings, Warehouse
+from trade_pipeline.resources import WAREHOUSE_POOL, Chromium, PipelineSettings, Warehouse
 from trade_pipeline.territories import territories
 
 FICHES_CODE_VERSION = "3"  # 3: evolution, contributions, comparison and ranks, United States
@@ -57,6 +57,7 @@ EVERY_TERRITORY_OF_THE_YEAR = dg.MultiPartitionMapping({
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     partitions_def=year_territory_partitions,
     deps=[dg.AssetDep(territory_charts, partition_mapping=SHOWN_IN_FICHES),
           dg.AssetDep(territory_marts, partition_mapping=EVERY_TERRITORY_OF_THE_YEAR)],
@@ -116,6 +117,7 @@ def _digest(path: Path) -> str:
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     deps=[fiches],
     automation_condition=after_any_data_change(fiches),
     group_name="fiches",

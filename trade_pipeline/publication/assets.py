@@ -9,13 +9,14 @@ from trade_pipeline.automation.conditions import after_any_data_change
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.metadata import table_metadata, table_schemas
 from trade_pipeline.publication.store import publish
-from trade_pipeline.resources import PipelineSettings, Warehouse
+from trade_pipeline.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from trade_pipeline.tables import PUBLISHED
 from trade_pipeline.validation.assets import trade_flows
 from trade_pipeline.warehouse import no_space_message
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     deps=[trade_flows, territory_marts],
     # Any change of the rows changes some territory's marts: listening to the marts publishes once.
     automation_condition=after_any_data_change(territory_marts),

@@ -11,7 +11,7 @@ from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.ingestion.sources import archive_limits, expected_errors
 from trade_pipeline.metadata import Stopwatch, column_schema, table_metadata
 from trade_pipeline.partitions import year_partitions
-from trade_pipeline.resources import PipelineSettings, Warehouse
+from trade_pipeline.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from trade_pipeline.tables import TRADE_FLOWS
 from trade_pipeline.validation.expectations import EXPECTATION_SPECS, Stored, blocking_failures, run_expectations
 from trade_pipeline.validation.schema import ContractViolation
@@ -31,6 +31,7 @@ TRADE_FLOWS_CHECKS = [
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     partitions_def=year_partitions,
     deps=[raw_trade_files],
     check_specs=TRADE_FLOWS_CHECKS,

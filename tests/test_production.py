@@ -1,0 +1,134 @@
+"""The production layout on a real PostgreSQL server (started by ./scripts/test): Dagster's runs,
+events and schedules in PostgreSQL; the code location served on its own by `dagster code-server`;
+the web server and the daemon as separate processes loading it through a workspace file; a CLI
+build on the same instance. A new raw version is picked up by the automation sensor, the UI's
+GraphQL shows the runs and checks, and restarting the daemon loses nothing."""
+
+import shutil
+import time
+
+import dagster as dg
+import psycopg2
+import pytest
+
+from trade_pipeline.settings import PG_URL_SCHEME
+
+from .states import NO_BROWSER, run_cli
+from .ui_support import ProductionServices, ticks, wait_for_ticks
+
+pytestmark = pytest.mark.slow
+
+RUNS = """{ runsOrError(limit: 200) { ... on Runs { results { runId status tags { key value } endTime } } } }"""
+
+CHECKS = """{ assetNodeOrError(assetKey: {path: ["trade_flows"]}) { ... on AssetNode {
+  assetChecksOrError { ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } } } } }"""
+
+MARTS_OF_HERAULT = """{ assetOrError(assetKey: {path: ["territory_marts"]}) { ... on Asset {
+  assetMaterializations(partitions: ["departement-34|2024"]) { runId } } } }"""
+
+
+def runs(services: ProductionServices) -> list[dict]:
+    return services.graphql(RUNS)["runsOrError"]["results"]
+
+
+def launched_by_sensor(run: dict) -> bool:
+    return {"key": "trade_pipeline/launched_by", "value": "trade_automation"} in run["tags"]
+
+
+def wait_until(condition, what: str, timeout: float = 240) -> None:  # noqa: ANN001
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(1)
+    raise AssertionError(f"{what}: not within {timeout} s")
+
+
+def pg_rows(url: str, query: str) -> list[tuple]:
+    connection = psycopg2.connect(url.replace(PG_URL_SCHEME, "postgresql://"))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sources, artifacts_dir, monkeypatch):
+    data, source = tmp_path / "data", tmp_path / "source"
+    shutil.copytree(revised_sources[0], source)
+    settings = {"TRADE_PIPELINE_DAGSTER_PG_URL": postgres_url, "TRADE_PIPELINE_SOURCE": str(source)}
+
+    # The instance file names the URL's variable; the URL (a password) is not written to disk.
+    written = run_cli(data, "instance", **settings)
+    assert written.code == 0, written.err
+    home = data / "dagster"
+    assert written.out.strip() == f"export DAGSTER_HOME={home}"
+    instance_file = (home / "dagster.yaml").read_text(encoding="utf-8")
+    assert "env: TRADE_PIPELINE_DAGSTER_PG_URL" in instance_file and postgres_url not in instance_file
+
+    # A CLI build records its runs in PostgreSQL; nothing goes to SQLite.
+    build = run_cli(data, "build", "--year", "2024", **settings)
+    assert build.code == 0, build.out[-3000:] + build.err[-3000:]
+    assert not (home / "storage").exists()
+    cli_runs = pg_rows(postgres_url, "SELECT run_id, status FROM runs")
+    assert cli_runs and {status for _, status in cli_runs} == {"SUCCESS"}
+    # The warehouse pool is in the instance storage that every process shares, with its limit 1.
+    assert pg_rows(postgres_url, "SELECT concurrency_key, \"limit\" FROM concurrency_limits") == [
+        ("duckdb_warehouse", 1)]
+
+    environment = {**settings, "DAGSTER_HOME": str(home), "TRADE_PIPELINE_DATA_DIR": str(data),
+                   "TRADE_PIPELINE_AUTOMATION_INTERVAL": "1", "BROWSER_PATH": NO_BROWSER}
+    logs = artifacts_dir / "production"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    with ProductionServices(environment, logs) as services:
+        # The UI sees the CLI's runs and the checks of trade_flows, from PostgreSQL.
+        assert {run["runId"] for run in runs(services)} == {run_id for run_id, _ in cli_runs}
+        checks = services.graphql(CHECKS)["assetNodeOrError"]["assetChecksOrError"]["checks"]
+        assert checks and all(c["executionForLatestMaterialization"]["status"] == "SUCCEEDED" for c in checks), checks
+        wait_for_ticks(services, 1, after=0)  # the daemon's baseline evaluation
+        marts_before = services.graphql(MARTS_OF_HERAULT)["assetOrError"]["assetMaterializations"]
+
+        # A new raw version (Hérault's export rows revised), fetched from the UI: the automation
+        # sensor requests what depends on it, the daemon launches it through the code server.
+        for archive in revised_sources[1].iterdir():
+            shutil.copy2(archive, source / archive.name)
+        assert services.materialize(["raw_trade_files"], "2024") == "SUCCESS"
+        def herault_marts() -> list[dict]:
+            return services.graphql(MARTS_OF_HERAULT)["assetOrError"]["assetMaterializations"]
+
+        def settled() -> bool:
+            """Every run finished, and the sensor has since found nothing left to do."""
+            listed = runs(services)
+            if any(r["status"] in ("QUEUED", "NOT_STARTED", "STARTING", "STARTED") for r in listed):
+                return False
+            last_end = max(r["endTime"] or 0 for r in listed)
+            return any(t["timestamp"] > last_end and "nothing changed" in (t["skipReason"] or "")
+                       for t in ticks(services))
+
+        # The sensor works in rounds (a slice that changed makes its marts stale once it has run).
+        wait_until(lambda: len(herault_marts()) == len(marts_before) + 1, "Hérault's marts recomputed")
+
+        # The daemon restarts in the middle of the refresh: the runs, the queue, the ticks and the
+        # sensor's cursor are in PostgreSQL, so the new daemon finishes the refresh and finds
+        # nothing to do again — no run lost, none requested twice.
+        runs_before, ticks_before = runs(services), ticks(services)
+        services.stop_daemon()
+        services.start_daemon()
+        wait_until(settled, "the refresh finishes after the restart and nothing is left to do")
+        after = runs(services)
+        assert {r["status"] for r in after} == {"SUCCESS"}, after
+        assert {r["runId"] for r in runs_before} <= {r["runId"] for r in after}
+        assert {t["timestamp"] for t in ticks_before} <= {t["timestamp"] for t in ticks(services)}
+        new_marts = {m["runId"] for m in herault_marts()} - {m["runId"] for m in marts_before}
+        assert len(new_marts) == 1 and all(launched_by_sensor(r) for r in after if r["runId"] in new_marts)
+        assert len(herault_marts()) == len(marts_before) + 1  # recomputed once, not again after the restart
+
+    # What the services recorded is readable by any process pointed at the same instance.
+    monkeypatch.setenv("TRADE_PIPELINE_DAGSTER_PG_URL", postgres_url)
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        assert len(instance.get_runs()) == len(after)
+    finally:
+        instance.dispose()
