@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import socket
 import stat
 import struct
@@ -325,9 +326,14 @@ def table_checksums(path: Path, tables: tuple[str, ...] | None = None) -> dict[s
             f"FROM (SELECT * {WHEN_COLUMNS.get(name, '')} FROM {name}) t").fetchone() for name in names}
 
 
+#: What differs between two fiches of the same figures made by two builds: the publication they
+#: name (its date) and the page's content hash, which covers it.
+_PUBLICATION_NAMED = re.compile(rb'<p class="publication".*?</p>|<meta name="trade-pipeline-content"[^>]*>')
+
+
 def fiche_checksums(data: Path) -> dict[str, str]:
     folder = data / "fiches" / "2024"
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+    return {str(p.relative_to(folder)): hashlib.sha256(_PUBLICATION_NAMED.sub(b"", p.read_bytes())).hexdigest()
             for p in sorted(folder.rglob("*")) if p.suffix in (".html", ".csv", ".json")}
 
 

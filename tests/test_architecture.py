@@ -14,7 +14,7 @@ from trade_pipeline.definitions import defs
 PACKAGE = Path(__file__).resolve().parent.parent / "trade_pipeline"
 
 #: The stages in the order of the graph: a module may import its own stage and earlier ones.
-STAGES = ("ingestion", "validation", "aggregation", "charts", "fiches", "publication")
+STAGES = ("ingestion", "validation", "aggregation", "publication", "charts", "fiches")
 #: What comes after the stages and may import them all.
 TOP = {"automation.sensors", "automation.schedules", "definitions", "build", "cli"}
 

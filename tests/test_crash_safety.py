@@ -36,7 +36,10 @@ def test_sigkill_then_rerun_ends_as_a_clean_build(tmp_path, first_build, revised
     assert rerun.code == 0, rerun.out + rerun.err
     assert "run(s) of an interrupted build marked as failed" in rerun.out
     assert state(data) == expected
-    assert not [p.name for p in (data / "published").iterdir() if p.name != "trade.duckdb"]  # no temp left
+    published = data / "published"  # no temporary file or unfinished snapshot left
+    assert {p.name for p in published.iterdir()} == {"trade.duckdb", "parquet", "csv", "publication.json", "current",
+                                                      "history"}
+    assert not [p.name for p in (published / "history").iterdir() if p.name.startswith(".")]
 
     again = run_cli(data, "build", "--year", "2024", "--source", str(second))
     assert "Nothing changed since the last build" in again.out

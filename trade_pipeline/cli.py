@@ -93,6 +93,43 @@ def cmd_instance(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publications(args: argparse.Namespace) -> int:
+    from trade_pipeline.publication.store import current_publication, publications
+
+    settings = get_settings()
+    kept = publications(settings.published_dir)
+    if not kept:
+        print(f"no publication in {settings.published_dir} yet (trade-pipeline build publishes)")
+        return 0
+    current = current_publication(settings.published_dir)
+    print(f"{len(kept)} publication(s) in {settings.published_dir / 'history'} (kept: {settings.publications_kept}, "
+          "TRADE_PIPELINE_PUBLICATIONS_KEPT), the newest first:")
+    print(f"  {'publication':<24} {'published at (UTC)':<26} {'checksum':<13} {'years':<12} raw versions")
+    for publication in kept:
+        years = f"{min(publication.years)}–{max(publication.years)}" if publication.years else "none"
+        raw = ", ".join(f"{y}:{v[:10]}" for y, v in sorted(publication.raw_versions.items()))
+        marks = (["current"] if current and publication.id == current.id else []) + (
+            [f"same content as {publication.same_content_as}"] if publication.same_content_as else [])
+        print(f"  {publication.id:<24} {publication.published_at:<26} {publication.checksum[:12]:<13} "
+              f"{years:<12} {raw}{'  ← ' + '; '.join(marks) if marks else ''}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from trade_pipeline.publication.export import default_name, export_table
+    from trade_pipeline.publication.store import find_publication
+
+    settings = get_settings()
+    publication = find_publication(settings.published_dir, args.publication)
+    years = sorted(set(args.year or []))
+    out = Path(args.out) if args.out else Path.cwd()
+    if out.is_dir():
+        out = out / default_name(args.table, years, args.format)
+    exported = export_table(publication, args.table, years, args.format, out)
+    print(f"wrote {exported.path}: {exported.rows:,} rows of {args.table} from publication {publication.id}")
+    return 0
+
+
 def _scale(text: str) -> float:
     value = float(text)
     if not 0 < value <= 100:
@@ -132,6 +169,18 @@ def parser() -> argparse.ArgumentParser:
     instance = commands.add_parser("instance", help="write the Dagster instance of the data directory and print "
                                                     "its DAGSTER_HOME (for the production services)")
     instance.set_defaults(handler=cmd_instance)
+
+    listing = commands.add_parser("publications", help="list the kept publications (published/history/)")
+    listing.set_defaults(handler=cmd_publications)
+
+    export = commands.add_parser("export", help="write a table of a publication (some years of it) as CSV, "
+                                                "Parquet or XLSX")
+    export.add_argument("--table", required=True, help="a published table: trade_flows, territory_totals, …")
+    export.add_argument("--year", type=int, action="append", help="only this year (repeatable; default: all)")
+    export.add_argument("--format", required=True, choices=("csv", "parquet", "xlsx"))
+    export.add_argument("--publication", help="a publication id from `trade-pipeline publications` (default: current)")
+    export.add_argument("--out", help="output file or directory (default: <table>-<years>.<format> here)")
+    export.set_defaults(handler=cmd_export)
     return main
 
 

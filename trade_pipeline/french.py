@@ -8,6 +8,7 @@ text: plotly's d3 formats ignore the French locale in places (plotly.js #1264, #
 from __future__ import annotations
 
 import math
+from datetime import date
 
 NNBSP = "\u202f"  # espace fine insécable
 MINUS = "\u2212"
@@ -102,3 +103,12 @@ def of(name_with_article: str) -> str:
 def subject(name_with_article: str) -> str:
     """The name at the start of a sentence: « L'Hérault », « Le Nord », « Paris »."""
     return capitalise(name_with_article)
+
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+def long_date(day: date) -> str:
+    """« 1er mars 2026 », « 15 mars 2026 »."""
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"

@@ -184,14 +184,14 @@ def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None =
     """Runs for the requested partitions, in dependency order, and what `scope` left out.
 
     A year-level asset runs once per year; a territory asset once per year and contiguous range
-    of territories (one run for all of them), alone in its run (partition_versions.py); the
-    unpartitioned assets together, last. `scope` restricts the territories (`--departement`);
+    of territories (one run for all of them), alone in its run (partition_versions.py); an
+    unpartitioned asset in its place in the graph (the fiches name the publication made before
+    them), with the unpartitioned assets next to it. `scope` restricts the territories (`--departement`);
     `years` restricts the partitions of the assets `years_restrict` (a build makes the charts and
     fiches of the years asked for; the others stay requested for the next build or the daemon).
     """
     runs: list[Run] = []
     dropped: Requested = {}
-    unpartitioned: list[dg.AssetKey] = []
     order = {key: position for position, key in enumerate(territory_partitions.get_partition_keys())}
     for key in asset_graph.toposorted_asset_keys:
         keys = requested.get(key)
@@ -199,7 +199,10 @@ def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None =
             continue
         partitions_def = asset_graph.get(key).partitions_def
         if partitions_def is None:
-            unpartitioned.append(key)
+            if runs and runs[-1].year is None:  # the previous run is of unpartitioned assets too
+                runs[-1] = Run((*runs[-1].assets, key))
+            else:
+                runs.append(Run((key,)))
         elif partitions_def == year_partitions:
             runs += [Run((key,), int(year)) for year in sorted(keys)]
         else:
@@ -213,8 +216,6 @@ def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None =
                     by_year.setdefault(year, []).append(territory)
             for year, territories in sorted(by_year.items()):
                 runs += [Run((key,), year, span) for span in _contiguous(sorted(territories, key=order.__getitem__), order)]
-    if unpartitioned:
-        runs.append(Run(tuple(unpartitioned)))
     return runs, dropped
 
 

@@ -28,6 +28,8 @@ from trade_pipeline.fiches.pdf import PdfJob, print_pdfs
 from trade_pipeline.metadata import Stopwatch
 from trade_pipeline.partition_versions import content_version, partition_results
 from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions
+from trade_pipeline.publication.assets import published_store
+from trade_pipeline.publication.store import current_publication
 from trade_pipeline.resources import WAREHOUSE_POOL, Chromium, PipelineSettings, Warehouse
 from trade_pipeline.territories import territories
 
@@ -60,7 +62,10 @@ EVERY_TERRITORY_OF_THE_YEAR = dg.MultiPartitionMapping({
     pool=WAREHOUSE_POOL,
     partitions_def=year_territory_partitions,
     deps=[dg.AssetDep(territory_charts, partition_mapping=SHOWN_IN_FICHES),
-          dg.AssetDep(territory_marts, partition_mapping=EVERY_TERRITORY_OF_THE_YEAR)],
+          dg.AssetDep(territory_marts, partition_mapping=EVERY_TERRITORY_OF_THE_YEAR),
+          # Not a trigger (a new publication changes no figure): the fiche names the publication
+          # its figures come from, so it is made after it.
+          published_store],
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,  # one materialization per partition: partition_versions.py
     automation_condition=eager_on_data_of((territory_charts, territory_marts), required=territory_charts),
@@ -82,6 +87,7 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
     chromium.warn_if_missing(context.log, "PDF fiches skipped, HTML only")
     ensure_assets(config.fiches_dir)
     written, jobs = {}, []
+    publication = current_publication(config.published_dir)
     for year, keys in warehouse.years_with_data(context.partition_keys, context.log.warning).items():
         with timings("read"), warehouse.connect() as connection:
             data = load(connection, year, keys)
@@ -89,7 +95,8 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
         manifests = read_manifests(config.fiches_dir, year, shown)
         with timings("html"):
             for key in keys:
-                html, changed = write_fiche(data[key], manifests, config.fiches_dir, chromium.available)
+                html, changed = write_fiche(data[key], manifests, config.fiches_dir, chromium.available,
+                                             publication)
                 _, pdf = fiche_paths(config.fiches_dir, year, key)
                 written[(year, key)] = changed
                 if chromium.available and (changed or not pdf.exists()):

@@ -38,6 +38,7 @@ from trade_pipeline.charts.united_states import united_states_figures
 from trade_pipeline.exports import csv_bytes, restore, xlsx_bytes
 from trade_pipeline.fiches.notes import METHODOLOGY, data_notes
 from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_BANNER, SYNTHETIC_LABEL
+from trade_pipeline.publication.store import Publication
 from trade_pipeline.territories import territories, territory, territory_key, territory_keys
 
 RANKS = "①②③④⑤"
@@ -312,8 +313,19 @@ def comparison_keys(data: TerritoryData) -> list[str]:
     return data.territory.comparison_keys
 
 
-def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Path, with_pdf: bool) -> str:
-    """The fiche's HTML. `manifests` holds the chart manifests of the territory and its comparisons."""
+def publication_line(publication: Publication | None) -> dict:
+    """The sentence that names the publication a fiche's figures come from (a reader can cite
+    it, and find it again in published/history/)."""
+    if publication is None:
+        return {"id": "", "text": "Données non encore publiées (aucune publication dans published/)."}
+    return {"id": publication.id,
+            "text": f"Données de la {publication.label()}, conservée dans published/history/{publication.id}/."}
+
+
+def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Path, with_pdf: bool,
+                 publication: Publication | None = None) -> str:
+    """The fiche's HTML. `manifests` holds the chart manifests of the territory and its comparisons;
+    `publication` is the one its figures come from."""
     year_dir = fiches_dir / str(data.year)
     own = manifests[data.key]
     comparisons = comparison_keys(data)
@@ -363,7 +375,7 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
         "methodology": METHODOLOGY, "attribution": ATTRIBUTION, "ranks": RANKS, "css": _css(),
         "plotly_src": f"../assets/{PLOTLY_JS}",
         "chart_scripts": [f"{k}/charts.js" for k in [data.key, *comparisons]],
-        "pdf": pdf.name if with_pdf else None,
+        "pdf": pdf.name if with_pdf else None, "publication": publication_line(publication),
         "headline": f"{t.name} {data.year} : exportations {french.headline(data.total('E'))}, "
                     f"importations {french.headline(data.total('I'))}",
     }
@@ -373,10 +385,12 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
     return html.replace("<head>", f'<head>\n<meta name="trade-pipeline-content" content="{digest}">', 1)
 
 
-def write_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Path, with_pdf: bool) -> tuple[Path, bool]:
+def write_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Path, with_pdf: bool,
+                publication: Publication | None = None) -> tuple[Path, bool]:
     """Write the fiche's HTML if it changed; returns its path and whether it was written."""
     html_path, _ = fiche_paths(fiches_dir, data.year, data.key)
-    changed = write_if_changed(html_path, render_fiche(data, manifests, fiches_dir, with_pdf).encode("utf-8"))
+    html = render_fiche(data, manifests, fiches_dir, with_pdf, publication)
+    changed = write_if_changed(html_path, html.encode("utf-8"))
     return html_path, changed
 
 

@@ -22,12 +22,14 @@ from trade_pipeline.warehouse import no_space_message
     automation_condition=after_any_data_change(territory_marts),
     group_name="publication",
     kinds={"duckdb"},
-    code_version="1",
+    code_version="2",
     metadata=table_schemas(PUBLISHED),
     description=(
-        "The published store $TRADE_PIPELINE_DATA_DIR/published/trade.duckdb, replaced atomically "
-        "(a consumer never sees a mix of two versions and never blocks the pipeline). Unchanged "
-        "content is not rewritten. Its tables and columns are the public contract (README)."
+        "The published store $TRADE_PIPELINE_DATA_DIR/published/: trade.duckdb, every table as Parquet "
+        "and CSV (one file per table and year), publication.json. Each publication is a snapshot of its "
+        "own in published/history/ (TRADE_PIPELINE_PUBLICATIONS_KEPT are kept); the stable paths switch "
+        "to a new one in one atomic swap (a consumer never sees a mix, never blocks the pipeline). Its "
+        "tables and columns are the public contract (README)."
     ),
 )
 def published_store(context: dg.AssetExecutionContext, settings: PipelineSettings,
@@ -35,9 +37,9 @@ def published_store(context: dg.AssetExecutionContext, settings: PipelineSetting
     config = settings.get()
     with warehouse.connect() as connection:
         try:
-            result = publish(connection, config.published_path)
+            result = publish(connection, config.published_dir, config.publications_kept)
         except (duckdb.Error, OSError) as error:
-            message = no_space_message(error, config.published_path)
+            message = no_space_message(error, config.published_dir)
             if message is None:
                 raise
             raise dg.Failure(description=message) from error
@@ -45,12 +47,18 @@ def published_store(context: dg.AssetExecutionContext, settings: PipelineSetting
     store = RawStore(config.raw_dir)
     for year, version in published:  # the files behind the published store are never pruned
         store.pin_published(year, version)
-    context.log.info(f"published store {'replaced' if result.changed else 'unchanged'}: {result.path}")
+    publication = result.publication
+    context.log.info(f"publication {publication.id} ({'new content' if result.changed else 'content unchanged'}): "
+                     f"{publication.folder}" + (f"; removed the oldest: {', '.join(result.pruned)}" if result.pruned else ""))
     return dg.MaterializeResult(
         data_version=dg.DataVersion(result.checksum),
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),
+            "publication": publication.id,
+            "snapshot": dg.MetadataValue.path(str(publication.folder)),
+            "content_checksum": result.checksum,
             "changed": result.changed,
+            "pruned": ", ".join(result.pruned) or "none",
             "years": ", ".join(map(str, result.years)),
             "tables": table_metadata(pd.DataFrame({"table": list(result.tables), "rows": list(result.tables.values())})),
         },

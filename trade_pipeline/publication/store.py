@@ -1,18 +1,25 @@
-"""The published store: `$TRADE_PIPELINE_DATA_DIR/published/trade.duckdb`, the consumers' contract.
+"""The published store, the consumers' contract: `$TRADE_PIPELINE_DATA_DIR/published/`.
 
-It is rebuilt as a new file next to the old one and swapped in with `os.replace`, so a consumer
-either sees the previous complete snapshot or the new one, never a mix, and a consumer holding
-the file open (even for hours) never blocks the pipeline: it keeps reading the old inode. When
-the content is unchanged (same checksum), nothing is written at all.
+Each publication is a complete snapshot of its own, `published/history/<id>/`: `trade.duckdb`,
+every table as Parquet and as CSV (one file per table and year), `csv/csv-metadata.json`
+(CSVW: the columns and types of every CSV) and `publication.json` (date, content checksum, the
+years and raw versions it holds, a fingerprint per table and year). The stable paths
+(`published/trade.duckdb`, `parquet/`, `csv/`, `publication.json`) go through the symbolic link
+`published/current`, which one `os.replace` swaps to a finished snapshot: a consumer sees the
+previous publication whole or the new one whole, in every format at once, and one holding a file
+open keeps reading it. A table-year whose fingerprint did not change is hard-linked from the
+previous snapshot instead of written again (unchanged content costs no disk and no time).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,8 +27,9 @@ import duckdb
 import pandas as pd
 
 from trade_pipeline.aggregation.marts import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
-from trade_pipeline.atomic import fsync_path
+from trade_pipeline.atomic import fsync_path, write_atomically
 from trade_pipeline.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
+from trade_pipeline.french import long_date
 from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_LABEL
 from trade_pipeline.tables import PUBLISHED
 from trade_pipeline.territories import territories_frame
@@ -54,20 +62,6 @@ PUBLISHED_TABLES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class PublishResult:
-    path: Path
-    changed: bool
-    checksum: str
-    tables: dict[str, int]
-    years: list[int]
-
-
-def _frames() -> dict[str, pd.DataFrame]:
-    """Tables that come from the package rather than the warehouse."""
-    return {"territories": territories_frame()}
-
-
 #: Tables whose content is determined by the raw version of each year: a cheap aggregate plus
 #: those versions fingerprints them, which saves hashing millions of rows at every publication.
 _CHEAP_FINGERPRINTS = {
@@ -75,80 +69,329 @@ _CHEAP_FINGERPRINTS = {
     "labels": "count(*), count(DISTINCT label)::VARCHAR",
 }
 
+#: The part of a table without a `year` column (one file for all of it).
+WHOLE = "all"
 
-def content_checksum(connection: duckdb.DuckDBPyConnection, queries: Mapping[str, str]) -> tuple[str, dict[str, int]]:
-    """A checksum of the rows of every table (order-independent) and their row counts."""
-    digest = hashlib.sha256()
-    counts = {}
-    raw_versions = connection.execute("SELECT string_agg(year || ':' || raw_version, ',' ORDER BY year) "
-                                      "FROM ingestions").fetchall()[0][0]
-    digest.update(f"raw:{raw_versions}\n".encode())
+#: CSVW datatypes of the DuckDB types the published tables use (csv/csv-metadata.json).
+CSVW_DATATYPES = {"VARCHAR": "string", "BIGINT": "long", "INTEGER": "int", "SMALLINT": "short",
+                  "DOUBLE": "double", "BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP": "datetime",
+                  "TIMESTAMP WITH TIME ZONE": "datetime", "HUGEINT": "integer"}
+
+HISTORY = "history"
+CURRENT = "current"
+MANIFEST = "publication.json"
+#: What the stable paths of published/ lead to, inside the current snapshot.
+STABLE_ENTRIES = ("trade.duckdb", "parquet", "csv", MANIFEST)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One snapshot of published/history/: what `trade-pipeline publications` lists."""
+
+    id: str
+    published_at: str  # ISO 8601, UTC
+    checksum: str
+    years: list[int]
+    raw_versions: dict[str, str]  # year → raw version
+    tables: dict[str, int]  # table → rows
+    parts: dict[str, dict[str, str]] = field(default_factory=dict)  # table → part (year or "all") → fingerprint
+    same_content_as: str | None = None  # an earlier publication with the same checksum
+    folder: Path | None = None
+
+    @property
+    def duckdb_path(self) -> Path:
+        assert self.folder is not None
+        return self.folder / "trade.duckdb"
+
+    def label(self) -> str:
+        """« publication du 2 décembre 2026 à 17 h 58 UTC (empreinte 3fa2c1d4e5f6) »."""
+        moment = datetime.fromisoformat(self.published_at)
+        return (f"publication du {long_date(moment.date())} à {moment:%H} h {moment:%M} UTC "
+                f"(empreinte {self.checksum[:12]})")
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    path: Path
+    changed: bool
+    checksum: str
+    tables: dict[str, int]
+    years: list[int]
+    publication: Publication
+    pruned: list[str]
+
+
+def _frames() -> dict[str, pd.DataFrame]:
+    """Tables that come from the package rather than the warehouse."""
+    return {"territories": territories_frame()}
+
+
+def part_fingerprints(connection: duckdb.DuckDBPyConnection, queries: Mapping[str, str]
+                      ) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
+    """A fingerprint of every table-year (order-independent) and the row count of every table."""
+    raw = dict(connection.execute("SELECT year::VARCHAR, raw_version FROM ingestions").fetchall())
+    parts: dict[str, dict[str, str]] = {}
+    counts: dict[str, int] = {}
     for name in sorted(queries):
         aggregate = _CHEAP_FINGERPRINTS.get(name, "count(*), coalesce(sum(hash(t)), 0)::VARCHAR")
-        count, total = connection.execute(f"SELECT {aggregate} FROM ({queries[name]}) t").fetchall()[0]
-        digest.update(f"{name}:{count}:{total}\n".encode())
-        counts[name] = int(count)
-    return digest.hexdigest(), counts
+        by_year = "year" in _columns(connection, queries[name])
+        key = "year::VARCHAR" if by_year else f"'{WHOLE}'"
+        rows = connection.execute(f"SELECT {key}, {aggregate} FROM ({queries[name]}) t GROUP BY ALL").fetchall()
+        # The cheap fingerprints only hold with the raw version of the year beside them.
+        parts[name] = {part: f"{count}:{total}" + (f":{raw.get(part)}" if name in _CHEAP_FINGERPRINTS else "")
+                       for part, count, total in rows}
+        counts[name] = sum(int(count) for _, count, _ in rows)
+    return parts, counts
 
 
-def published_checksum(path: Path) -> str | None:
-    if not path.exists():
-        return None
+def content_checksum(parts: Mapping[str, Mapping[str, str]]) -> str:
+    """The checksum of a publication's content: of every table-year's fingerprint."""
+    digest = hashlib.sha256()
+    for name in sorted(parts):
+        for part in sorted(parts[name]):
+            digest.update(f"{name}/{part}:{parts[name][part]}\n".encode())
+    return digest.hexdigest()
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, query: str) -> dict[str, str]:
+    return {name: kind for name, kind, *_ in connection.execute(f"DESCRIBE ({query})").fetchall()}
+
+
+# -- reading the history -----------------------------------------------------------------------
+
+def read_publication(folder: Path) -> Publication | None:
+    """The publication of a snapshot folder (None when it has no readable manifest)."""
     try:
-        with duckdb.connect(str(path), read_only=True) as connection:
-            rows = connection.execute("SELECT value FROM metadata WHERE key = 'content_checksum'").fetchall()
-            return rows[0][0] if rows else None
-    except duckdb.Error:
-        return None  # unreadable or foreign file: rebuild
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return Publication(**{k: manifest[k] for k in Publication.__dataclass_fields__ if k in manifest},
+                           folder=folder)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
-def publish(connection: duckdb.DuckDBPyConnection, path: Path, tables: Mapping[str, str] | None = None) -> PublishResult:
-    """Write the published store from the open warehouse connection, atomically: a new file
-    beside it, renamed over it. A reader that opened the old file keeps reading it whole."""
+def current_publication(published_dir: Path) -> Publication | None:
+    """The publication the stable paths lead to (None before the first one)."""
+    current = published_dir / CURRENT
+    return read_publication(current.resolve()) if current.is_symlink() else None
+
+
+def publications(published_dir: Path) -> list[Publication]:
+    """Every kept publication, the newest first."""
+    history = published_dir / HISTORY
+    if not history.is_dir():
+        return []
+    found = [read_publication(folder) for folder in history.iterdir() if not folder.name.startswith(".")]
+    return sorted((p for p in found if p is not None), key=lambda p: (p.published_at, p.id), reverse=True)
+
+
+def find_publication(published_dir: Path, wanted: str | None) -> Publication:
+    """The current publication, or the one whose id (or id prefix) is `wanted`."""
+    from trade_pipeline.settings import SettingsError
+
+    if wanted is None:
+        current = current_publication(published_dir)
+        if current is None:
+            raise SettingsError(f"{published_dir}: nothing published yet (run trade-pipeline build first)")
+        return current
+    kept = publications(published_dir)
+    matches = [p for p in kept if p.id == wanted] or [p for p in kept if p.id.startswith(wanted)]
+    if len(matches) != 1:
+        listed = ", ".join(p.id for p in kept[:10]) or "none"
+        what = "matches several publications" if matches else "is not a kept publication"
+        raise SettingsError(f"--publication {wanted}: {what} (kept: {listed}; trade-pipeline publications lists them)")
+    return matches[0]
+
+
+# -- publishing --------------------------------------------------------------------------------
+
+def publish(connection: duckdb.DuckDBPyConnection, published_dir: Path, kept: int = 10,
+            tables: Mapping[str, str] | None = None, now: datetime | None = None) -> PublishResult:
+    """Publish the open warehouse as a new snapshot in published/history/ and make it current
+    (one atomic swap); keep the `kept` newest snapshots. Unchanged content (same checksum) makes
+    a snapshot of its own too — its own date — whose files are links to the previous one's."""
     queries = {}
     for name, frame in _frames().items():
         connection.register(f"package_{name}", frame)
         queries[name] = f"SELECT * FROM package_{name}"
     queries.update(PUBLISHED_TABLES if tables is None else tables)
-    checksum, counts = content_checksum(connection, queries)
+    parts, counts = part_fingerprints(connection, queries)
+    checksum = content_checksum(parts)
     years = [row[0] for row in connection.execute("SELECT year FROM ingestions ORDER BY year").fetchall()]
-    if published_checksum(path) == checksum:
-        return PublishResult(path, False, checksum, counts, years)
+    raw_versions = {str(y): v for y, v in connection.execute("SELECT year, raw_version FROM ingestions").fetchall()}
+    previous = current_publication(published_dir)
+    now = now or datetime.now(UTC)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}.*.tmp*"):
-        stale.unlink(missing_ok=True)  # left by a crashed run
-    temp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    history = published_dir / HISTORY
+    history.mkdir(parents=True, exist_ok=True)
+    _remove_unfinished(published_dir)
+    publication_id = _new_id(history, now)
+    staging = history / f".staging-{publication_id}"
+    staging.mkdir()
+    same = previous is not None and previous.checksum == checksum
+    publication = Publication(publication_id, now.isoformat(timespec="milliseconds"), checksum, years, raw_versions,
+                              counts, parts, previous.id if same else None)
+    try:
+        if same:
+            _link(previous.duckdb_path, staging / "trade.duckdb")
+        else:
+            _write_duckdb(connection, staging / "trade.duckdb", queries, checksum, years, now)
+        _write_open_formats(staging, parts, previous)
+        write_atomically(staging / MANIFEST, _manifest(publication))
+        for path in staging.rglob("*"):
+            if path.is_file():
+                fsync_path(path)
+        failpoint(PUBLISH_SWAP)
+        folder = history / publication_id
+        # A snapshot renamed into history/ but not yet current is unfinished: the marker says so
+        # to the next publication, should this process die between the two renames.
+        pending = history / f".pending-{publication_id}"
+        pending.touch()
+        os.rename(staging, folder)
+        fsync_path(history)
+        _make_current(published_dir, folder)
+        pending.unlink()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    pruned = _prune(published_dir, kept)
+    return PublishResult(published_dir / "trade.duckdb", not same, checksum, counts, years,
+                         read_publication(folder) or publication, pruned)
+
+
+def _remove_unfinished(published_dir: Path) -> None:
+    """What a crashed publication left: its staging folder, temporary links, and a snapshot
+    renamed into history/ but never made current (its `.pending-<id>` marker is still there)."""
+    history = published_dir / HISTORY
+    for marker in history.glob(".pending-*"):
+        shutil.rmtree(history / marker.name.removeprefix(".pending-"), ignore_errors=True)
+        marker.unlink(missing_ok=True)
+    for path in [*history.glob(".staging-*"), *published_dir.glob(".*.tmp")]:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _new_id(history: Path, now: datetime) -> str:
+    """`2026-12-02T17-58-28Z`: sortable, readable, a valid file name; `-2`, `-3` the same second."""
+    base = now.strftime("%Y-%m-%dT%H-%M-%SZ")
+    candidate, n = base, 1
+    while any((history / name).exists() for name in (candidate, f".staging-{candidate}", f".pending-{candidate}")):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _manifest(publication: Publication) -> bytes:
+    manifest = {k: v for k, v in asdict(publication).items() if k != "folder"}
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _link(source: Path, target: Path) -> None:
+    """A hard link (no copy) to an unchanged file of the previous snapshot; a copy where the
+    file system has no hard links."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _write_duckdb(connection: duckdb.DuckDBPyConnection, path: Path, queries: Mapping[str, str], checksum: str,
+                  years: list[int], now: datetime) -> None:
     synthetic = bool(connection.execute("SELECT coalesce(bool_or(synthetic), false) FROM ingestions").fetchall()[0][0])
     metadata = pd.DataFrame({"key": ["content_checksum", "published_at", "years", "synthetic", "notice", "attribution"],
-                             "value": [checksum, datetime.now(UTC).isoformat(timespec="seconds"),
+                             "value": [checksum, now.isoformat(timespec="seconds"),
                                        ",".join(map(str, years)), str(synthetic).lower(),
                                        SYNTHETIC_LABEL if synthetic else "", ATTRIBUTION]})
     connection.register("publication_metadata", metadata)
     try:
-        connection.execute(f"ATTACH '{_sql_path(temp)}' AS pub")
+        connection.execute(f"ATTACH '{_sql_path(path)}' AS pub")
         try:
             for index, (name, query) in enumerate(queries.items()):
                 if index == len(queries) // 2:
                     failpoint(PUBLISH_WRITE)
                 connection.execute(f"CREATE TABLE pub.main.{name} AS {query}")
             connection.execute("CREATE TABLE pub.main.metadata AS SELECT * FROM publication_metadata")
-        except BaseException:
+        finally:
             with contextlib.suppress(duckdb.Error):  # a full disk: the error above is the one to show
                 connection.execute("DETACH pub")
-            raise
-        connection.execute("DETACH pub")
-        fsync_path(temp)
-        failpoint(PUBLISH_SWAP)
-        os.replace(temp, path)
-        fsync_path(path.parent)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        Path(f"{temp}.wal").unlink(missing_ok=True)
-        raise
     finally:
         connection.unregister("publication_metadata")
-    return PublishResult(path, True, checksum, counts, years)
+
+
+def part_files(folder: Path, table: str, part: str) -> tuple[Path, Path]:
+    """The Parquet and the CSV file of a table-year in a snapshot folder."""
+    return folder / "parquet" / table / f"{part}.parquet", folder / "csv" / table / f"{part}.csv"
+
+
+def _write_open_formats(staging: Path, parts: Mapping[str, Mapping[str, str]], previous: Publication | None) -> None:
+    """Every table of the snapshot's trade.duckdb as Parquet and CSV, one file per year; the
+    table-years whose fingerprint is the previous snapshot's are links to its files."""
+    tables: list[dict] = []
+    with duckdb.connect(str(staging / "trade.duckdb"), read_only=True) as store:
+        for name in sorted(parts):
+            columns = _columns(store, f"SELECT * FROM {name}")
+            for part, fingerprint in sorted(parts[name].items()):
+                parquet, csv = part_files(staging, name, part)
+                reused = (previous is not None and previous.parts.get(name, {}).get(part) == fingerprint
+                          and all(p.exists() for p in part_files(previous.folder, name, part)))
+                if reused:
+                    for new, old in zip((parquet, csv), part_files(previous.folder, name, part), strict=True):
+                        _link(old, new)
+                else:
+                    parquet.parent.mkdir(parents=True, exist_ok=True)
+                    csv.parent.mkdir(parents=True, exist_ok=True)
+                    rows = f"SELECT * FROM {name}" + ("" if part == WHOLE else f" WHERE year = {int(part)}")
+                    # The fingerprint in the file: a consumer can tell which publication's part it is.
+                    store.execute(f"COPY ({rows}) TO '{_sql_path(parquet)}' (FORMAT parquet, COMPRESSION zstd, "
+                                  f"KV_METADATA {{trade_pipeline_fingerprint: '{fingerprint}'}})")
+                    store.execute(f"COPY ({rows}) TO '{_sql_path(csv)}' (FORMAT csv, HEADER true)")
+                tables.append({"url": str(csv.relative_to(staging / "csv")), "dc:title": name,
+                               "trade:part": part, "tableSchema": {"columns": [
+                                   {"name": column, "titles": column,
+                                    "datatype": CSVW_DATATYPES.get(kind, "string"), "trade:duckdb_type": kind}
+                                   for column, kind in columns.items()]}})
+    checksum = content_checksum(parts)
+    csvw = {"@context": ["http://www.w3.org/ns/csvw", {"trade": "urn:trade-pipeline:"}],
+            "dc:identifier": checksum, "dc:description": "trade_pipeline publication: every table as CSV, "
+            "one file per year; the types of each column", "tables": tables}
+    (staging / "csv").mkdir(exist_ok=True)
+    write_atomically(staging / "csv" / "csv-metadata.json",
+                     (json.dumps(csvw, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def _make_current(published_dir: Path, folder: Path) -> None:
+    """Point published/current at `folder` (one atomic rename), and the stable paths through it."""
+    link = published_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    link.unlink(missing_ok=True)
+    os.symlink(Path(HISTORY) / folder.name, link)
+    os.replace(link, published_dir / CURRENT)
+    for entry in STABLE_ENTRIES:
+        stable = published_dir / entry
+        if stable.is_symlink() and os.readlink(stable) == str(Path(CURRENT) / entry):
+            continue
+        # First publication, or a data directory of the single-file layout: its trade.duckdb
+        # file is replaced by the link in one rename (a reader of the old file keeps it).
+        temporary = published_dir / f".{entry}.{os.getpid()}.tmp"
+        temporary.unlink(missing_ok=True)
+        os.symlink(Path(CURRENT) / entry, temporary)
+        if stable.is_dir() and not stable.is_symlink():
+            shutil.rmtree(stable)
+        os.replace(temporary, stable)
+    fsync_path(published_dir)
+
+
+def _prune(published_dir: Path, kept: int) -> list[str]:
+    """Remove the oldest snapshots beyond `kept` (never the current one)."""
+    current = current_publication(published_dir)
+    pruned = []
+    for old in publications(published_dir)[kept:]:
+        if current is not None and old.id == current.id:
+            continue
+        shutil.rmtree(old.folder, ignore_errors=True)
+        pruned.append(old.id)
+    return pruned
 
 
 def _sql_path(path: Path) -> str:
