@@ -46,8 +46,13 @@ def _pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() for page in pypdf.PdfReader(str(path)).pages)
 
 
+#: What two builds of the same figures differ by: cache-busting `?v=` hashes, the publication a
+#: fiche names (its date) and the page hash that covers it.
+_BUILD_SPECIFIC = re.compile(r'\?v=[0-9a-f]+|<p class="publication".*?</p>|<meta name="trade-pipeline-content"[^>]*>')
+
+
 def _html(path: Path) -> str:
-    return re.sub(r"\?v=[0-9a-f]+", "", path.read_text(encoding="utf-8"))
+    return _BUILD_SPECIFIC.sub("", path.read_text(encoding="utf-8"))
 
 
 SAME_BY = {".svg": _svg, ".png": _png_size, ".pdf": _pdf_text, ".html": _html}
@@ -65,6 +70,8 @@ def compare(before: Path, after: Path) -> list[str]:
     problems += [f"{path} only on one side" for path in sorted(files[before] ^ files[after])]
     for path in sorted(files[before] & files[after]):
         same = SAME_BY.get(path.suffix, lambda p: p.read_bytes())
+        if path.suffix == ".pdf":  # the publication line is the PDF's text too
+            same = lambda p: re.sub(r"Données de la publication du .*?/\.", "", _pdf_text(p), flags=re.S)  # noqa: E731
         if same(before / "fiches" / path) != same(after / "fiches" / path):
             problems.append(f"{path} differs")
     print(f"{len(old)} tables and {len(files[before] & files[after])} files compared")

@@ -1,5 +1,6 @@
 """Schedules and sensors: the run requests they make, and « nothing changed → no request »."""
 
+import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -8,6 +9,7 @@ import pytest
 
 from trade_pipeline.automation.sensors import new_vintage_sensor
 from trade_pipeline.definitions import defs
+from trade_pipeline.metadata import LAUNCHED_BY_TAG
 from trade_pipeline.resources import PipelineSettings
 
 from .support import LocalServer, bytes_answer, listing_page, write_year_dir, year_zip
@@ -41,6 +43,25 @@ def test_automation_sensor_runs_by_default_on_the_whole_graph():
     automation = defs.get_repository_def().get_sensor_def("trade_automation")
     assert automation.default_status == dg.DefaultSensorStatus.RUNNING
     assert new_vintage_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_the_automation_sensor_evaluates_a_round_only_once_its_runs_are_done(monkeypatch, tmp_path):
+    """Like the CLI's rounds: while a run it requested is queued or running, it does not evaluate
+    (it would see half of the changes and request the charts and fiches once per half)."""
+    monkeypatch.setenv("TRADE_PIPELINE_DATA_DIR", str(tmp_path / "data"))
+    automation = defs.get_repository_def().get_sensor_def("trade_automation")
+    with dg.instance_for_test() as instance:
+        queued = instance.add_run(dg.DagsterRun(job_name="territory_assets", run_id=str(uuid.uuid4()),
+                                                status=dg.DagsterRunStatus.STARTED,
+                                                tags={LAUNCHED_BY_TAG: "trade_automation"}))
+
+        def evaluate() -> dg.SensorResult:
+            return automation.evaluate_tick(dg.build_sensor_context(
+                instance=instance, repository_def=defs.get_repository_def(), resources={"settings": PipelineSettings()}))
+        waiting = evaluate()
+        assert not waiting.run_requests and "1 run(s) of its previous evaluation not finished" in waiting.skip_message
+        instance.report_run_failed(queued)  # ended (whatever the outcome): the next round is evaluated
+        assert "not finished" not in (evaluate().skip_message or "")
 
 
 def test_the_sample_never_changes(monkeypatch):

@@ -17,15 +17,18 @@ def keys(year: int, *territories: str) -> set[str]:
 
 
 def test_a_whole_year_of_territories_is_one_run_per_asset_in_dependency_order():
+    """… the published store in its place: before the charts and fiches, which name it."""
     everything = set(territory_keys())
     runs, dropped = refresh.plan({STORE: {None}, CHARTS: keys(2024, *everything), ROWS: {"2024", "2023"},
                                   FLOWS: keys(2024, *everything), INDEX: {None}}, GRAPH)
     assert [(r.assets, r.year, len(r.territories)) for r in runs] == [
-        ((ROWS,), 2023, 0), ((ROWS,), 2024, 0), ((FLOWS,), 2024, 116), ((CHARTS,), 2024, 116), ((STORE, INDEX), None, 0)]
+        ((ROWS,), 2023, 0), ((ROWS,), 2024, 0), ((FLOWS,), 2024, 116), ((STORE,), None, 0), ((CHARTS,), 2024, 116),
+        ((INDEX,), None, 0)]
     assert dropped == {}
     assert runs[2].tags == {"dagster/asset_partition_range_start": "france-FR|2024",
                             "dagster/asset_partition_range_end": "departement-9E|2024"}
-    assert [r.job_name for r in runs] == ["yearly_assets"] * 2 + ["territory_assets"] * 2 + ["unpartitioned_assets"]
+    assert [r.job_name for r in runs] == ["yearly_assets"] * 2 + ["territory_assets", "unpartitioned_assets",
+                                                                   "territory_assets", "unpartitioned_assets"]
 
 
 def test_territories_are_split_into_contiguous_ranges_one_partition_alone():

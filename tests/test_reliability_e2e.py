@@ -166,7 +166,9 @@ def test_a_full_disk_says_so_and_leaves_each_change_whole(built, revised_sources
     assert "free some space, then build again" in failed.stderr
     assert "cannot rollback" not in failed.stdout + failed.stderr and "Traceback" not in failed.stderr
     assert table_checksums(built / "published" / "trade.duckdb") == published
-    assert not [p for p in (built / "published").iterdir() if p.name != "trade.duckdb"]  # no temporary file left
+    store = built / "published"  # no temporary file nor unfinished snapshot left
+    assert not [p for p in [*store.iterdir(), *(store / "history").iterdir()] if p.name.startswith(".")]
+    assert len(list((store / "history").iterdir())) == 1
     consistent(built / "warehouse" / "warehouse.duckdb")
     rerun = run_cli(built, "build", "--year", "2024", "--source", str(revised_sources[1]))
     assert rerun.code == 0, rerun.err[-3000:]

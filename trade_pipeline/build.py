@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import dagster as dg
 
 from trade_pipeline.automation import refresh
-from trade_pipeline.metadata import LAUNCHED_BY_TAG
+from trade_pipeline.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
 from trade_pipeline.partitions import parse_partition_key
 from trade_pipeline.provenance import SYNTHETIC_LABEL
 from trade_pipeline.settings import Settings
@@ -149,10 +149,6 @@ def report(summary: RunSummary, echo: Echo) -> None:
         echo(f"    FAILED {failure}")
 
 
-UNFINISHED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
-              dg.DagsterRunStatus.CANCELING]
-
-
 def fail_abandoned_runs(instance: dg.DagsterInstance, echo: Echo) -> None:
     """Mark as failed the command-line runs a killed process left « in progress ».
 
@@ -161,7 +157,7 @@ def fail_abandoned_runs(instance: dg.DagsterInstance, echo: Echo) -> None:
     would consider its partitions in progress for ever and never request them again, and keep
     its slot of the warehouse pool (no daemon watches command-line runs to give it back).
     """
-    abandoned = instance.get_runs(dg.RunsFilter(statuses=UNFINISHED, tags=CLI_TAG))
+    abandoned = instance.get_runs(dg.RunsFilter(statuses=UNFINISHED_STATUSES, tags=CLI_TAG))
     for run in abandoned:
         instance.report_run_failed(run, "its trade-pipeline process ended without finishing it (killed?)")
         if instance.event_log_storage.supports_global_concurrency_limits:

@@ -14,6 +14,10 @@ from trade_pipeline.tables import Table
 #: Run tag saying who launched a run: "cli", "yearly_refresh", "new_vintage_sensor".
 LAUNCHED_BY_TAG = "trade_pipeline/launched_by"
 
+#: The statuses of a run that has not ended (queued included).
+UNFINISHED_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+                       dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
 _TYPES = {"i": "int", "u": "int", "f": "float", "b": "bool"}
 
 

@@ -9,7 +9,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 from trade_pipeline.automation import refresh
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.ingestion.vintages import ANY_YEAR, fingerprints
-from trade_pipeline.metadata import LAUNCHED_BY_TAG
+from trade_pipeline.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
 from trade_pipeline.resources import PipelineSettings
 from trade_pipeline.warehouse import PipelineBusy, holding_pipeline_lock
 
@@ -32,6 +32,14 @@ def automation_sensor(interval_s: int, jobs: list[UnresolvedAssetJob]) -> dg.Sen
     def trade_automation(context: dg.SensorEvaluationContext, settings: PipelineSettings):
         config = settings.get()
         repository = context.repository_def
+        # One round at a time, like `trade-pipeline build`: evaluating while the previous round's
+        # runs wait in the queue would see half of its changes (France's marts not yet redone)
+        # and request the charts and fiches again for each half.
+        unfinished = context.instance.get_runs_count(dg.RunsFilter(
+            statuses=UNFINISHED_STATUSES, tags={LAUNCHED_BY_TAG: AUTOMATION_SENSOR}))
+        if unfinished:
+            return dg.SkipReason(f"{unfinished} run(s) of its previous evaluation not finished yet; "
+                                 "it evaluates again once they are")
         try:
             with holding_pipeline_lock(config, timeout=0):
                 evaluation = refresh.evaluate(repository, context.instance)
