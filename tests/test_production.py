@@ -2,7 +2,8 @@
 events and schedules in PostgreSQL; the code location served on its own by `dagster code-server`;
 the web server and the daemon as separate processes loading it through a workspace file; a CLI
 build on the same instance. A new raw version is picked up by the automation sensor, the UI's
-GraphQL shows the runs and checks, and restarting the daemon loses nothing."""
+GraphQL shows the runs and checks, and restarting the daemon loses nothing. (And the CLI build,
+made while the daemon runs, does each piece of work once: one mechanism decides.)"""
 
 import shutil
 import time
@@ -12,6 +13,7 @@ import psycopg2
 import pytest
 
 from trade_pipeline.settings import PG_URL_SCHEME
+from trade_pipeline.territories import territory_keys
 
 from .states import NO_BROWSER, run_cli
 from .ui_support import ProductionServices, ticks, wait_for_ticks
@@ -67,27 +69,46 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
     instance_file = (home / "dagster.yaml").read_text(encoding="utf-8")
     assert "env: TRADE_PIPELINE_DAGSTER_PG_URL" in instance_file and postgres_url not in instance_file
 
-    # A CLI build records its runs in PostgreSQL; nothing goes to SQLite.
-    build = run_cli(data, "build", "--year", "2024", **settings)
-    assert build.code == 0, build.out[-3000:] + build.err[-3000:]
-    assert not (home / "storage").exists()
-    cli_runs = pg_rows(postgres_url, "SELECT run_id, status FROM runs")
-    assert cli_runs and {status for _, status in cli_runs} == {"SUCCESS"}
-    # The warehouse pool is in the instance storage that every process shares, with its limit 1.
-    assert pg_rows(postgres_url, "SELECT concurrency_key, \"limit\" FROM concurrency_limits") == [
-        ("duckdb_warehouse", 1)]
-
     environment = {**settings, "DAGSTER_HOME": str(home), "TRADE_PIPELINE_DATA_DIR": str(data),
                    "TRADE_PIPELINE_AUTOMATION_INTERVAL": "1", "BROWSER_PATH": NO_BROWSER}
     logs = artifacts_dir / "production"
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
     with ProductionServices(environment, logs) as services:
+        wait_for_ticks(services, 1, after=0)  # the daemon's first evaluation: its baseline
+
+        # A CLI build beside the daemon, on the same PostgreSQL instance: one mechanism decides
+        # what is recomputed, so each piece of work is done once — the sensor skips while the
+        # build holds the lock, then, sharing its cursor, finds nothing left.
+        started = time.time()
+        build = run_cli(data, "build", "--year", "2024", **settings)
+        finished = time.time()
+        assert build.code == 0, build.out[-3000:] + build.err[-3000:]
+        after_build = wait_for_ticks(services, 3, after=finished)
+        during = [t for t in ticks(services) if started < t["timestamp"] < finished]
+        assert any("a build is running" in (t["skipReason"] or "") for t in during), during
+        assert all(not t["runIds"] and "nothing changed" in (t["skipReason"] or "") for t in after_build), after_build
+        assert not (home / "storage").exists()  # nothing went to SQLite
+        cli_runs = pg_rows(postgres_url, "SELECT run_id, status FROM runs")
+        assert cli_runs and {status for _, status in cli_runs} == {"SUCCESS"}
+        assert pg_rows(postgres_url, "SELECT count(*) FROM run_tags WHERE key = 'trade_pipeline/launched_by' "
+                                     "AND value = 'trade_automation'") == [(0,)]  # the daemon requested nothing
+        every_territory = sorted(f"{k}|2024" for k in territory_keys())
+        for asset in ("territory_flows", "territory_marts", "territory_charts", "fiches"):
+            partitions = pg_rows(postgres_url, f"""SELECT partition FROM event_logs WHERE asset_key = '["{asset}"]'
+                                                   AND dagster_event_type = 'ASSET_MATERIALIZATION'""")
+            assert sorted(p for (p,) in partitions) == every_territory, asset
+        for asset in ("trade_flows", "published_store", "fiche_index"):
+            assert pg_rows(postgres_url, f"""SELECT count(*) FROM event_logs WHERE asset_key = '["{asset}"]'
+                                             AND dagster_event_type = 'ASSET_MATERIALIZATION'""") == [(1,)], asset
+        # The warehouse pool is in the instance storage every process shares, with its limit 1.
+        assert pg_rows(postgres_url, 'SELECT concurrency_key, "limit" FROM concurrency_limits') == [
+            ("duckdb_warehouse", 1)]
+
         # The UI sees the CLI's runs and the checks of trade_flows, from PostgreSQL.
         assert {run["runId"] for run in runs(services)} == {run_id for run_id, _ in cli_runs}
         checks = services.graphql(CHECKS)["assetNodeOrError"]["assetChecksOrError"]["checks"]
         assert checks and all(c["executionForLatestMaterialization"]["status"] == "SUCCEEDED" for c in checks), checks
-        wait_for_ticks(services, 1, after=0)  # the daemon's baseline evaluation
         marts_before = services.graphql(MARTS_OF_HERAULT)["assetOrError"]["assetMaterializations"]
 
         # A new raw version (Hérault's export rows revised), fetched from the UI: the automation

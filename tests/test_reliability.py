@@ -258,6 +258,7 @@ BAD_SETTINGS = {
     "TRADE_PIPELINE_AUTOMATION_INTERVAL": ("0", "a whole number ≥ 1 is expected"),
     "TRADE_PIPELINE_LISTING_URL": ("ftp://lekiosque", "an http(s) URL is expected"),
     "TRADE_PIPELINE_HTTP_BACKOFF": ("-1", "a number ≥ 0 is expected"),
+    "TRADE_PIPELINE_PUBLICATIONS_KEPT": ("0", "a whole number ≥ 1 and ≤ 10000 is expected"),
 }
 
 
@@ -270,6 +271,31 @@ def test_a_setting_that_is_not_allowed_is_one_error_line_and_exit_2(name, data_d
     assert cli.main(["build", "--year", "2024"]) == cli.USAGE_ERROR
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and error.startswith(f"error: {name}=") and "Traceback" not in error
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("postgresql://trade:s3cret@db:5432/dagster", "name the psycopg2 driver, postgresql+psycopg2://trade:***@db:5432/dagster"),
+    ("postgres://trade:s3cret@db/dagster", "postgresql+psycopg2://trade:***@db/dagster"),
+    ("mysql://trade:s3cret@db/dagster", "=mysql://trade:***@db/dagster: give a PostgreSQL URL"),
+])
+def test_a_postgresql_url_dagster_cannot_use_is_refused_without_showing_its_password(url, message, data_dir,
+                                                                                     monkeypatch, capsys):
+    monkeypatch.setenv("TRADE_PIPELINE_DAGSTER_PG_URL", url)
+    assert cli.main(["build", "--year", "2024"]) == cli.USAGE_ERROR
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "TRADE_PIPELINE_DAGSTER_PG_URL" in error and message in error
+    assert "s3cret" not in error
+
+
+def test_the_instance_is_sqlite_unless_a_postgresql_url_is_set(data_dir, monkeypatch, capsys):
+    assert cli.main(["instance"]) == 0
+    written = (data_dir / "dagster" / "dagster.yaml").read_text(encoding="utf-8")
+    assert "sqlite:" in written and "postgres" not in written
+    monkeypatch.setenv("TRADE_PIPELINE_DAGSTER_PG_URL", "postgresql+psycopg2://trade:s3cret@db/dagster")
+    assert cli.main(["instance"]) == 0
+    written = (data_dir / "dagster" / "dagster.yaml").read_text(encoding="utf-8")
+    assert "env: TRADE_PIPELINE_DAGSTER_PG_URL" in written and "sqlite:" not in written and "s3cret" not in written
+    assert capsys.readouterr().out.strip().endswith(f"export DAGSTER_HOME={data_dir / 'dagster'}")
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
