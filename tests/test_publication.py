@@ -97,6 +97,7 @@ def test_a_snapshot_a_crash_left_unfinished_is_removed_and_never_listed(tmp_path
     unfinished.mkdir()
     (unfinished / "publication.json").write_text((current.folder / "publication.json").read_text())
     (history / f".pending-{unfinished.name}").touch()
+    (history / f".pending-{current.id}").touch()  # died just after the swap: that one stays
     (history / ".staging-2999-01-01T00-00-01Z").mkdir()
     result = publish_again(data)
     assert not unfinished.exists() and not [p for p in history.iterdir() if p.name.startswith(".")]

@@ -104,13 +104,13 @@ def cmd_publications(args: argparse.Namespace) -> int:
     current = current_publication(settings.published_dir)
     print(f"{len(kept)} publication(s) in {settings.published_dir / 'history'} (kept: {settings.publications_kept}, "
           "TRADE_PIPELINE_PUBLICATIONS_KEPT), the newest first:")
-    print(f"  {'publication':<24} {'published at (UTC)':<26} {'checksum':<13} {'years':<12} raw versions")
+    print(f"  {'publication':<24} {'published at (UTC)':<30} {'checksum':<13} {'years':<12} raw versions")
     for publication in kept:
         years = f"{min(publication.years)}–{max(publication.years)}" if publication.years else "none"
         raw = ", ".join(f"{y}:{v[:10]}" for y, v in sorted(publication.raw_versions.items()))
         marks = (["current"] if current and publication.id == current.id else []) + (
             [f"same content as {publication.same_content_as}"] if publication.same_content_as else [])
-        print(f"  {publication.id:<24} {publication.published_at:<26} {publication.checksum[:12]:<13} "
+        print(f"  {publication.id:<24} {publication.published_at:<30} {publication.checksum[:12]:<13} "
               f"{years:<12} {raw}{'  ← ' + '; '.join(marks) if marks else ''}")
     return 0
 

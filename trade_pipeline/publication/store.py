@@ -262,8 +262,12 @@ def _remove_unfinished(published_dir: Path) -> None:
     """What a crashed publication left: its staging folder, temporary links, and a snapshot
     renamed into history/ but never made current (its `.pending-<id>` marker is still there)."""
     history = published_dir / HISTORY
+    current = published_dir / CURRENT
+    current_name = Path(os.readlink(current)).name if current.is_symlink() else None
     for marker in history.glob(".pending-*"):
-        shutil.rmtree(history / marker.name.removeprefix(".pending-"), ignore_errors=True)
+        name = marker.name.removeprefix(".pending-")
+        if name != current_name:  # made current after all, the process died just after the swap
+            shutil.rmtree(history / name, ignore_errors=True)
         marker.unlink(missing_ok=True)
     for path in [*history.glob(".staging-*"), *published_dir.glob(".*.tmp")]:
         if path.is_dir() and not path.is_symlink():
