@@ -271,7 +271,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
     validation/consistency.py); `verbose` prints Dagster's own log, stack traces included.
     """
     from trade_pipeline.definitions import defs
-    from trade_pipeline.instance import prepare_dagster_home
+    from trade_pipeline.instance import open_instance, prepare_dagster_home
     from trade_pipeline.warehouse import holding_pipeline_lock
 
     try:
@@ -286,7 +286,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
     summaries: list[RunSummary] = []
     left_out: refresh.Requested = {}
     started = time.perf_counter()
-    with dg.DagsterInstance.get() as instance, holding_pipeline_lock(settings):
+    with open_instance(settings) as instance, holding_pipeline_lock(settings):
         fail_abandoned_runs(instance, echo)
         refresh.prime(repository, instance)
         echo(f"Fetching {', '.join(map(str, years))} from {settings.source}")

@@ -82,11 +82,12 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def cmd_instance(args: argparse.Namespace) -> int:
     """Write the data directory's Dagster instance (SQLite, or PostgreSQL when
     TRADE_PIPELINE_DAGSTER_PG_URL is set) for services started on their own (README, Production)."""
-    from trade_pipeline.instance import prepare_dagster_home
+    from trade_pipeline.instance import open_instance, prepare_dagster_home
 
     settings = get_settings()
     prepare_data_dir(settings.data_dir)
     home = prepare_dagster_home(settings)
+    open_instance(settings).dispose()  # PostgreSQL reachable, its tables created
     storage = "PostgreSQL ($TRADE_PIPELINE_DAGSTER_PG_URL)" if settings.dagster_pg_url else f"SQLite under {home}"
     print(f"wrote {home / 'dagster.yaml'}: runs, events and schedules in {storage}", file=sys.stderr)
     print(f"export DAGSTER_HOME={home}")

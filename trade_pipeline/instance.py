@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from trade_pipeline.settings import Settings
+from trade_pipeline.settings import Settings, SettingsError, cut_url
 
 #: The setting that holds the PostgreSQL URL; the instance file names it (`env:`) rather than
 #: copying the URL, so a password never lands on disk.
@@ -90,3 +90,19 @@ def prepare_dagster_home(settings: Settings) -> Path:
         os.environ[PG_URL_VARIABLE] = settings.dagster_pg_url
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     return home
+
+
+def open_instance(settings: Settings):  # noqa: ANN201 - dagster is imported here, not at module import
+    """The Dagster instance of `settings` (prepare_dagster_home first); a PostgreSQL server that
+    cannot be reached is one clear error naming the setting, not a traceback."""
+    import dagster as dg
+
+    try:
+        return dg.DagsterInstance.get()
+    except Exception as error:  # dagster_postgres.DagsterPostgresException, after its own retries
+        if settings.dagster_pg_url is None or "DB connection" not in str(error):
+            raise
+        cause = error.__cause__ or error
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise SettingsError(f"{PG_URL_VARIABLE}={cut_url(settings.dagster_pg_url)}: cannot connect to PostgreSQL "
+                            f"({cut_url(reason)}); is the server running, and the URL right?") from None
