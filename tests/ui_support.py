@@ -72,9 +72,11 @@ class DagsterWeb:
     def location_loaded(self) -> bool:
         with urllib.request.urlopen(self.url + "/server_info", timeout=2):
             pass
-        data = self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }")
+        data = self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus "
+                            "locationOrLoadError { __typename } } } } }")
         entries = data["workspaceOrError"]["locationEntries"]
-        return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
+        return bool(entries) and all(e["loadStatus"] == "LOADED" and e["locationOrLoadError"] and
+                                     e["locationOrLoadError"]["__typename"] == "RepositoryLocation" for e in entries)
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
@@ -194,11 +196,10 @@ class ProductionServices(DagsterWeb):
             _tool("dagster"), "code-server", "start", "-m", "trade_pipeline.definitions", "-h", "127.0.0.1",
             "-p", str(self.code_port), "--location-name", "trade_pipeline"])
 
-        def serving() -> bool:
-            check = subprocess.run([_tool("dagster"), "api", "grpc-health-check", "-p", str(self.code_port)],
-                                   env=self.env, capture_output=True, timeout=30)
-            return check.returncode == 0
-        _wait(serving, "dagster code-server", [code], [self.log("code-server")], timeout=180)
+        def listening() -> bool:  # the web server then waits for the location to load from it
+            with socket.create_connection(("127.0.0.1", self.code_port), timeout=2):
+                return True
+        _wait(listening, "dagster code-server", [code], [self.log("code-server")], timeout=180)
         web = self._launch("webserver", [_tool("dagster-webserver"), "-w", str(self.workspace), "-h", "127.0.0.1",
                                          "-p", str(self.port)])
         self.start_daemon()
