@@ -183,3 +183,45 @@ def test_svg_is_what_kaleido_itself_renders(tmp_path):
         ours, theirs = job.svg.read_text(encoding="utf-8"), (tmp_path / f"k-{job.svg.name}").read_text(encoding="utf-8")
         assert without_ids(ours) == without_ids(theirs), job.svg.name
         assert "<text" in ours
+
+
+@pytest.mark.browser
+def test_warm_tabs_replace_a_tab_after_its_jobs_with_a_prepared_new_one():
+    """A tab is closed after `renew_every` jobs (its renderer's memory goes with it) and the
+    jobs after it run on a new tab, prepared like the first."""
+    from trade_pipeline.browser import WarmTabs
+
+    prepared = []
+
+    async def prepare(tab) -> None:  # noqa: ANN001
+        prepared.append(tab.target_id)
+
+    async def work(tab, job: int) -> str:  # noqa: ANN001
+        assert tab.target_id in prepared
+        return tab.target_id
+
+    with WarmTabs(1, prepare=prepare, renew_every=2) as tabs:
+        futures = [tabs.submit(work, n) for n in range(5)]
+    used = [future.result() for future in futures]
+    assert used[0] == used[1] != used[2] == used[3] != used[4]
+    assert prepared == list(dict.fromkeys(used))
+
+
+@pytest.mark.browser
+def test_pictures_drawn_on_renewed_tabs_are_those_of_one_tab(tmp_path, monkeypatch):
+    import re
+
+    from trade_pipeline.charts import pictures
+
+    charts = list(charts_for(territory_data()["departement-34"]))[:5]
+
+    def draw(folder):
+        folder.mkdir()
+        jobs = [PictureJob(c.figure, folder / f"{c.name}.svg", folder / f"{c.name}.png", c.width, c.height)
+                for c in charts]
+        render_pictures(jobs, tabs=1)
+        return {job.svg.name: re.sub(r"[0-9a-f]{6}", "", job.svg.read_text()) for job in jobs}
+
+    one_tab = draw(tmp_path / "one")
+    monkeypatch.setattr(pictures, "PICTURES_PER_TAB", 2)
+    assert draw(tmp_path / "renewed") == one_tab

@@ -26,6 +26,12 @@ from trade_pipeline.browser import Progress, WarmTabs, open_page, temporary_path
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+#: A tab draws this many charts, then a new tab (a new renderer process, plotly.js loaded again,
+#: ≈ 0.3 s) takes its place: the renderer's memory grows with every picture it drew, and the
+#: charts of a year (≈ 1 200) would otherwise reach the build's peak. Measured, full year.
+PICTURES_PER_TAB = 150
+
+
 @dataclass(frozen=True)
 class PictureJob:
     """The SVG and PNG pictures of one chart."""
@@ -100,7 +106,7 @@ def render_pictures(jobs: Iterable[PictureJob], tabs: int = 2,
         return 0
     counter = Progress(total or 0, progress if total else None)
     futures = []
-    with WarmTabs(tabs, prepare=_load_plotly) as warm:
+    with WarmTabs(tabs, prepare=_load_plotly, renew_every=PICTURES_PER_TAB) as warm:
         for job in itertools.chain([first], iterator):
             future = warm.submit(_render_one, job)
             future.add_done_callback(lambda _: counter.step())
