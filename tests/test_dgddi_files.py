@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-import pandas as pd
+import pyarrow as pa
 import pytest
 
 from trade_pipeline.ingestion.archives import ArchiveLimits
@@ -22,7 +22,7 @@ REAL = Path(__file__).parent / "fixtures" / "real"
 
 
 def test_real_documented_rows_parse_to_their_documented_values():
-    frame = read_data_file((REAL / "regional_rows_quoted_in_dgddi_docs.txt").read_bytes(), "doc.txt")
+    frame = read_data_file((REAL / "regional_rows_quoted_in_dgddi_docs.txt").read_bytes(), "doc.txt").to_pandas()
     first = frame.iloc[0]
     # DOC-ANNUAL p.10: import, Q1 2017, dept 01 (Ain), DGDDI region 18, A01Z, 0111, Argentina, 122 €, 30 kg.
     assert [first[c] for c in FILE_COLUMNS] == ["I", 1, 2017, "01", "18", "A01Z", "0111", "AR", 122, 30]
@@ -36,7 +36,7 @@ def test_real_documented_rows_parse_to_their_documented_values():
 def test_codes_stay_text_and_values_stay_64_bit():
     lines = [dgddi_line("E", 1, 2024, "01", "18", "A01Z", "0111", "NA", 3_000_000_000, 5),
              dgddi_line("E", 2, 2024, "9A", "24", "C30C", "3030", "QU", 12, 0)]
-    frame = read_data_file(("\r\n".join(lines) + "\r\n").encode(), "crlf.txt")
+    frame = read_data_file(("\r\n".join(lines) + "\r\n").encode(), "crlf.txt").to_pandas()
     assert frame["country_code"].tolist() == ["NA", "QU"]  # Namibia is not a missing value
     assert frame["department_code"].tolist() == ["01", "9A"]
     assert frame["cpf4_code"].tolist() == ["0111", "3030"]
@@ -46,7 +46,7 @@ def test_codes_stay_text_and_values_stay_64_bit():
 
 def test_blank_lines_are_skipped_without_shifting_line_numbers():
     good = dgddi_line("E", 1, 2024, "34", "12", "C11Z", "1102", "DE", 10, 1)
-    frame = read_data_file(f"{good}\n\n{good.replace('DE', 'BE')}\n".encode(), "blank.txt")
+    frame = read_data_file(f"{good}\n\n{good.replace('DE', 'BE')}\n".encode(), "blank.txt").to_pandas()
     assert frame["source_line"].tolist() == [1, 3]
 
 
@@ -70,7 +70,7 @@ def test_empty_and_non_utf8_files():
 
 def test_non_numeric_value_keeps_its_line_for_validation():
     good = dgddi_line("E", 1, 2024, "34", "12", "C11Z", "1102", "DE", 10, 1)
-    frame = read_data_file(f"{good}\n{good.replace(';10;', ';1O;')}\n".encode(), "x.txt")
+    frame = read_data_file(f"{good}\n{good.replace(';10;', ';1O;')}\n".encode(), "x.txt").to_pandas()
     assert frame["value_eur"].tolist() == ["10", "1O"]
     assert frame["source_line"].tolist() == [1, 2]
 
@@ -99,7 +99,7 @@ def test_latest_publication_file_is_restricted_to_a_complete_year():
     lines = [dgddi_line("E", q, y, "34", "12", "C11Z", "1102", "DE", 10, 1)
              for y, q in [(2023, 4), (2024, 1), (2024, 2), (2024, 3), (2024, 4)]]
     frame = read_data_file("\n".join(lines).encode(), "REGIONAL_CPF4PAYSE.txt")
-    assert restrict_to_year(frame, 2024, "REGIONAL_CPF4PAYSE.txt")["quarter"].tolist() == [1, 2, 3, 4]
+    assert restrict_to_year(frame, 2024, "REGIONAL_CPF4PAYSE.txt")["quarter"].to_pylist() == [1, 2, 3, 4]
     with pytest.raises(DataFileError, match="holds quarters 4 of 2023, not the four quarters"):
         restrict_to_year(frame, 2023, "REGIONAL_CPF4PAYSE.txt")
 
@@ -110,7 +110,9 @@ def test_missing_flow_is_reported(tmp_path):
         locate_year_files([tmp_path / "202502-Regional-2024-export.zip"], 2024, ArchiveLimits())
 
 
-def test_frame_is_compact():
+def test_rows_stay_compact_arrow_columns():
     lines = [dgddi_line("E", 1, 2024, "34", "12", "C11Z", "1102", "DE", i, 1) for i in range(1000)]
-    frame = read_data_file("\n".join(lines).encode(), "x.txt")
-    assert isinstance(frame["department_code"].dtype, pd.StringDtype)
+    table = read_data_file("\n".join(lines).encode(), "x.txt")
+    assert table.schema.field("department_code").type == pa.string()
+    assert table["source_file"].num_chunks == 1 and pa.types.is_dictionary(table.schema.field("source_file").type)
+    assert table["source_file"].chunk(0).dictionary.to_pylist() == ["x.txt"]  # the name once, not per row

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from trade_pipeline import cli
@@ -23,6 +24,7 @@ from trade_pipeline.ingestion.sources import SourceError, fetch_year
 from trade_pipeline.settings import Settings, SettingsError, check_years, get_settings, prepare_data_dir
 from trade_pipeline.validation.expectations import Stored, blocking_failures, run_expectations
 from trade_pipeline.validation.schema import ContractViolation, trade_flows_schema, validate_trade_flows
+from trade_pipeline.validation.trade_flows import combine_files
 from trade_pipeline.warehouse import transaction
 
 from .support import small_lines, text, year_zip
@@ -90,20 +92,19 @@ def test_a_later_vintage_supersedes_an_earlier_one_and_says_so(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 
-def year_rows(lines: list[str] | None = None) -> tuple[pd.DataFrame, object]:
+def year_rows(lines: list[str] | None = None) -> tuple[pa.Table, object]:
     from trade_pipeline.nomenclature import packaged_reference
 
     exports = read_data_file(text(lines or small_lines(YEAR, "E")), "Region_2024_Export.txt")
     imports = read_data_file(IMPORTS, "Region_2024_Import.txt")
-    rows = pd.concat([exports, imports], ignore_index=True)
-    rows["source_file"] = rows["source_file"].astype(str).astype("category")
+    rows = combine_files([exports, imports])
     schema = trade_flows_schema(YEAR, packaged_reference().department_regions(YEAR),
                                 {"Region_2024_Export.txt": "E", "Region_2024_Import.txt": "I"})
     return validate_trade_flows(rows, schema), packaged_reference()
 
 
-def stored_like(rows: pd.DataFrame, factor: float = 1.0) -> pd.DataFrame:
-    frame = rows.groupby("flow", observed=True).agg(rows=("value_eur", "size"), value_eur=("value_eur", "sum")).reset_index()
+def stored_like(rows: pa.Table, factor: float = 1.0) -> pd.DataFrame:
+    frame = rows.to_pandas().groupby("flow", observed=True).agg(rows=("value_eur", "size"), value_eur=("value_eur", "sum")).reset_index()
     frame["value_eur"] = (frame["value_eur"] * factor).astype("int64")
     return frame
 

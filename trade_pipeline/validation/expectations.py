@@ -7,12 +7,13 @@ and row counts and totals within plausible bounds (warnings: real vintages may s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from trade_pipeline.nomenclature import Reference
 
@@ -64,25 +65,42 @@ class ExpectationOutcome:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def row_keys(rows: pd.DataFrame) -> tuple[np.ndarray, Callable[[int], str]]:
-    """One exact integer per row key (mixed radix over the codes of each column, not a hash), and
-    a decoder back to the key's values — uniqueness of 6 text columns as uniqueness of one."""
-    parts = [pd.factorize(rows[column], sort=True) for column in ROW_KEY]
-    sizes = [max(len(uniques), 1) for _, uniques in parts]
-    if float(np.prod(sizes, dtype=float)) >= 2**62:
-        raise ValueError("too many distinct key values to encode a row key")
-    keys = np.zeros(len(rows), dtype=np.int64)
-    for (codes, _), size in zip(parts, sizes, strict=True):
-        keys = keys * size + codes.astype(np.int64)
+class RowKeys:
+    """One exact integer per row key — mixed radix over the rank of each key column's value
+    among that column's distinct values, not a hash — computed by DuckDB over the rows in place:
+    uniqueness of 6 text columns as uniqueness of one integer column, and back to the values."""
 
-    def decode(key: int) -> str:
+    def __init__(self, db: duckdb.DuckDBPyConnection, relation: str = "incoming"):
+        self.db, self.values, expression, joins = db, [], "0::BIGINT", []
+        for position, column in enumerate(ROW_KEY):
+            values = [v for (v,) in db.execute(f"SELECT DISTINCT {column}::VARCHAR FROM {relation} ORDER BY 1").fetchall()]
+            db.register(f"key_{column}", pd.DataFrame({"value": values, "code": range(len(values))}))
+            joins.append(f"JOIN key_{column} k{position} ON k{position}.value = {relation}.{column}::VARCHAR")
+            expression = f"({expression}) * {max(len(values), 1)} + k{position}.code"
+            self.values.append(values)
+        if float(np.prod([max(len(v), 1) for v in self.values], dtype=float)) >= 2**62:
+            raise ValueError("too many distinct key values to encode a row key")
+        db.execute(f"CREATE TEMP TABLE row_keys AS SELECT {expression} AS row_key, source_file::VARCHAR AS source_file, "
+                   f"source_line FROM {relation} {' '.join(joins)}")
+
+    def keys(self) -> pd.DataFrame:
+        return pd.DataFrame({"row_key": self.db.execute("SELECT row_key FROM row_keys").fetchnumpy()["row_key"]})
+
+    def decode(self, key: int) -> list[str]:
+        """The key's value in each column of ROW_KEY."""
         values = []
-        for (_, uniques), size in zip(reversed(parts), reversed(sizes), strict=True):
-            key, code = divmod(int(key), size)
-            values.append(str(uniques[code]))
-        return "|".join(reversed(values))
+        for column_values in reversed(self.values):
+            key, code = divmod(int(key), max(len(column_values), 1))
+            values.append(column_values[code])
+        return list(reversed(values))
 
-    return keys, decode
+    def lines(self, key: int) -> dict[str, list[int]]:
+        """File → lines of the rows that hold this key."""
+        found: dict[str, list[int]] = {}
+        for file, line in self.db.execute("SELECT source_file, source_line FROM row_keys WHERE row_key = ? "
+                                          "ORDER BY source_file, source_line", [int(key)]).fetchall():
+            found.setdefault(file, []).append(line)
+        return found
 
 
 @dataclass(frozen=True)
@@ -93,14 +111,15 @@ class Stored:
     year_before: pd.DataFrame | None
 
 
-def run_expectations(rows: pd.DataFrame, reference: Reference, year: int, stored: Stored | None = None,
+def run_expectations(rows: pa.Table, reference: Reference, year: int, stored: Stored | None = None,
                      accept: bool = False) -> list[ExpectationOutcome]:
     """Run the suite on one year's validated rows; one outcome per :data:`EXPECTATION_SPECS`.
 
-    Row-level rules run on compact inputs with the same meaning: uniqueness on one exact integer
-    key per row, known codes on each distinct code (the failing row count is then the number of
-    rows carrying the unknown codes). `stored` holds what the warehouse has (consistency);
-    `accept` lets an inconsistent year through, recorded as a failed warning.
+    DuckDB reads the rows where they are (Arrow) and gives Great Expectations compact inputs with
+    the same meaning: uniqueness on one exact integer key per row, known codes on each distinct
+    code (the failing row count is then the number of rows carrying the unknown codes), totals
+    per flow. `stored` holds what the warehouse has (consistency); `accept` lets an inconsistent
+    year through, recorded as a failed warning.
     """
     import great_expectations as gx  # lazy: ~3 s and 140 MB, only in the step that needs it
     import great_expectations.expectations as gxe
@@ -117,29 +136,31 @@ def run_expectations(rows: pd.DataFrame, reference: Reference, year: int, stored
         return batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20}).results
 
     outcomes = []
-    keys, decode = row_keys(rows)
-    (unique,) = validate("row_keys", pd.DataFrame({"row_key": keys}), [gxe.ExpectColumnValuesToBeUnique(column="row_key")])
-    duplicated = [int(k) for k in dict.fromkeys((unique.result or {}).get("partial_unexpected_list") or [])]
-    outcomes.append(_outcome(EXPECTATION_SPECS[0], unique, failing_rows=None,
-                             examples=_duplicate_lines(rows, keys, duplicated, decode),
-                             extra={"key": "|".join(ROW_KEY)}))
+    with duckdb.connect() as db:
+        db.register("incoming", rows)
+        keys = RowKeys(db)
+        (unique,) = validate("row_keys", keys.keys(), [gxe.ExpectColumnValuesToBeUnique(column="row_key")])
+        duplicated = [int(k) for k in dict.fromkeys((unique.result or {}).get("partial_unexpected_list") or [])]
+        outcomes.append(_outcome(EXPECTATION_SPECS[0], unique, failing_rows=None,
+                                 examples=_duplicate_lines(keys, duplicated),
+                                 extra={"key": "|".join(ROW_KEY)}))
 
-    for spec, column, kind in zip(EXPECTATION_SPECS[1:4], ("country_code", "cpf4_code", "a129_code"),
-                                  ("pays", "cpf4", "a129"), strict=True):
-        counts = rows[column].value_counts()
-        distinct = pd.DataFrame({column: counts.index.astype(str)})
-        (result,) = validate(f"distinct_{column}", distinct, [
-            gxe.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(reference.known_codes(kind, year)))])
-        unknown = [str(code) for code in (result.result or {}).get("partial_unexpected_list") or []]
-        unknown_all = sorted(set(distinct[column]) - reference.known_codes(kind, year))
-        failing_rows = int(counts[counts.index.astype(str).isin(unknown_all)].sum())
-        outcomes.append(_outcome(spec, result, failing_rows=failing_rows,
-                                 examples=[f"{code} ({int(counts[code]):,} rows)" for code in unknown],
-                                 extra={"distinct_codes": len(distinct), "unknown_codes": len(unknown_all)}))
+        for spec, column, kind in zip(EXPECTATION_SPECS[1:4], ("country_code", "cpf4_code", "a129_code"),
+                                      ("pays", "cpf4", "a129"), strict=True):
+            counts = db.execute(f"SELECT {column}::VARCHAR AS {column}, count(*) AS rows FROM incoming "
+                                f"GROUP BY ALL ORDER BY 1").df()
+            (result,) = validate(f"distinct_{column}", counts[[column]], [
+                gxe.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(reference.known_codes(kind, year)))])
+            unknown = [str(code) for code in (result.result or {}).get("partial_unexpected_list") or []]
+            unknown_all = counts[~counts[column].isin(reference.known_codes(kind, year))]
+            rows_of = dict(zip(counts[column], counts["rows"], strict=True))
+            outcomes.append(_outcome(spec, result, failing_rows=int(unknown_all["rows"].sum()),
+                                     examples=[f"{code} ({int(rows_of[code]):,} rows)" for code in unknown],
+                                     extra={"distinct_codes": len(counts), "unknown_codes": len(unknown_all)}))
 
-    summary = (rows.groupby("flow", observed=True)
-               .agg(rows=("value_eur", "size"), value_meur=("value_eur", "sum")).reset_index())
-    summary["value_meur"] = summary["value_meur"] / 1e6
+        new = db.execute("SELECT flow::VARCHAR AS flow, count(*) AS rows, sum(value_eur)::BIGINT AS value_eur "
+                         "FROM incoming GROUP BY ALL ORDER BY flow").df()
+    summary = pd.DataFrame({"flow": new["flow"], "rows": new["rows"], "value_meur": new["value_eur"] / 1e6})
     per_flow = validate("per_flow", summary, [
         gxe.ExpectColumnValuesToBeBetween(column="rows", min_value=ROWS_PER_FLOW[0], max_value=ROWS_PER_FLOW[1]),
         gxe.ExpectColumnValuesToBeBetween(column="value_meur", min_value=MILLION_EUR_PER_FLOW[0],
@@ -149,7 +170,7 @@ def run_expectations(rows: pd.DataFrame, reference: Reference, year: int, stored
         outcomes.append(_outcome(spec, result, failing_rows=None, examples=[],
                                  extra={"per_flow": summary.round(1).to_dict(orient="records")}))
 
-    comparisons = _comparisons(rows, year, stored or Stored(None, None))
+    comparisons = _comparisons(new.set_index("flow"), year, stored or Stored(None, None))
     (consistent,) = validate("against_stored", comparisons[["excess"]],
                              [gxe.ExpectColumnValuesToBeBetween(column="excess", max_value=0.0)])
     moved = comparisons[comparisons["excess"] > 0]
@@ -161,27 +182,24 @@ def run_expectations(rows: pd.DataFrame, reference: Reference, year: int, stored
     return outcomes
 
 
-def _duplicate_lines(rows: pd.DataFrame, keys: np.ndarray, duplicated: list[int], decode: Callable[[int], str]
-                     ) -> list[str]:
+def _duplicate_lines(keys: RowKeys, duplicated: list[int]) -> list[str]:
     """Where each duplicated key stands: file and lines (1-based), and the key in DGDDI fields."""
     from trade_pipeline.tables import TRADE_FLOWS
 
     fields = [TRADE_FLOWS.column(c).source_field for c in ROW_KEY]
     examples = []
     for key in duplicated[:10]:
-        at = rows.loc[keys == key, ["source_file", "source_line"]]
-        places = "; ".join(f"{file}, lines {', '.join(str(n) for n in sorted(group['source_line']))}"
-                           for file, group in at.groupby("source_file", observed=True))
-        values = ", ".join(f"{field} {value}" for field, value in zip(fields, decode(key).split("|"), strict=True))
+        places = "; ".join(f"{file}, lines {', '.join(str(n) for n in lines)}" for file, lines in keys.lines(key).items())
+        values = ", ".join(f"{field} {value}" for field, value in zip(fields, keys.decode(key), strict=True))
         examples.append(f"{places}: {values}")
     return examples
 
 
-def _comparisons(rows: pd.DataFrame, year: int, stored: Stored) -> pd.DataFrame:
-    """Rows and euros per flow against what is stored; `excess` > 0 where it moved too far."""
+def _comparisons(new: pd.DataFrame, year: int, stored: Stored) -> pd.DataFrame:
+    """Rows and euros per flow (`new`, indexed by flow) against what is stored; `excess` > 0
+    where it moved too far."""
     from trade_pipeline import french
 
-    new = rows.groupby("flow", observed=True).agg(rows=("value_eur", "size"), value_eur=("value_eur", "sum"))
     records = []
     for against, tolerance, frame in (
             (f"the vintage of {year} already stored", REVISION_TOLERANCE, stored.same_year),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+import duckdb
 import pandas as pd
 import pyarrow as pa_arrow
 import pyarrow.compute as pc
@@ -110,123 +111,166 @@ def _lookup(keys: pd.Series, mapping: dict[str, str]) -> pa_arrow.Array:
     return pc.take(pa_arrow.array(list(mapping.values()), pa_arrow.string()), positions)
 
 
-#: Columns checked in full: integers take millions of distinct values.
-_CHECKED_IN_FULL = ("value_eur", "mass_kg")
-#: Groups of columns whose distinct combinations are few. Every other rule looks only at a value
-#: (or at a département–région or file–flow pair, both inside the first group), so checking one
-#: row per distinct combination checks every row — in a fraction of the time on millions of rows.
+#: Groups of columns whose distinct combinations are few. Every rule on these columns looks only
+#: at a value (or at a département–région or file–flow pair, both inside the first group), so
+#: checking each distinct combination once checks every row — a few thousand instead of millions.
 _DISTINCT_GROUPS = (("source_file", "flow", "quarter", "year", "department_code", "region_code"),
                     ("a129_code",), ("cpf4_code",), ("country_code",))
-#: The columns each frame-wide check looks at.
-_FRAME_CHECKS = {"region_matches_department": ("department_code", "region_code"),
-                 "flow_matches_file": ("source_file", "flow")}
+#: The columns each frame-wide check looks at (the first one is the one reported as wrong).
+_FRAME_CHECKS = {"region_matches_department": ("region_code", "department_code"),
+                 "flow_matches_file": ("flow", "source_file")}
+#: Columns with millions of distinct values: their rules must be ranges (below), checked on each
+#: column's smallest and largest value — a range holds for every value if it holds for those two.
+_RANGE_CHECKED = ("value_eur", "mass_kg")
+_RANGE_RULES = {"greater_than", "greater_than_or_equal_to", "less_than", "less_than_or_equal_to", "in_range"}
+_INTEGERS = tuple(c.name for c in TRADE_FLOWS.columns if c.type in ("INTEGER", "BIGINT"))
+_FAILURE_COLUMNS = ["file", "line", "column", "field", "value", "length", "rule"]
 
 
-def validate_trade_flows(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """Validate and coerce; on violation raise :class:`ContractViolation` with file/line/column.
+def validate_trade_flows(rows: pa_arrow.Table | pd.DataFrame, schema: pa.DataFrameSchema) -> pa_arrow.Table:
+    """Validate and coerce a year's rows; on violation raise :class:`ContractViolation` with
+    file/line/column.
 
-    The schema runs on one row per distinct value combination (see `_DISTINCT_GROUPS`) and on
-    the integer columns in full; each failure is then traced back to every row that holds it.
+    The rows are checked where they are: DuckDB scans their Arrow buffers in place and hands
+    pandera what decides each rule — every distinct combination of the few-valued columns
+    (`_DISTINCT_GROUPS`) and the extremes of the integer columns — never millions of rows. Each
+    failure is then traced back, in SQL, to every row that holds it. Returns the rows with their
+    integer columns typed (the same table when the parser already typed them).
     """
-    frame, not_integers = _coerce_integers(frame)
-    # Rows whose integers did not parse are already reported; the rest is checked for all else.
-    checkable = frame
-    if len(not_integers):
-        reported = pd.MultiIndex.from_arrays([not_integers["file"], not_integers["line"]])
-        checkable = frame[~pd.MultiIndex.from_arrays([frame["source_file"].astype(str), frame["source_line"]]).isin(reported)]
-    representatives = checkable.loc[_representatives(checkable)]
-    per_value = schema.remove_columns(list(_CHECKED_IN_FULL))
-    in_full = pa.DataFrameSchema({c: schema.columns[c] for c in _CHECKED_IN_FULL}, name=schema.name)
-    failures = [not_integers]
-    for part, part_schema, expand in ((representatives, per_value, True), (checkable, in_full, False)):
-        try:
-            part_schema.validate(part, lazy=True)
-        except pa.errors.SchemaErrors as error:
-            failures.append(describe_failures(error.failure_cases, part, checkable if expand else None))
-    failures = pd.concat([f for f in failures if len(f)], ignore_index=True) if any(len(f) for f in failures) else None
-    if failures is not None:
-        failures = failures.sort_values(["file", "line", "column"]).reset_index(drop=True)
-        raise ContractViolation(format_failures(schema.name, failures), failures)
-    return frame
-
-
-def _representatives(frame: pd.DataFrame) -> pd.Index:
-    """The first row of every distinct combination of each group of `_DISTINCT_GROUPS`."""
-    index = pd.Index([], dtype=frame.index.dtype)
-    for group in _DISTINCT_GROUPS:
-        index = index.union(frame.drop_duplicates(subset=list(group)).index)
-    return index
-
-
-def _coerce_integers(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Turn text integer columns into numbers, reporting (not dropping) the cells that are not.
-
-    Done before pandera so that one bad cell does not hide the other faults of its column
-    (pandera stops checking a column whose coercion failed).
-    """
-    failures = []
-    frame = frame.copy(deep=False)
-    for column in ("quarter", "year", "value_eur", "mass_kg"):
-        if pd.api.types.is_integer_dtype(frame[column]):
-            continue
-        text = frame[column].astype("string")
-        digits = text.str.fullmatch(r"[+-]?\d+").fillna(False)
-        # Beyond int64, a parse would wrap (2^63 read as −2^63): say so, with the text as written.
-        long = digits & (text.str.lstrip("+-").str.lstrip("0").str.len() >= 19)
-        too_big = pd.Series(False, index=text.index)
-        if long.any():
-            too_big[long] = [len(t.lstrip("+-").lstrip("0")) > 19 or not -2**63 <= int(t) < 2**63 for t in text[long]]
-        # Nullable integers: exact (a float would round values above 2^53).
-        numbers = pd.to_numeric(text.where(digits & ~too_big, None), errors="coerce", dtype_backend="numpy_nullable")
-        for bad, rule in ((too_big, _RULES["int64_range"]), (numbers.isna() & ~too_big, _RULES["coerce_dtype"])):
-            if bad.any():
-                failures.append(pd.DataFrame({
-                    "file": frame.loc[bad, "source_file"].astype(str), "line": frame.loc[bad, "source_line"],
-                    "column": FILE_COLUMNS.index(column) + 1, "field": _field(column),
-                    "value": text[bad].astype(str).map(cut), "length": text[bad].str.len().astype(int), "rule": rule,
-                }))
-        frame[column] = numbers.fillna(0).astype("int64")
-    columns = ["file", "line", "column", "field", "value", "length", "rule"]
-    return frame, (pd.concat(failures, ignore_index=True) if failures else pd.DataFrame(columns=columns))
-
-
-def describe_failures(failure_cases: pd.DataFrame, checked: pd.DataFrame, frame: pd.DataFrame | None = None) -> pd.DataFrame:
-    """pandera failure cases → file, line, column number, field, value, rule (one row per cell).
-
-    With `frame`, `checked` held representatives: each failing value (or pair) is traced back to
-    every row of `frame` that holds it.
-    """
-    cases = failure_cases.copy()
-    cases["check"] = cases["check"].astype(str)
-    # A frame-wide check reports every column of a failing row: keep the one that is wrong.
-    wrong_column = {"region_matches_department": "region_code", "flow_matches_file": "flow"}
-    for check, column in wrong_column.items():
-        cases.loc[(cases["check"] == check) & cases["column"].isna(), "column"] = column
-        cases = cases[(cases["check"] != check) | (cases["column"] == column)]
-    cases = cases.dropna(subset=["index"])
-    pieces = []
-    for (column, check), group in cases.groupby(["column", "check"], sort=False):
-        column = str(column)
-        failing = checked.loc[group["index"].astype("int64").to_numpy()]
-        if frame is None:
-            rows = failing
-        elif check in _FRAME_CHECKS:
-            keys = list(_FRAME_CHECKS[check])
-            rows = frame[frame.set_index(keys).index.isin(failing.set_index(keys).index)]
+    table = rows if isinstance(rows, pa_arrow.Table) else pa_arrow.Table.from_pandas(rows, preserve_index=False)
+    with duckdb.connect() as db:
+        db.register("incoming", table)
+        text_integers = [c for c in _INTEGERS if pa_arrow.types.is_string(table.schema.field(c).type)]
+        failures = [_not_integers(db, text_integers)] if text_integers else []
+        db.execute(f"CREATE TEMP VIEW typed AS SELECT {_typed_columns(table, text_integers)} FROM incoming")
+        if failures and len(failures[0]):
+            # Rows whose integers did not parse are reported already: the other rules check the rest.
+            db.register("not_integers", failures[0][["file", "line"]])
+            db.execute("CREATE TEMP VIEW checkable AS SELECT * FROM typed ANTI JOIN not_integers "
+                       "ON typed.source_file::VARCHAR = not_integers.file AND typed.source_line = not_integers.line")
         else:
-            rows = frame[frame[column].isin(failing[column].unique())]
-        pieces.append(pd.DataFrame({
-            "file": rows["source_file"].astype(str).to_numpy(),
-            "line": rows["source_line"].to_numpy(),
-            "column": FILE_COLUMNS.index(column) + 1 if column in FILE_COLUMNS else 0,
-            "field": _field(column) if column in FILE_COLUMNS else column,
-            "value": rows[column].astype(str).map(cut).to_numpy() if column in rows else "",
-            "length": rows[column].astype(str).str.len().to_numpy() if column in rows else 0,
-            "rule": _rule(check),
-        }))
-    if not pieces:
-        return pd.DataFrame(columns=["file", "line", "column", "field", "value", "length", "rule"])
-    return pd.concat(pieces, ignore_index=True).drop_duplicates()
+            db.execute("CREATE TEMP VIEW checkable AS SELECT * FROM typed")
+        for group in _DISTINCT_GROUPS:
+            distinct = _frame(db, f"SELECT DISTINCT {', '.join(group)} FROM checkable")
+            cases = _failure_cases(_schema_of(schema, group), distinct)
+            if cases is not None:
+                failures.append(_traced(db, cases, distinct))
+        failures.append(_check_ranges(db, schema))
+        found = [f for f in failures if len(f)]
+        if found:
+            report = pd.concat(found, ignore_index=True).sort_values(["file", "line", "column"]).reset_index(drop=True)
+            raise ContractViolation(format_failures(schema.name, report), report)
+        return table if not text_integers else db.sql("SELECT * FROM typed").to_arrow_table()
+
+
+def _frame(db: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """A (small) query result as pandas, strings as Arrow strings (the contract's types)."""
+    return db.sql(sql).to_arrow_table().to_pandas(types_mapper={pa_arrow.string(): pd.StringDtype("pyarrow")}.get)
+
+
+def _schema_of(schema: pa.DataFrameSchema, columns: tuple[str, ...]) -> pa.DataFrameSchema:
+    """The contract restricted to some columns, with the frame-wide checks that look only at them."""
+    kept = [c for c in columns if c in schema.columns]
+    checks = [check for check in schema.checks if set(_FRAME_CHECKS[check.name]) <= set(columns)]
+    return pa.DataFrameSchema({c: schema.columns[c] for c in kept}, checks=checks, name=schema.name)
+
+
+def _failure_cases(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame | None:
+    """pandera's failure cases of `frame` (None when it passes)."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as error:
+        return error.failure_cases
+    return None
+
+
+def _check_ranges(db: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """The rules of the integer columns, on each column's smallest and largest value; when one
+    of those fails, on every row (only then: to name each failing cell)."""
+    columns = ", ".join(("source_file", "source_line", *_RANGE_CHECKED))
+    ranged = pa.DataFrameSchema({c: schema.columns[c] for c in _RANGE_CHECKED}, name=schema.name)
+    only_ranges = all(check.name in _RANGE_RULES for c in _RANGE_CHECKED for check in schema.columns[c].checks)
+    if only_ranges:
+        extremes = " UNION ALL ".join(f"(SELECT {columns} FROM checkable ORDER BY {c} {order} LIMIT 1)"
+                                      for c in _RANGE_CHECKED for order in ("ASC", "DESC"))
+        if _failure_cases(ranged, _frame(db, extremes)) is None:
+            return pd.DataFrame(columns=_FAILURE_COLUMNS)
+    every_row = _frame(db, f"SELECT {columns} FROM checkable")
+    cases = _failure_cases(ranged, every_row)
+    return pd.DataFrame(columns=_FAILURE_COLUMNS) if cases is None else describe_failures(cases, every_row)
+
+
+def _typed_columns(table: pa_arrow.Table, text_integers: list[str]) -> str:
+    """The select list that types integer columns read as text (a cell that is not an integer
+    becomes 0: it is reported by `_not_integers`, and its row is not checked further)."""
+    return ", ".join(f"coalesce(TRY_CAST({c} AS BIGINT), 0) AS {c}" if c in text_integers else c
+                     for c in table.column_names)
+
+
+def _not_integers(db: duckdb.DuckDBPyConnection, columns: list[str]) -> pd.DataFrame:
+    """The cells of integer columns read as text that are not integers, or beyond int64 (a parse
+    would wrap: 2^63 read as −2^63). Found before pandera, so that one bad cell does not hide the
+    other faults of its column (pandera stops checking a column whose coercion failed)."""
+    pieces = []
+    for column in columns:
+        found = _frame(db, f"""
+            SELECT source_file::VARCHAR AS file, source_line AS line, {column} AS value,
+                   regexp_full_match({column}, '[+-]?[0-9]+') AS digits
+            FROM incoming WHERE NOT regexp_full_match({column}, '[+-]?[0-9]+') OR TRY_CAST({column} AS BIGINT) IS NULL""")
+        if len(found):
+            pieces.append(pd.DataFrame({
+                "file": found["file"].astype(str), "line": found["line"].astype("int64"),
+                "column": FILE_COLUMNS.index(column) + 1, "field": _field(column),
+                "value": found["value"].astype(str).map(cut), "length": found["value"].str.len().astype(int),
+                "rule": found["digits"].map({True: _RULES["int64_range"], False: _RULES["coerce_dtype"]}),
+            }))
+    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=_FAILURE_COLUMNS)
+
+
+def _traced(db: duckdb.DuckDBPyConnection, failure_cases: pd.DataFrame, distinct: pd.DataFrame) -> pd.DataFrame:
+    """Failures found on distinct combinations → every row that holds a failing value (or pair)."""
+    pieces = []
+    for (column, check), group in _failing(failure_cases).groupby(["column", "check"], sort=False):
+        keys = list(_FRAME_CHECKS.get(check, (column,)))
+        failing = distinct.loc[group["index"].astype("int64").to_numpy(), keys].drop_duplicates()
+        db.register("failing", failing)
+        rows = _frame(db, f"""SELECT source_file::VARCHAR AS source_file, source_line, {column}::VARCHAR AS {column}
+                              FROM checkable SEMI JOIN failing USING ({', '.join(keys)})""")
+        db.unregister("failing")
+        pieces.append(_cells(rows, column, check))
+    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=_FAILURE_COLUMNS)
+
+
+def _failing(failure_cases: pd.DataFrame) -> pd.DataFrame:
+    """pandera's failure cases, one per failing cell: a frame-wide check reports every column
+    of a failing row, of which only the first of `_FRAME_CHECKS` is wrong."""
+    cases = failure_cases.copy()
+    cases["check"] = cases["check"].astype(str).str.split("(").str[0]
+    for check, columns in _FRAME_CHECKS.items():
+        cases.loc[(cases["check"] == check) & cases["column"].isna(), "column"] = columns[0]
+        cases = cases[(cases["check"] != check) | (cases["column"] == columns[0])]
+    return cases.dropna(subset=["index"])
+
+
+def _cells(rows: pd.DataFrame, column: str, check: str) -> pd.DataFrame:
+    """One report row per failing cell: file, line, column number, field, value, rule."""
+    values = rows[column].astype(str)
+    return pd.DataFrame({
+        "file": rows["source_file"].astype(str).to_numpy(),
+        "line": rows["source_line"].astype("int64").to_numpy(),
+        "column": FILE_COLUMNS.index(column) + 1 if column in FILE_COLUMNS else 0,
+        "field": _field(column) if column in FILE_COLUMNS else column,
+        "value": values.map(cut).to_numpy(),
+        "length": values.str.len().to_numpy(),
+        "rule": _rule(check),
+    }).drop_duplicates()
+
+
+def describe_failures(failure_cases: pd.DataFrame, checked: pd.DataFrame) -> pd.DataFrame:
+    """pandera failure cases on whole rows (`checked` holds them) → one report row per cell."""
+    pieces = [_cells(checked.loc[group["index"].astype("int64").to_numpy()], str(column), check)
+              for (column, check), group in _failing(failure_cases).groupby(["column", "check"], sort=False)]
+    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=_FAILURE_COLUMNS)
 
 
 def _field(column: str) -> str:

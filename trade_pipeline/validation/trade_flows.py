@@ -6,13 +6,13 @@ import json
 from dataclasses import dataclass
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from trade_pipeline.failpoints import WAREHOUSE_WRITE, failpoint
 from trade_pipeline.ingestion.archives import ArchiveLimits
 from trade_pipeline.ingestion.dgddi_files import (
+    INTEGER_COLUMNS,
     YearFiles,
     locate_year_files,
     read_data_file,
@@ -29,7 +29,7 @@ from trade_pipeline.warehouse import transaction
 @dataclass
 class YearRows:
     year: int
-    rows: pd.DataFrame  # the trade_flows columns + source_file + source_line
+    rows: pa.Table  # the trade_flows columns + source_file + source_line, as parsed (Arrow)
     reference: Reference
     files: YearFiles
 
@@ -38,21 +38,25 @@ def read_year(raw: RawVersion, limits: ArchiveLimits) -> YearRows:
     """Parse the export and import files of a raw version (labels of the zip win)."""
     files = locate_year_files(raw.paths, raw.year, limits)
     reference = packaged_reference().with_overrides(files.labels)
-    frames, names = [], []
+    tables = []
     for ref in files.data.values():
-        frame = read_data_file(ref.read_bytes(limits), ref.display_name)
+        table = read_data_file(ref.read_bytes(limits), ref.display_name)
         if ref.year is None:  # latest-publication file: five quarters over two years
-            frame = restrict_to_year(frame, raw.year, ref.display_name)
-        frames.append(frame.drop(columns="source_file"))
-        names.append(ref.display_name)
-    rows = pd.concat(frames, ignore_index=True)
-    # One category per file (concatenating per-file categoricals would make Python strings).
-    codes = np.repeat(np.arange(len(frames), dtype=np.int8), [len(f) for f in frames])
-    rows["source_file"] = pd.Categorical.from_codes(codes, names)
-    return YearRows(raw.year, rows, reference, files)
+            table = restrict_to_year(table, raw.year, ref.display_name)
+        tables.append(table)
+    return YearRows(raw.year, combine_files(tables), reference, files)
 
 
-def validate_year(year_rows: YearRows) -> pd.DataFrame:
+def combine_files(tables: list[pa.Table]) -> pa.Table:
+    """The parsed files of a year as one table (Arrow chunks: no copy). When one file was typed
+    and another read as text (a bad integer), all are text: the contract reports each cell."""
+    if len({t.schema for t in tables}) > 1:
+        tables = [t.cast(pa.schema([f.with_type(pa.string()) if f.name in INTEGER_COLUMNS else f for f in t.schema]))
+                  for t in tables]
+    return pa.concat_tables(tables).unify_dictionaries()  # one dictionary of file names
+
+
+def validate_year(year_rows: YearRows) -> pa.Table:
     """The pandera contract (raises ContractViolation naming file, line, column and value)."""
     regions = year_rows.reference.department_regions(year_rows.year)
     # Only départements that are partitions of the pipeline are accepted.
@@ -69,12 +73,11 @@ def stored_totals(connection: duckdb.DuckDBPyConnection, year: int) -> pd.DataFr
     return frame if len(frame) else None
 
 
-def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, validated: pd.DataFrame,
+def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, validated: pa.Table,
                raw: RawVersion) -> int:
     """Replace the year's rows, labels and provenance in one transaction; returns the row count."""
     year = year_rows.year
-    # Arrow columns go into DuckDB without a conversion pass (the strings already are Arrow).
-    rows = pa.Table.from_pandas(validated[list(TRADE_FLOWS.column_names)], preserve_index=False)
+    rows = validated  # DuckDB reads the Arrow buffers in place
     labels = _labels_frame(year_rows)
     with transaction(connection):
         connection.execute("DELETE FROM trade_flows WHERE year = ?", [year])
