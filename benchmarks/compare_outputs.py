@@ -2,7 +2,7 @@
 
 Published tables row for row (load timestamps aside), CSVs, figure scripts and manifests byte
 for byte, SVGs by their text and path count (plotly's random ids aside), PNGs by size, PDFs by
-their text, HTML without its cache-busting `?v=` hashes.
+their text, HTML without its cache-busting `?v=` hashes, workbooks by their cells.
 
     .venv/bin/python benchmarks/compare_outputs.py DATA_DIR_BEFORE DATA_DIR_AFTER
 """
@@ -55,7 +55,22 @@ def _html(path: Path) -> str:
     return _BUILD_SPECIFIC.sub("", path.read_text(encoding="utf-8"))
 
 
-SAME_BY = {".svg": _svg, ".png": _png_size, ".pdf": _pdf_text, ".html": _html}
+def _xlsx(path: Path) -> dict[str, list[tuple]]:
+    """Every sheet's cells, empty ones at a row's end aside (two writers of the same cells make
+    different zips, and only one of them records the sheet's dimensions)."""
+    import openpyxl
+
+    def cells(row: tuple) -> tuple:
+        end = len(row)
+        while end and row[end - 1] is None:
+            end -= 1
+        return row[:end]
+
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    return {sheet.title: [cells(row) for row in sheet.values] for sheet in workbook.worksheets}
+
+
+SAME_BY = {".svg": _svg, ".png": _png_size, ".pdf": _pdf_text, ".html": _html, ".xlsx": _xlsx}
 
 
 def compare(before: Path, after: Path) -> list[str]:

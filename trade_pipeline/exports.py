@@ -9,6 +9,9 @@ numbers stay numbers.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -46,6 +49,14 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     return french.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
+def read_csv_cells(path: Path) -> tuple[list[str], list[list[str]]]:
+    """A CSV written by :func:`csv_bytes`, back as its header and rows of text cells, the cells
+    as they were before `defuse` (a page or a workbook shows the labels as written)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        header, *rows = csv.reader(handle, delimiter=";")
+    return header, [[restore(cell) for cell in row] for row in rows]
+
+
 def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     """Tables as one workbook, a sheet each (names cut to Excel's 31 characters), cells defused.
 
@@ -59,16 +70,15 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
 
     from openpyxl import Workbook
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook = Workbook(write_only=True)  # streamed: rows are written, not kept as cell objects
     for name, table in sheets.items():
         sheet = workbook.create_sheet(name[:31])
+        sheet.freeze_panes = "A2"
         safe = defused(table)
         sheet.append([str(c) for c in safe.columns])
         for row in safe.itertuples(index=False):
             sheet.append([None if (isinstance(v, float) and v != v) or v is pd.NA else
                           (v.item() if hasattr(v, "item") else v) for v in row])
-        sheet.freeze_panes = "A2"
     workbook.properties.created = datetime(2000, 1, 1)
     sink = io.BytesIO()
     workbook.save(sink)

@@ -87,12 +87,15 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
                                                                           united_states["product_name"], strict=True)]
     links["country_short"] = [short_label("pays", c, n) for c, n in zip(links["country_code"], links["country_name"],
                                                                          strict=True)]
+    split = {id(frame): _rows_by_territory(frame) for frame in
+             (totals, previous, partners, products, links, exposure, history, contributions, comparison, united_states)}
     result = {}
     for key in keys:
-        level, code = parse_territory_key(key)
+        territory_of_key = parse_territory_key(key)
 
-        def pick(frame: pd.DataFrame, level: str = level, code: str = code) -> pd.DataFrame:
-            return frame[(frame["level"] == level) & (frame["territory_code"] == code)].reset_index(drop=True)
+        def pick(frame: pd.DataFrame, territory_of_key: tuple[str, str] = territory_of_key) -> pd.DataFrame:
+            rows = split[id(frame)].get(territory_of_key)
+            return (frame.iloc[rows] if rows is not None else frame.iloc[0:0]).reset_index(drop=True)
 
         own_totals = pick(totals)
         if own_totals.empty:
@@ -108,6 +111,12 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
             comparison=pick(comparison).set_index("indicator"), united_states=pick(united_states),
         )
     return result
+
+
+def _rows_by_territory(frame: pd.DataFrame) -> dict[tuple[str, str], object]:
+    """(level, territory code) → the positions of its rows, in order (one pass over the frame,
+    instead of one comparison of every row per territory)."""
+    return frame.groupby(["level", "territory_code"], sort=False).indices if len(frame) else {}
 
 
 SERIES_COLUMNS = ["exports_eur", "imports_eur", "balance_eur", "balance_excl_energy_eur",

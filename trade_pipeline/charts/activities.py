@@ -20,13 +20,17 @@ TREEMAP_LINE = 14  # characters per line of a tile label
 TREEMAP_FONT = 9
 
 
-def _label_fits(label: str, value_text: str, rectangle: tuple[float, float, float, float], font: float) -> bool:
-    """Does « label / value » fit the tile at `font` px (DejaVu Sans: ~0.62 em bold, 0.56 regular)?"""
-    x0, y0, x1, y1 = rectangle
+def _label_size(label: str, value_text: str, font: float) -> tuple[float, float]:
+    """The width and height « label / value » needs at `font` px (DejaVu Sans: ~0.62 em bold,
+    0.56 regular)."""
     lines = textwrap.wrap(label, TREEMAP_LINE, break_long_words=False) or [label]
-    needed_width = max(max(len(line) for line in lines) * 0.6, len(value_text) * 0.53) * font + 6
-    needed_height = (len(lines) + 1) * 1.25 * font + 6
-    return (x1 - x0) >= needed_width and (y1 - y0) >= needed_height
+    return (max(max(len(line) for line in lines) * 0.6, len(value_text) * 0.53) * font + 6,
+            (len(lines) + 1) * 1.25 * font + 6)
+
+
+def _label_fits(size: tuple[float, float], rectangle: tuple[float, float, float, float]) -> bool:
+    x0, y0, x1, y1 = rectangle
+    return (x1 - x0) >= size[0] and (y1 - y0) >= size[1]
 
 
 def _tile_text(value: float, total: float) -> str:
@@ -46,13 +50,14 @@ def grouped_products(data: TerritoryData, flow: str, area: tuple[float, float] =
     total = int(products["value_eur"].sum())
     records = products[["product_code", "product_name", "short", "value_eur"]].to_dict("records")
     kept, others = records, []
+    most = min(len(records), 40)  # 40 labelled tiles never fit this area
+    sizes = [_label_size(row["short"], _tile_text(row["value_eur"], total), font) for row in records[:most]]
     # The most tiles that can all carry their label; the rest become « Autres activités ».
-    for count in range(min(len(records), 40), 0, -1):  # 40 labelled tiles never fit this area
+    for count in range(most, 0, -1):
         kept, others = records[:count], records[count:]
         values = [float(r["value_eur"]) for r in kept] + ([float(sum(o["value_eur"] for o in others))] if others else [])
         tiles = squarify(values, *area)
-        if all(_label_fits(row["short"], _tile_text(row["value_eur"], total), tile, font)
-               for row, tile in zip(kept, tiles, strict=False)):
+        if all(_label_fits(size, tile) for size, tile in zip(sizes[:count], tiles, strict=False)):
             break
     rows = list(kept)
     if others:

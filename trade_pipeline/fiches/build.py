@@ -35,7 +35,7 @@ from trade_pipeline.atomic import write_if_changed
 from trade_pipeline.charts.files import ChartFolder, territory_dir, write_charts
 from trade_pipeline.charts.maps import MEASURES, choropleth_chart, geometry
 from trade_pipeline.charts.united_states import united_states_figures
-from trade_pipeline.exports import csv_bytes, restore, xlsx_bytes
+from trade_pipeline.exports import csv_bytes, read_csv_cells, xlsx_bytes
 from trade_pipeline.fiches.notes import METHODOLOGY, data_notes
 from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_BANNER, SYNTHETIC_LABEL
 from trade_pipeline.publication.store import Publication
@@ -276,17 +276,26 @@ def _format_cell(column: str, value: object) -> str:
     return str(value)
 
 
+def _french_number(text: str) -> float:
+    """A number as the CSVs write it (decimal comma); NaN when the cell holds none."""
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return math.nan
+
+
 def _table(csv_path: Path) -> dict:
-    frame = pd.read_csv(csv_path, sep=";", decimal=",", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    frame = frame.map(restore)  # the page shows the labels as written, not as defused for spreadsheets
-    numeric = _numeric_columns(list(frame.columns))
-    typed = frame.copy()
-    for column in numeric:
-        typed[column] = pd.to_numeric(frame[column].str.replace(",", ".", regex=False), errors="coerce")
-    if "top5" in frame:
-        typed["top5"] = frame["top5"].eq("oui")
-    return {"columns": [{"label": _COLUMN_LABELS.get(c, c), "number": c in numeric} for c in frame.columns],
-            "rows": [[_format_cell(c, row[c]) for c in frame.columns] for _, row in typed.iterrows()]}
+    """A chart's CSV as the table shown under it, its cells formatted the French way."""
+    header, rows = read_csv_cells(csv_path)
+    numeric = set(_numeric_columns(header))
+
+    def typed(column: str, text: str) -> object:
+        if column in numeric:
+            return _french_number(text)
+        return text == "oui" if column == "top5" else text
+
+    return {"columns": [{"label": _COLUMN_LABELS.get(c, c), "number": c in numeric} for c in header],
+            "rows": [[_format_cell(c, typed(c, text)) for c, text in zip(header, row, strict=True)] for row in rows]}
 
 
 @dataclass(frozen=True)
@@ -442,8 +451,8 @@ def year_tables(fiches_dir: Path, year: int) -> dict[str, pd.DataFrame]:
         if not (folder / "manifest.json").exists():
             continue
         for name in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["charts"]:
-            frame = pd.read_csv(folder / f"{name}.csv", sep=";", decimal=",", dtype=str, keep_default_na=False,
-                                encoding="utf-8-sig").map(restore)
+            header, rows = read_csv_cells(folder / f"{name}.csv")
+            frame = pd.DataFrame(rows, columns=header, dtype=str)
             for column in [*_numeric_columns(list(frame.columns)), *(["annee"] if "annee" in frame else [])]:
                 frame[column] = pd.to_numeric(frame[column].str.replace(",", ".", regex=False), errors="coerce")
             frame.insert(0, "territoire", territory(key).name)
@@ -452,18 +461,41 @@ def year_tables(fiches_dir: Path, year: int) -> dict[str, pd.DataFrame]:
     return {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
 
 
+#: Bump when the year data files change shape (their content is otherwise that of the CSVs).
+YEAR_DATA_FORMAT = "1"
+
+
+def _year_charts_digest(fiches_dir: Path, year: int) -> str:
+    """What the year's data files are made of: every territory's chart manifest (its hash covers
+    each chart's CSV), in territory order."""
+    parts = [YEAR_DATA_FORMAT]
+    for key in territory_keys():
+        manifest = territory_dir(fiches_dir, year, key) / "manifest.json"
+        if manifest.exists():
+            parts.append(f"{key}:{json.loads(manifest.read_text(encoding='utf-8'))['content_hash']}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def write_year_data(fiches_dir: Path, year: int) -> tuple[Path, Path] | None:
     """`fiches/<year>/donnees-<year>.csv` and `.xlsx`: every chart's table of the year, in one
-    file each (CSV: one row per table row, `graphique` naming the chart; XLSX: a sheet per chart)."""
+    file each (CSV: one row per table row, `graphique` naming the chart; XLSX: a sheet per chart).
+
+    Made again only when a chart of the year changed: the index is rebuilt whenever any year's
+    fiches change, and re-reading a year's thousand CSVs for nothing would cost seconds a year.
+    """
+    year_dir = fiches_dir / str(year)
+    csv_path, xlsx_path = year_dir / f"donnees-{year}.csv", year_dir / f"donnees-{year}.xlsx"
+    made_from, digest = year_dir / ".donnees-sources", _year_charts_digest(fiches_dir, year)
+    if csv_path.exists() and xlsx_path.exists() and made_from.exists() and made_from.read_text() == digest:
+        return csv_path, xlsx_path
     tables = year_tables(fiches_dir, year)
     if not tables:
         return None
-    year_dir = fiches_dir / str(year)
     long = pd.concat([frame.assign(graphique=name) for name, frame in tables.items()], ignore_index=True)
     long = long[["graphique", *[c for c in long.columns if c != "graphique"]]]
-    csv_path, xlsx_path = year_dir / f"donnees-{year}.csv", year_dir / f"donnees-{year}.xlsx"
     write_if_changed(csv_path, csv_bytes(long))
     write_if_changed(xlsx_path, xlsx_bytes(tables))
+    write_if_changed(made_from, digest.encode())  # last: a crash before it makes them again
     return csv_path, xlsx_path
 
 
