@@ -149,3 +149,26 @@ def test_unchanged_data_keeps_its_versions_and_requests_nothing_downstream(refre
         # One materialization per partition and run: 116 from the build, 1 + 116 from here.
         records = instance.fetch_materializations(dg.AssetKey("territory_marts"), limit=10_000).records
         assert len(records) == 116 + 1 + 116
+
+
+def test_a_revision_after_a_build_that_left_charts_for_later_redraws_the_changed_charts(tmp_path, revised_sources):
+    """A build that leaves some charts for later (here the territories outside `--departement`;
+    in the demo, the years before the one asked for) must not blind the next evaluations: the
+    charts it did make are redrawn when their data change. (They were not: the conditions saw
+    their own earlier drawing as newer than the revision, and fiches showed stale charts.)"""
+    data = tmp_path / "data"
+    scoped = ("build", "--year", "2024", "--departement", "34")
+    assert run_cli(data, *scoped, "--source", str(revised_sources[0])).code == 0
+    partners = data / "fiches" / "2024" / "departement-34" / "partners.csv"
+    before, before_id = partners.read_bytes(), last_storage_id(data)
+    result = run_cli(data, *scoped, "--source", str(revised_sources[1]))  # Hérault's exports revised
+    assert result.code == 0, result.err
+    redrawn = {r.partition_key for r in materializations(data, "territory_charts", after=before_id)}
+    assert {"departement-34|2024", "region-12|2024", "france-FR|2024"} <= redrawn
+    assert partners.read_bytes() != before
+    with duckdb.connect(str(data / "warehouse" / "warehouse.duckdb"), read_only=True) as connection:
+        (exports,) = connection.execute("SELECT exports_eur FROM mart_partner_balance WHERE year = 2024 AND "
+                                        "level = 'departement' AND territory_code = '34' ORDER BY exports_eur DESC "
+                                        "LIMIT 1").fetchone()
+    assert any(line.startswith(f"{exports}") or f";{exports};" in line or line.endswith(f";{exports}")
+               for line in partners.read_text(encoding="utf-8-sig").splitlines())

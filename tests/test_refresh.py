@@ -1,7 +1,10 @@
 """The one mechanism that decides what is recomputed (automation/refresh.py): its planning rules
 and its cursor, without a build."""
 
+import dataclasses
+
 import dagster as dg
+from dagster._core.asset_graph_view.serializable_entity_subset import SerializableEntitySubset
 
 from trade_pipeline.automation import refresh
 from trade_pipeline.definitions import defs
@@ -58,19 +61,25 @@ def test_a_fresh_instance_is_primed_once_and_its_first_evaluation_requests_nothi
         assert refresh.evaluate(repository, instance).requested == {}
 
 
-def test_an_asset_left_partly_out_keeps_its_previous_cursor():
+def test_partitions_left_out_are_not_recorded_as_requested_and_the_rest_moves_on():
     repository = defs.get_repository_def()
     with dg.instance_for_test() as instance:
         refresh.prime(repository, instance)
-        first = refresh.load_cursor(instance)
         evaluation = refresh.evaluate(repository, instance)
-        kept = refresh.advance(evaluation, {MARTS})
-        moved_on = evaluation.cursor.previous_condition_cursors_by_key
-        assert moved_on[MARTS] != first.previous_condition_cursors_by_key[MARTS]  # a new evaluation moves it
-        assert kept.previous_condition_cursors_by_key[MARTS] == first.previous_condition_cursors_by_key[MARTS]
-        assert kept.previous_condition_cursors_by_key[FLOWS] == moved_on[FLOWS]
-        assert kept.evaluation_id == evaluation.cursor.evaluation_id
-        assert refresh.advance(evaluation, set()) is evaluation.cursor
+        requested = keys(2024, "france-FR", "departement-34")
+        cursor = evaluation.cursor.previous_condition_cursors_by_key[MARTS]
+        evaluation = dataclasses.replace(evaluation, cursor=dataclasses.replace(
+            evaluation.cursor, previous_condition_cursors=[
+                dataclasses.replace(c, previous_requested_subset=SerializableEntitySubset(
+                    key=MARTS, value=c.previous_requested_subset.value.empty_subset().with_partition_keys(requested)))
+                if c.key == MARTS else c for c in evaluation.cursor.previous_condition_cursors]))
+        advanced = refresh.advance(evaluation, {MARTS: keys(2024, "departement-34")})
+        kept = advanced.previous_condition_cursors_by_key[MARTS]
+        assert set(kept.previous_requested_subset.value.get_partition_keys()) == keys(2024, "france-FR")
+        assert kept.node_cursors_by_unique_id == cursor.node_cursors_by_unique_id  # the rest moves on
+        assert advanced.previous_condition_cursors_by_key[FLOWS] == evaluation.cursor.previous_condition_cursors_by_key[FLOWS]
+        assert advanced.evaluation_id == evaluation.cursor.evaluation_id
+        assert refresh.advance(evaluation, {}) is evaluation.cursor
 
 
 def test_a_build_makes_the_charts_of_its_years_and_keeps_every_years_marts_current():

@@ -104,7 +104,8 @@ def year_rows(lines: list[str] | None = None) -> tuple[pa.Table, object]:
 
 
 def stored_like(rows: pa.Table, factor: float = 1.0) -> pd.DataFrame:
-    frame = rows.to_pandas().groupby("flow", observed=True).agg(rows=("value_eur", "size"), value_eur=("value_eur", "sum")).reset_index()
+    frame = (rows.to_pandas().groupby("flow", observed=True)
+             .agg(rows=("value_eur", "size"), value_eur=("value_eur", "sum")).reset_index())
     frame["value_eur"] = (frame["value_eur"] * factor).astype("int64")
     return frame
 

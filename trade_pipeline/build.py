@@ -38,7 +38,6 @@ PICTURE_ASSETS = frozenset({dg.AssetKey("territory_charts"), dg.AssetKey("fiches
 MAX_ROUNDS = 8
 
 Echo = Callable[[str], None]
-Done = set[tuple[dg.AssetKey, str | None]]
 
 
 class BuildFailed(RuntimeError):
@@ -291,19 +290,13 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
         refresh.prime(repository, instance)
         echo(f"Fetching {', '.join(map(str, years))} from {settings.source}")
         summaries += _run_all([refresh.Run((RAW_FILES,), year) for year in years], defs, instance, settings, echo, verbose)
-        done: Done = set()
         for _ in range(MAX_ROUNDS):
             evaluation = refresh.evaluate(repository, instance, only)
-            # An asset left partly out of a scoped build kept its previous cursor, so it is
-            # requested again: what this build already ran of it is not run twice.
-            pending = {key: {p for p in partitions if key not in left_out or (key, p) not in done}
-                       for key, partitions in evaluation.requested.items()}
-            runs, left_out = refresh.plan(pending, graph, scope, set(years), PICTURE_ASSETS)
+            runs, left_out = refresh.plan(evaluation.requested, graph, scope, set(years), PICTURE_ASSETS)
             summaries += _run_all(runs, defs, instance, settings, echo, verbose)
-            done |= {(key, p) for run in runs for key in run.assets for p in run.partitions}
             # Saved only once what was requested succeeded: after a failure or a crash, the next
             # build (or the daemon) asks for the same work again instead of seeing « nothing changed ».
-            refresh.save_cursor(instance, refresh.advance(evaluation, set(left_out)))
+            refresh.save_cursor(instance, refresh.advance(evaluation, left_out))
             if not runs:
                 break
         else:

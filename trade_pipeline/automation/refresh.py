@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dagster as dg
+from dagster._core.asset_graph_view.serializable_entity_subset import SerializableEntitySubset
 from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition as UnresolvedAssetJob
@@ -229,13 +230,24 @@ def _contiguous(territories: list[str], order: Mapping[str, int]) -> list[tuple[
     return [tuple(span) for span in spans]
 
 
-def advance(evaluation: Evaluation, left_out: Set[dg.AssetKey]) -> AssetDaemonCursor:
-    """The cursor to save once the planned runs succeeded. An asset some of whose requested
-    partitions were left out (`--departement`) keeps its previous condition state: nothing is
-    recorded as done that was not, so the next evaluation requests it again."""
-    if not left_out or evaluation.previous is None:
+def advance(evaluation: Evaluation, left_out: Requested) -> AssetDaemonCursor:
+    """The cursor to save once the planned runs succeeded, with the partitions this build left
+    out (`--departement`, other years' charts) not recorded as requested: the next evaluation
+    finds them still triggered and not handled, and requests them again.
+
+    Everything else moves on with the evaluation. (Keeping such an asset's whole previous cursor
+    instead made its next evaluations compare with an old one: the partitions it did run looked
+    newly updated, which reset the trigger of a later revision — their charts were not redrawn.)
+    """
+    if not left_out:
         return evaluation.cursor
-    previous = evaluation.previous.previous_condition_cursors_by_key
-    kept = [previous[c.key] if c.key in left_out and c.key in previous else c
-            for c in evaluation.cursor.previous_condition_cursors or []]
-    return dataclasses.replace(evaluation.cursor, previous_condition_cursors=kept)
+    cursors = []
+    for cursor in evaluation.cursor.previous_condition_cursors or []:
+        dropped = left_out.get(cursor.key)
+        requested = cursor.previous_requested_subset.value
+        if dropped and not isinstance(requested, bool):
+            kept = requested.empty_subset().with_partition_keys(set(requested.get_partition_keys()) - set(dropped))
+            cursor = dataclasses.replace(cursor, previous_requested_subset=SerializableEntitySubset(key=cursor.key,
+                                                                                             value=kept))
+        cursors.append(cursor)
+    return dataclasses.replace(evaluation.cursor, previous_condition_cursors=cursors)
