@@ -127,7 +127,7 @@ _INTEGERS = tuple(c.name for c in TRADE_FLOWS.columns if c.type in ("INTEGER", "
 _FAILURE_COLUMNS = ["file", "line", "column", "field", "value", "length", "rule"]
 
 
-def validate_trade_flows(rows: pa_arrow.Table | pd.DataFrame, schema: pa.DataFrameSchema) -> pa_arrow.Table:
+def validate_trade_flows(table: pa_arrow.Table, schema: pa.DataFrameSchema) -> pa_arrow.Table:
     """Validate and coerce a year's rows; on violation raise :class:`ContractViolation` with
     file/line/column.
 
@@ -137,7 +137,6 @@ def validate_trade_flows(rows: pa_arrow.Table | pd.DataFrame, schema: pa.DataFra
     failure is then traced back, in SQL, to every row that holds it. Returns the rows with their
     integer columns typed (the same table when the parser already typed them).
     """
-    table = rows if isinstance(rows, pa_arrow.Table) else pa_arrow.Table.from_pandas(rows, preserve_index=False)
     with duckdb.connect() as db:
         db.register("incoming", table)
         text_integers = [c for c in _INTEGERS if pa_arrow.types.is_string(table.schema.field(c).type)]
