@@ -445,19 +445,21 @@ def _numeric_columns(columns: list[str]) -> list[str]:
 def year_tables(fiches_dir: Path, year: int) -> dict[str, pd.DataFrame]:
     """Every chart's table of the year, one frame per chart with every territory (from the CSVs
     the fiches link to): code_territoire, territoire, then the chart's columns, typed."""
-    frames: dict[str, list[pd.DataFrame]] = {}
+    cells: dict[tuple[str, tuple[str, ...]], list[list[str]]] = {}  # (chart, header) → rows
     for key in territory_keys():
         folder = territory_dir(fiches_dir, year, key)
         if not (folder / "manifest.json").exists():
             continue
+        name_of_territory = territory(key).name
         for name in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["charts"]:
             header, rows = read_csv_cells(folder / f"{name}.csv")
-            frame = pd.DataFrame(rows, columns=header, dtype=str)
-            for column in [*_numeric_columns(list(frame.columns)), *(["annee"] if "annee" in frame else [])]:
-                frame[column] = pd.to_numeric(frame[column].str.replace(",", ".", regex=False), errors="coerce")
-            frame.insert(0, "territoire", territory(key).name)
-            frame.insert(0, "code_territoire", key)
-            frames.setdefault(name, []).append(frame)
+            cells.setdefault((name, tuple(header)), []).extend([key, name_of_territory, *row] for row in rows)
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for (name, header), rows in cells.items():  # one frame per chart: typed once, not per territory
+        frame = pd.DataFrame(rows, columns=["code_territoire", "territoire", *header], dtype=str)
+        for column in [*_numeric_columns(list(header)), *(["annee"] if "annee" in header else [])]:
+            frame[column] = pd.to_numeric(frame[column].str.replace(",", ".", regex=False), errors="coerce")
+        frames.setdefault(name, []).append(frame)
     return {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
 
 
