@@ -155,15 +155,21 @@ class WarmTabs:
 
 
 class Progress:
-    """Calls `report(done, total)` at most every `every_s` seconds, and once at the end."""
+    """Calls `report(done, total)` at most every `every_s` seconds, and once at the end. Steps
+    may come from the step's thread and from Chromium's (work done there)."""
 
     def __init__(self, total: int, report: Callable[[int, int], object] | None, every_s: float = 5.0):
         self.total, self.report, self.every_s = total, report, every_s
         self.done, self._last = 0, time.monotonic()
+        self._lock = threading.Lock()
 
     def step(self, count: int = 1) -> None:
-        self.done += count
-        now = time.monotonic()
-        if self.report is not None and (now - self._last >= self.every_s or self.done == self.total):
-            self._last = now
-            self.report(self.done, self.total)
+        with self._lock:
+            self.done += count
+            now = time.monotonic()
+            due = self.report is not None and (now - self._last >= self.every_s or self.done == self.total)
+            if due:
+                self._last = now
+            done = self.done
+        if due:
+            self.report(done, self.total)

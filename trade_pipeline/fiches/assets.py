@@ -10,6 +10,7 @@ import dagster as dg
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.aggregation.territory_view import load
 from trade_pipeline.automation.conditions import after_any_data_change, eager_on_data_of
+from trade_pipeline.browser import Progress
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.charts.pictures import render_pictures
 from trade_pipeline.fiches.build import (
@@ -86,24 +87,34 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
     timings = Stopwatch()
     chromium.warn_if_missing(context.log, "PDF fiches skipped, HTML only")
     ensure_assets(config.fiches_dir)
-    written, jobs = {}, []
+    written: dict[tuple[int, str], bool] = {}
+    printing: list[PdfJob] = []
     publication = current_publication(config.published_dir)
-    for year, keys in warehouse.years_with_data(context.partition_keys, context.log.warning).items():
-        with timings("read"), warehouse.connect() as connection:
-            data = load(connection, year, keys)
-        shown = sorted({k for key in keys for k in [key, *comparison_keys(data[key])]})
-        manifests = read_manifests(config.fiches_dir, year, shown)
-        with timings("html"):
+    requested = warehouse.years_with_data(context.partition_keys, context.log.warning)
+    progress = Progress(sum(len(keys) for keys in requested.values()),
+                        lambda done, total: context.log.info(f"{done}/{total} fiches written and printed"))
+
+    def pdf_jobs() -> Iterator[PdfJob]:
+        """Each fiche's page, written as it is made; its PDF printed meanwhile, in warm tabs."""
+        for year, keys in requested.items():
+            with timings("read"), warehouse.connect() as connection:
+                data = load(connection, year, keys)
+            shown = sorted({k for key in keys for k in [key, *comparison_keys(data[key])]})
+            manifests = read_manifests(config.fiches_dir, year, shown)
             for key in keys:
-                html, changed = write_fiche(data[key], manifests, config.fiches_dir, chromium.available,
-                                             publication)
+                with timings("html"):
+                    html, changed = write_fiche(data[key], manifests, config.fiches_dir, chromium.available,
+                                                publication)
                 _, pdf = fiche_paths(config.fiches_dir, year, key)
                 written[(year, key)] = changed
                 if chromium.available and (changed or not pdf.exists()):
-                    jobs.append(PdfJob(html, pdf))
-    with timings("pdf"):
-        previews = print_pdfs(jobs, tabs=chromium.tabs,
-                              progress=lambda done, total: context.log.info(f"{done}/{total} PDFs printed"))
+                    printing.append(PdfJob(html, pdf))
+                    yield printing[-1]
+                else:
+                    progress.step()
+
+    with timings("html and pdf"):
+        previews = print_pdfs(pdf_jobs(), tabs=chromium.tabs, on_printed=progress.step)
     versions, metadata = {}, {}
     for (year, key), changed in written.items():
         html, pdf = fiche_paths(config.fiches_dir, year, key)
@@ -114,7 +125,7 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
             image = base64.b64encode(previews[pdf]).decode()
             entry["preview"] = dg.MetadataValue.md(f"![Aperçu de la fiche](data:image/jpeg;base64,{image})")
         metadata[(year, key)] = entry
-    context.log.info(f"{sum(written.values())} of {len(written)} pages written, {len(jobs)} PDFs printed "
+    context.log.info(f"{sum(written.values())} of {len(written)} pages written, {len(printing)} PDFs printed "
                      f"({', '.join(f'{stage} {seconds} s' for stage, seconds in timings.seconds.items())})")
     yield from partition_results(context, versions, metadata)
 

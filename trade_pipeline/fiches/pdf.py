@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-from trade_pipeline.browser import Progress, WarmTabs, open_page, temporary_path
+from trade_pipeline.browser import WarmTabs, open_page, temporary_path
 
 
 @dataclass(frozen=True)
@@ -40,20 +42,24 @@ PREVIEW_SCALE = 0.85
 FICHES_PER_TAB = 30
 
 
-def print_pdfs(jobs: Sequence[PdfJob], tabs: int = 2,
-               progress: Callable[[int, int], object] | None = None) -> dict[Path, bytes]:
+def print_pdfs(jobs: Iterable[PdfJob], tabs: int = 2, on_printed: Callable[[], object] | None = None
+               ) -> dict[Path, bytes]:
     """Print HTML pages to A4 PDFs (vector) in warm tabs of one headless Chromium; returns a JPEG
-    of each page's top (its preview in the Dagster UI). `progress(done, total)` every few seconds."""
-    if not jobs:
+    of each page's top (its preview in the Dagster UI). `jobs` may be produced while earlier ones
+    print (the pages are written meanwhile); `on_printed()` after each PDF."""
+    iterator = iter(jobs)
+    first = next(iterator, None)
+    if first is None:
         return {}
-    counter = Progress(len(jobs), progress)
-    futures = []
+    done: list[tuple[PdfJob, Future]] = []
     printer = _Printer()
     with WarmTabs(tabs, prepare=_a4_viewport, renew_every=FICHES_PER_TAB) as warm:
-        for job in jobs:
-            futures.append(warm.submit(printer.print_one, job))
-            futures[-1].add_done_callback(lambda _: counter.step())
-    return {job.pdf: preview for job, future in zip(jobs, futures, strict=True) if (preview := future.result())}
+        for job in itertools.chain([first], iterator):
+            future = warm.submit(printer.print_one, job)
+            if on_printed is not None:
+                future.add_done_callback(lambda _: on_printed())
+            done.append((job, future))
+    return {job.pdf: preview for job, future in done if (preview := future.result())}
 
 
 async def _a4_viewport(tab) -> None:  # noqa: ANN001
