@@ -112,8 +112,10 @@ LAUNCH_RUN = """mutation($params: ExecutionParams!) { launchRun(executionParams:
 RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
 
 
+# Enough for a whole test at one tick a second: a shorter window would drop the older ticks
+# a test compares against (they are kept; only the window moved).
 TICKS = """query($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) {
-  ... on Sensor { sensorState { ticks(limit: 50) { status skipReason runIds timestamp } } } } }"""
+  ... on Sensor { sensorState { ticks(limit: 2000) { status skipReason runIds timestamp } } } } }"""
 SELECTOR = {"repositoryLocationName": "trade_pipeline", "repositoryName": "__repository__", "sensorName": "trade_automation"}
 
 
