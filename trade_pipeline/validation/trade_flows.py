@@ -77,11 +77,10 @@ def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, valid
                raw: RawVersion) -> int:
     """Replace the year's rows, labels and provenance in one transaction; returns the row count."""
     year = year_rows.year
-    rows = validated  # DuckDB reads the Arrow buffers in place
     labels = _labels_frame(year_rows)
     with transaction(connection):
         connection.execute("DELETE FROM trade_flows WHERE year = ?", [year])
-        connection.register("incoming_rows", rows)
+        connection.register("incoming_rows", validated)  # DuckDB reads the Arrow buffers in place
         connection.execute(f"INSERT INTO trade_flows BY NAME SELECT {', '.join(TRADE_FLOWS.column_names)} FROM incoming_rows")
         connection.unregister("incoming_rows")
         failpoint(WAREHOUSE_WRITE)
@@ -97,9 +96,9 @@ def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, valid
         connection.execute(
             "INSERT INTO ingestions VALUES (?, ?, ?, ?, ?, ?, ?)",
             [year, raw.version, raw.source, raw.synthetic, json.dumps([_provenance(f) for f in raw.files]),
-             rows.num_rows, loaded_at],
+             validated.num_rows, loaded_at],
         )
-    return rows.num_rows
+    return validated.num_rows
 
 
 def _provenance(raw_file: RawFile) -> dict:
