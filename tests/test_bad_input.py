@@ -82,6 +82,10 @@ CASES = {
     "undecodable label file": (
         "labels", lambda: (year_zip(YEAR, "E", labels={"Libelle_PAYS.txt": b"AD;Andorre\x81\x90;190001;999912\r\n"}), GOOD_I),
         ["Libelle_PAYS.txt: cannot decode the file as UTF-8 or Windows-1252"]),
+    "label a spreadsheet would run": (
+        "labels", lambda: (year_zip(YEAR, "E", labels={"Libelle_PAYS.txt": packaged_label("Libelle_PAYS.txt").replace(
+            b"BE;Belgique;", b'BE;"=HYPERLINK(""http://x.example/"",""click"")";')}), GOOD_I),
+        ["Libelle_PAYS.txt, line", "column 2 (Libellé): '=HYPERLINK(", "which a spreadsheet would run as a formula; refused"]),
     "path traversal member": ("archive", lambda: (hostile_zip("traversal"), GOOD_I), ["escapes the archive with '..'; refused"]),
     "absolute path member": ("archive", lambda: (hostile_zip("absolute"), GOOD_I), ["'/tmp/evil.txt' has an absolute path"]),
     "symbolic link member": ("archive", lambda: (hostile_zip("symlink"), GOOD_I), ["is a symbolic link; refused"]),

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from trade_pipeline.provenance import cited_publications
 from trade_pipeline.publication import export as export_module
 from trade_pipeline.publication.store import (
     WHOLE,
@@ -203,3 +204,152 @@ def test_the_readme_consumer_examples_run_on_a_publication(first_build, monkeypa
         exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - our own README
     printed = capsys.readouterr().out
     assert "value_eur" in printed and "exports_eur" in printed, printed
+
+
+def _one_error_line(result) -> str:  # noqa: ANN001
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert result.code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (result.code, result.err)
+    return lines[0]
+
+
+def test_export_writes_a_regular_file_outside_the_data_directory_and_nothing_else(tmp_path, first_build):
+    """`--out` may name a new or a regular file, or a directory; a FIFO, a symbolic link, a
+    socket, anything inside the data directory is refused (exit 2, one line, target unchanged).
+    Never point such a test at a real device: a failing test would damage the machine."""
+    import socket
+    import stat
+
+    export = ("export", "--table", "territories", "--format", "csv")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    # A FIFO, a symbolic link to a file of the test, a socket: refused, left as they were.
+    fifo = outside / "fifo"
+    os.mkfifo(fifo)
+    target = outside / "target.txt"
+    target.write_text("keep me")
+    link = outside / "link"
+    link.symlink_to(target)
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(outside / "socket"))
+    for path, kind in ((fifo, "a FIFO"), (link, "a symbolic link"), (outside / "socket", "a socket")):
+        line = _one_error_line(run_cli(first_build, *export, "--out", str(path)))
+        assert kind in line, line
+    server.close()
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink() and target.read_text() == "keep me"
+
+    # Inside the data directory, however spelled: the consumers' link, a kept publication, `..`,
+    # a symbolic link to a folder of it.
+    published = first_build / "published"
+    before = {p: (p.is_symlink(), p.read_bytes() if p.is_file() else None) for p in published.rglob("*")}
+    history = next((published / "history").iterdir())
+    (outside / "into-data").symlink_to(history)
+    for out in (published / "trade.duckdb", history / "parquet" / "territories" / "all.parquet", f"{history}/",
+                os.path.join(outside, os.path.relpath(first_build / "x.csv", outside)), outside / "into-data" / "x.csv"):
+        line = _one_error_line(run_cli(first_build, *export, "--out", str(out)))
+        assert "is inside the data directory" in line, line
+    assert {p: (p.is_symlink(), p.read_bytes() if p.is_file() else None) for p in published.rglob("*")} == before
+
+    # A regular file is replaced; a directory gets the default name; `dir/` is created.
+    assert run_cli(first_build, *export, "--out", str(target)).code == 0 and target.read_text().startswith("level,")
+    assert run_cli(first_build, *export, "--out", str(outside)).code == 0 and (outside / "territories.csv").is_file()
+    assert run_cli(first_build, *export, "--out", f"{outside}/new/").code == 0
+    assert (outside / "new" / "territories.csv").is_file()
+
+    # I/O failures: one line, exit 2, no file left behind.
+    line = _one_error_line(run_cli(first_build, *export, "--out", str(target / "sub" / "x.csv")))
+    assert f"{target} is a file, not a folder" in line
+    assert not [p for p in outside.rglob("*.tmp")]
+
+
+def test_an_export_that_does_not_fit_leaves_nothing(tmp_path, first_build):
+    """A full disk (a 64 KiB tmpfs, mounted where the test may) and a read-only one: one line,
+    exit 2, no partial file."""
+    import subprocess
+
+    for options, reason in (("size=64k", "No space left on device"), ("ro,size=64k", "Read-only file system")):
+        folder = tmp_path / options.replace(",", "-").replace("=", "")
+        folder.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True).returncode:
+            pytest.skip("cannot mount a small tmpfs here (not root): the full disk is tested by the build's own tests")
+        try:
+            for fmt in ("csv", "parquet", "xlsx"):
+                result = run_cli(first_build, "export", "--table", "trade_flows", "--year", "2024", "--format", fmt,
+                                 "--out", f"{folder}/")
+                line = _one_error_line(result)
+                assert f"could not write — {reason}; nothing was written" in line, line
+                assert "{" not in line and "errno" not in line  # DuckDB's JSON is not shown
+                assert list(folder.iterdir()) == []
+        finally:
+            subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_text_cell_that_a_spreadsheet_would_run_is_never_published_nor_exported_as_csv(tmp_path, first_build):
+    """Labels are refused at their file (test_hostile_input); here a warehouse that holds one
+    anyway (a publication of an older version): nothing is published, and an older publication
+    holding one is not exported as CSV (XLSX makes the cell text)."""
+    from trade_pipeline.publication.store import PublicationRefused
+
+    data = copy_state(first_build, tmp_path / "data")
+    current = current_publication(data / "published")
+    with duckdb.connect(str(data / "warehouse" / "warehouse.duckdb")) as connection:
+        connection.execute("UPDATE labels SET label = '=HYPERLINK(\"http://x.example/\",\"click\")' WHERE code = 'BE'")
+        with pytest.raises(PublicationRefused, match=r"labels\.label holds '=HYPERLINK"):
+            publish(connection, data / "published")
+    assert current_publication(data / "published").id == current.id
+    assert [p.id for p in publications(data / "published")] == [current.id]
+
+    with duckdb.connect(str(current.duckdb_path)) as store:  # an older publication, made before the rule
+        store.execute("UPDATE labels SET label = '+33 cliquez' WHERE code = 'BE'")
+    refused = run_cli(data, "export", "--table", "labels", "--format", "csv", "--out", str(tmp_path / "labels.csv"))
+    assert "would run as a formula" in _one_error_line(refused) and not (tmp_path / "labels.csv").exists()
+    assert run_cli(data, "export", "--table", "labels", "--format", "xlsx", "--out", str(tmp_path / "l.xlsx")).code == 0
+    import pandas as pd
+
+    cells = pd.read_excel(tmp_path / "l.xlsx", dtype=str)
+    assert "'+33 cliquez" in set(cells["label"])
+
+
+def test_the_publication_the_fiches_cite_is_never_pruned(tmp_path, first_build, revised_sources):
+    """TRADE_PIPELINE_PUBLICATIONS_KEPT=1, then a --no-fiches build of a revision: the fiches
+    still cite the first publication, which stays until they cite another."""
+    data = copy_state(first_build, tmp_path / "data")
+    cited = current_publication(data / "published")
+    result = run_cli(data, "build", "--year", "2024", "--no-fiches", "--source", str(revised_sources[1]),
+                     TRADE_PIPELINE_PUBLICATIONS_KEPT="1")
+    assert result.code == 0, result.err[-2000:]
+    kept = [p.id for p in publications(data / "published")]
+    newest = current_publication(data / "published")
+    assert newest.id != cited.id and kept == [newest.id, cited.id]
+    assert (cited.folder / "trade.duckdb").exists()
+    fiche = (data / "fiches" / "2024" / "departement-34.html").read_text(encoding="utf-8")
+    assert f'content="{cited.id}"' in fiche
+    listing = run_cli(data, "publications", TRADE_PIPELINE_PUBLICATIONS_KEPT="1")
+    assert re.search(rf"{cited.id} .*cited by the fiches", listing.out), listing.out
+    # Once the fiches cite the newest, the older one goes at the next publication.
+    assert run_cli(data, "build", "--year", "2024", "--source", str(revised_sources[1]),
+                   TRADE_PIPELINE_PUBLICATIONS_KEPT="1").code == 0
+    assert cited_publications(data / "fiches") == {newest.id}
+    with duckdb.connect(str(data / "warehouse" / "warehouse.duckdb")) as connection:
+        latest = publish(connection, data / "published", 1, cited=cited_publications(data / "fiches")).publication
+    assert [p.id for p in publications(data / "published")] == [latest.id, newest.id]
+
+
+def test_the_same_files_from_another_source_are_published_with_their_new_provenance(tmp_path, first_build,
+                                                                                   revised_sources):
+    """Identical rows reloaded from elsewhere: `sources` says where they came from now; the marts
+    are not recomputed, and one publication is made."""
+    data = copy_state(first_build, tmp_path / "data")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for archive in revised_sources[0].glob("*.zip"):
+        (elsewhere / archive.name).write_bytes(archive.read_bytes())
+    count = len(publications(data / "published"))
+    result = run_cli(data, "build", "--year", "2024", "--no-fiches", "--source", str(elsewhere))
+    assert result.code == 0, result.err[-2000:]
+    assert "territory_marts   skipped (unchanged)" in result.out
+    with duckdb.connect(str(data / "published" / "trade.duckdb"), read_only=True) as store:
+        source, files = store.execute("SELECT source, files FROM sources WHERE year = 2024").fetchall()[0]
+    assert source == str(elsewhere) and str(elsewhere) in files
+    assert len(publications(data / "published")) == count + 1
+    again = run_cli(data, "build", "--year", "2024", "--no-fiches", "--source", str(elsewhere))
+    assert "Nothing changed since the last build" in again.out

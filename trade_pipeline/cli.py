@@ -25,6 +25,7 @@ def _years(values: list[int] | None, default: list[int]) -> list[int]:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from trade_pipeline.build import BuildFailed, build
+    from trade_pipeline.territories import department_scope
     from trade_pipeline.warehouse import PipelineBusy
 
     settings = get_settings()
@@ -33,14 +34,27 @@ def cmd_build(args: argparse.Namespace) -> int:
     years = check_years(_years(args.year, [max(SAMPLE_YEARS)] if settings.is_sample else []))
     if not years:
         raise SettingsError(f"--year: give at least one year for the source {settings.source}")
+    if args.departments:
+        try:
+            department_scope(args.departments)
+        except ValueError as error:
+            raise SettingsError(f"--departement: {error}") from None
     prepare_data_dir(settings.data_dir)
     try:
         build(years, settings, departments=args.departments, fiches=not args.no_fiches, accept=args.accept_change,
               verbose=args.verbose)
     except BuildFailed as failure:
         print(f"\nerror: the build failed — {failure}", file=sys.stderr)
-        print(f"Nothing already published was changed. Details: trade-pipeline build --verbose, or the run logs in "
-              f"the UI (trade-pipeline dev; instance {settings.dagster_home})", file=sys.stderr)
+        if failure.published is not None:
+            print(f"The store was published before the failure: {failure.published.label()}, now current in "
+                  f"{settings.published_dir} (consumers read it).", file=sys.stderr)
+        else:
+            print("Nothing already published was changed.", file=sys.stderr)
+        if failure.not_made:
+            print(f"Not made by this build: {', '.join(failure.not_made)} — the fiches still show what their last "
+                  "build drew. Fix the cause, then build again: it does what is left.", file=sys.stderr)
+        print(f"Details: trade-pipeline build --verbose, or the run logs in the UI (trade-pipeline dev; instance "
+              f"{settings.dagster_home})", file=sys.stderr)
         return 1
     except PipelineBusy as busy:
         print(f"error: {busy}", file=sys.stderr)
@@ -95,6 +109,7 @@ def cmd_instance(args: argparse.Namespace) -> int:
 
 
 def cmd_publications(args: argparse.Namespace) -> int:
+    from trade_pipeline.provenance import cited_publications
     from trade_pipeline.publication.store import current_publication, publications
 
     settings = get_settings()
@@ -103,13 +118,15 @@ def cmd_publications(args: argparse.Namespace) -> int:
         print(f"no publication in {settings.published_dir} yet (trade-pipeline build publishes)")
         return 0
     current = current_publication(settings.published_dir)
+    cited = cited_publications(settings.fiches_dir)
     print(f"{len(kept)} publication(s) in {settings.published_dir / 'history'} (kept: {settings.publications_kept}, "
-          "TRADE_PIPELINE_PUBLICATIONS_KEPT), the newest first:")
+          "TRADE_PIPELINE_PUBLICATIONS_KEPT, and those the fiches cite), the newest first:")
     print(f"  {'publication':<24} {'published at (UTC)':<30} {'checksum':<13} {'years':<12} raw versions")
     for publication in kept:
         years = f"{min(publication.years)}–{max(publication.years)}" if publication.years else "none"
         raw = ", ".join(f"{y}:{v[:10]}" for y, v in sorted(publication.raw_versions.items()))
         marks = (["current"] if current and publication.id == current.id else []) + (
+            ["cited by the fiches"] if publication.id in cited else []) + (
             [f"same content as {publication.same_content_as}"] if publication.same_content_as else [])
         print(f"  {publication.id:<24} {publication.published_at:<30} {publication.checksum[:12]:<13} "
               f"{years:<12} {raw}{'  ← ' + '; '.join(marks) if marks else ''}")
@@ -117,15 +134,13 @@ def cmd_publications(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from trade_pipeline.publication.export import default_name, export_table
+    from trade_pipeline.publication.export import default_name, export_table, export_target
     from trade_pipeline.publication.store import find_publication
 
     settings = get_settings()
     publication = find_publication(settings.published_dir, args.publication)
     years = sorted(set(args.year or []))
-    out = Path(args.out) if args.out else Path.cwd()
-    if out.is_dir():
-        out = out / default_name(args.table, years, args.format)
+    out = export_target(args.out, default_name(args.table, years, args.format), settings.data_dir)
     exported = export_table(publication, args.table, years, args.format, out)
     print(f"wrote {exported.path}: {exported.rows:,} rows of {args.table} from publication {publication.id}")
     return 0
@@ -180,7 +195,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--year", type=int, action="append", help="only this year (repeatable; default: all)")
     export.add_argument("--format", required=True, choices=("csv", "parquet", "xlsx"))
     export.add_argument("--publication", help="a publication id from `trade-pipeline publications` (default: current)")
-    export.add_argument("--out", help="output file or directory (default: <table>-<years>.<format> here)")
+    export.add_argument("--out", help="output file, or directory (an existing one, or a path ending in /) to write "
+                                      "<table>-<years>.<format> in (default: here); never inside the data directory")
     export.set_defaults(handler=cmd_export)
     return main
 

@@ -17,9 +17,23 @@ import pandas as pd
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def starts_like_a_formula(text: object) -> bool:
+    """A text a spreadsheet would run as a formula, were it a cell of a CSV it opens."""
+    return isinstance(text, str) and text.startswith(FORMULA_STARTS)
+
+
+def formula_cells_query(rows: str, columns: list[str]) -> str:
+    """SQL giving (column, value) of each text cell of `rows` (a query) that starts like a
+    formula, in `columns` (its text columns): what a published CSV must never hold."""
+    starts = ", ".join("'" + start.replace("'", "''") + "'" for start in FORMULA_STARTS)
+    return " UNION ALL ".join(
+        f"(SELECT '{column}' AS column_name, \"{column}\" AS value FROM ({rows}) "
+        f"WHERE left(\"{column}\", 1) IN ({starts}) LIMIT 1)" for column in columns)
+
+
 def defuse(text: object) -> object:
     """A text cell made safe for spreadsheets (other values unchanged)."""
-    if isinstance(text, str) and text.startswith(FORMULA_STARTS):
+    if starts_like_a_formula(text):
         return "'" + text
     return text
 

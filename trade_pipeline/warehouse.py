@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,11 +41,21 @@ def pipeline_lock(settings: Settings) -> FileLock:
 
 
 @contextmanager
-def holding_pipeline_lock(settings: Settings, timeout: float | None = None) -> Iterator[None]:
+def holding_pipeline_lock(settings: Settings, timeout: float | None = None,
+                          on_wait: Callable[[str], object] | None = None) -> Iterator[None]:
+    """The data directory's lock for the duration; `on_wait(message)` is told when another
+    process holds it and this one waits (a build that says nothing for minutes looks hung)."""
     lock = pipeline_lock(settings)
     wait = settings.lock_timeout_s if timeout is None else timeout
     try:
-        lock.acquire(timeout=wait)
+        try:
+            lock.acquire(timeout=0 if on_wait is not None else wait)
+        except Timeout:
+            if on_wait is None:
+                raise
+            on_wait(f"Waiting for another trade_pipeline process{_holder(settings)} writing to {settings.data_dir} "
+                    f"(up to {wait:.0f} s, TRADE_PIPELINE_LOCK_TIMEOUT)…")
+            lock.acquire(timeout=wait)
     except Timeout:
         holder = _holder(settings)
         raise PipelineBusy(
@@ -93,15 +103,31 @@ def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDB
 
 #: How the operating system says a write did not fit (full disk, quota, file-size limit).
 _NO_SPACE = ("No space left on device", "File too large", "Disk quota exceeded")
+#: … and other reasons a write fails, as its error texts word them.
+_CANNOT_WRITE = ("Permission denied", "Read-only file system", "Not a directory", "Is a directory")
+
+
+def write_failure_reason(error: BaseException) -> str:
+    """Why a write failed, in a few words: the operating system's reason (« No space left on
+    device »), not the raw text of the error — DuckDB's wraps it in JSON
+    (`{"exception_type":"IO",…,"errno":"28"}`) and Python's adds the errno and the path."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    text = str(error)
+    reason = next((r for r in (*_NO_SPACE, *_CANNOT_WRITE) if r in text), None)
+    if reason is not None:
+        return reason
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return first.split("{", 1)[0].rstrip(" :") or first
 
 
 def no_space_message(error: BaseException, path: Path) -> str | None:
     """A readable message when `error` is a write that did not fit; None otherwise."""
-    text = str(error)
-    if not any(reason in text for reason in _NO_SPACE):
+    if not any(reason in str(error) for reason in _NO_SPACE) and not (
+            isinstance(error, OSError) and error.strerror in _NO_SPACE):
         return None
-    return (f"{path}: could not write — {text.split(': ')[-1].strip()} (the disk, a quota or a file-size limit is "
-            f"full). Nothing already published changed; free some space, then build again. ({text})")
+    return (f"{path}: could not write — {write_failure_reason(error)} (the disk, a quota or a file-size limit is "
+            f"full). Nothing already published changed; free some space, then build again.")
 
 
 #: How SQLite — Dagster's run and event storage — says a write failed (EFBIG and ENOSPC included).

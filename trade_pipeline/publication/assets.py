@@ -8,7 +8,8 @@ from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.automation.conditions import after_any_data_change
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.metadata import table_metadata, table_schemas
-from trade_pipeline.publication.store import publish
+from trade_pipeline.provenance import cited_publications
+from trade_pipeline.publication.store import PublicationRefused, publish
 from trade_pipeline.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from trade_pipeline.tables import PUBLISHED
 from trade_pipeline.validation.assets import trade_flows
@@ -18,8 +19,10 @@ from trade_pipeline.warehouse import no_space_message
 @dg.asset(
     pool=WAREHOUSE_POOL,
     deps=[trade_flows, territory_marts],
-    # Any change of the rows changes some territory's marts: listening to the marts publishes once.
-    automation_condition=after_any_data_change(territory_marts),
+    # Any change of the rows changes some territory's marts; a new provenance of the same rows
+    # (the `sources` table) changes only trade_flows. The plan holds the store back while what
+    # the rows may change upstream of it still runs (automation/refresh.py): one publication.
+    automation_condition=after_any_data_change(territory_marts, trade_flows),
     group_name="publication",
     kinds={"duckdb"},
     code_version="2",
@@ -37,7 +40,10 @@ def published_store(context: dg.AssetExecutionContext, settings: PipelineSetting
     config = settings.get()
     with warehouse.connect() as connection:
         try:
-            result = publish(connection, config.published_dir, config.publications_kept)
+            result = publish(connection, config.published_dir, config.publications_kept,
+                             cited=cited_publications(config.fiches_dir))
+        except PublicationRefused as refused:
+            raise dg.Failure(description=str(refused)) from None
         except (duckdb.Error, OSError) as error:
             message = no_space_message(error, config.published_dir)
             if message is None:

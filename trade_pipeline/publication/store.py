@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,8 @@ import duckdb
 import pandas as pd
 
 from trade_pipeline.aggregation.marts import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
-from trade_pipeline.atomic import fsync_path, write_atomically
+from trade_pipeline.atomic import fsync_path, link_or_copy, sql_path, write_atomically
+from trade_pipeline.exports import formula_cells_query
 from trade_pipeline.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
 from trade_pipeline.french import long_date
 from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_LABEL
@@ -68,6 +69,27 @@ _CHEAP_FINGERPRINTS = {
     "trade_flows": "count(*), sum(value_eur)::VARCHAR || '/' || sum(mass_kg)::VARCHAR",
     "labels": "count(*), count(DISTINCT label)::VARCHAR",
 }
+
+#: Tables whose every text column is a code the pandera contract holds to its pattern (`^\d{2}$`,
+#: `^[A-Z]{2}$`…): none can start like a spreadsheet formula, and scanning their millions of
+#: rows would cost seconds at every publication.
+_CODES_ONLY = frozenset({"trade_flows"})
+
+
+class PublicationRefused(ValueError):
+    """The tables hold something a publication must not: the message names the table, column and value."""
+
+
+def formula_cell(connection: duckdb.DuckDBPyConnection, table: str, rows: str) -> tuple[str, str] | None:
+    """(column, value) of a text cell of `rows` (a query on `table`) that a spreadsheet would run
+    as a formula, if any. Labels are refused at their file (nomenclature.py); this is the last
+    guard before a CSV that people open, for any other text (a zip member's name…)."""
+    if table in _CODES_ONLY:
+        return None
+    text = [name for name, kind in _columns(connection, rows).items() if kind == "VARCHAR"]
+    found = connection.execute(formula_cells_query(rows, text)).fetchall() if text else []
+    return found[0] if found else None
+
 
 #: The part of a table without a `year` column (one file for all of it).
 WHOLE = "all"
@@ -205,15 +227,22 @@ def find_publication(published_dir: Path, wanted: str | None) -> Publication:
 # -- publishing --------------------------------------------------------------------------------
 
 def publish(connection: duckdb.DuckDBPyConnection, published_dir: Path, kept: int = 10,
-            tables: Mapping[str, str] | None = None, now: datetime | None = None) -> PublishResult:
+            tables: Mapping[str, str] | None = None, now: datetime | None = None,
+            cited: Set[str] = frozenset()) -> PublishResult:
     """Publish the open warehouse as a new snapshot in published/history/ and make it current
-    (one atomic swap); keep the `kept` newest snapshots. Unchanged content (same checksum) makes
-    a snapshot of its own too — its own date — whose files are links to the previous one's."""
+    (one atomic swap); keep the `kept` newest snapshots, and those in `cited` (the fiches name
+    them). Unchanged content (same checksum) makes a snapshot of its own too — its own date —
+    whose files are links to the previous one's."""
     queries = {}
     for name, frame in _frames().items():
         connection.register(f"package_{name}", frame)
         queries[name] = f"SELECT * FROM package_{name}"
     queries.update(PUBLISHED_TABLES if tables is None else tables)
+    for name, query in queries.items():
+        if (found := formula_cell(connection, name, query)) is not None:
+            raise PublicationRefused(f"{name}.{found[0]} holds {found[1][:60]!r}, which a spreadsheet would run as a "
+                                     "formula in the published CSV: nothing was published (correct the source file, "
+                                     "then build again)")
     parts, counts = part_fingerprints(connection, queries)
     checksum = content_checksum(parts)
     years = [row[0] for row in connection.execute("SELECT year FROM ingestions ORDER BY year").fetchall()]
@@ -253,7 +282,7 @@ def publish(connection: duckdb.DuckDBPyConnection, published_dir: Path, kept: in
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    pruned = _prune(published_dir, kept)
+    pruned = _prune(published_dir, kept, cited)
     return PublishResult(published_dir / "trade.duckdb", not same, checksum, counts, years,
                          read_publication(folder) or publication, pruned)
 
@@ -292,13 +321,9 @@ def _manifest(publication: Publication) -> bytes:
 
 
 def _link(source: Path, target: Path) -> None:
-    """A hard link (no copy) to an unchanged file of the previous snapshot; a copy where the
-    file system has no hard links."""
+    """An unchanged file of the previous snapshot, linked (not copied) into the new one."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    link_or_copy(source, target)
 
 
 def _write_duckdb(connection: duckdb.DuckDBPyConnection, path: Path, queries: Mapping[str, str], checksum: str,
@@ -310,7 +335,7 @@ def _write_duckdb(connection: duckdb.DuckDBPyConnection, path: Path, queries: Ma
                                        SYNTHETIC_LABEL if synthetic else "", ATTRIBUTION]})
     connection.register("publication_metadata", metadata)
     try:
-        connection.execute(f"ATTACH '{_sql_path(path)}' AS pub")
+        connection.execute(f"ATTACH '{sql_path(path)}' AS pub")
         try:
             for index, (name, query) in enumerate(queries.items()):
                 if index == len(queries) // 2:
@@ -348,9 +373,9 @@ def _write_open_formats(staging: Path, parts: Mapping[str, Mapping[str, str]], p
                     csv.parent.mkdir(parents=True, exist_ok=True)
                     rows = f"SELECT * FROM {name}" + ("" if part == WHOLE else f" WHERE year = {int(part)}")
                     # The fingerprint in the file: a consumer can tell which publication's part it is.
-                    store.execute(f"COPY ({rows}) TO '{_sql_path(parquet)}' (FORMAT parquet, COMPRESSION zstd, "
+                    store.execute(f"COPY ({rows}) TO '{sql_path(parquet)}' (FORMAT parquet, COMPRESSION zstd, "
                                   f"KV_METADATA {{trade_pipeline_fingerprint: '{fingerprint}'}})")
-                    store.execute(f"COPY ({rows}) TO '{_sql_path(csv)}' (FORMAT csv, HEADER true)")
+                    store.execute(f"COPY ({rows}) TO '{sql_path(csv)}' (FORMAT csv, HEADER true)")
                 tables.append({"url": str(csv.relative_to(staging / "csv")), "dc:title": name,
                                "trade:part": part, "tableSchema": {"columns": [
                                    {"name": column, "titles": column,
@@ -386,17 +411,14 @@ def _make_current(published_dir: Path, folder: Path) -> None:
     fsync_path(published_dir)
 
 
-def _prune(published_dir: Path, kept: int) -> list[str]:
-    """Remove the oldest snapshots beyond `kept` (never the current one)."""
+def _prune(published_dir: Path, kept: int, cited: Set[str]) -> list[str]:
+    """Remove the oldest snapshots beyond `kept` — never the current one, nor one that `cited`
+    holds (a fiche on disk names it: its reader must find it)."""
     current = current_publication(published_dir)
     pruned = []
     for old in publications(published_dir)[kept:]:
-        if current is not None and old.id == current.id:
+        if (current is not None and old.id == current.id) or old.id in cited:
             continue
         shutil.rmtree(old.folder, ignore_errors=True)
         pruned.append(old.id)
     return pruned
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
