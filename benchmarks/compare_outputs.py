@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pypdf
 
+from trade_pipeline.fiches.build import BUILD_SPECIFIC
+
 TIMESTAMPS = ("published_at", "loaded_at", "ingested_at", "fetched_at")
 
 
@@ -46,9 +48,9 @@ def _pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() for page in pypdf.PdfReader(str(path)).pages)
 
 
-#: What two builds of the same figures differ by: cache-busting `?v=` hashes, the publication a
-#: fiche names (its date) and the page hash that covers it.
-_BUILD_SPECIFIC = re.compile(r'\?v=[0-9a-f]+|<p class="publication".*?</p>|<meta name="trade-pipeline-content"[^>]*>')
+#: What two builds of the same figures differ by: cache-busting `?v=` hashes, and what a fiche
+#: says of the build (the publication it names, the page hash that covers it).
+_BUILD_SPECIFIC = re.compile(r"\?v=[0-9a-f]+|" + BUILD_SPECIFIC)
 
 
 def _html(path: Path) -> str:

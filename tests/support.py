@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from trade_pipeline.aggregation.marts import refresh_year_cells
+from trade_pipeline.fiches.build import BUILD_SPECIFIC
 from trade_pipeline.nomenclature import packaged_reference
 from trade_pipeline.warehouse import create_tables
 
@@ -326,9 +327,7 @@ def table_checksums(path: Path, tables: tuple[str, ...] | None = None) -> dict[s
             f"FROM (SELECT * {WHEN_COLUMNS.get(name, '')} FROM {name}) t").fetchone() for name in names}
 
 
-#: What differs between two fiches of the same figures made by two builds: the publication they
-#: name (its date) and the page's content hash, which covers it.
-_PUBLICATION_NAMED = re.compile(rb'<p class="publication".*?</p>|<meta name="trade-pipeline-content"[^>]*>')
+_PUBLICATION_NAMED = re.compile(BUILD_SPECIFIC.encode())
 
 
 def fiche_checksums(data: Path) -> dict[str, str]:

@@ -224,6 +224,13 @@ def test_pdfs_printed_in_one_warm_tab_equal_pdfs_printed_each_after_a_fresh_load
     assert _pdf_content(tmp_path / "warm" / "region-12.pdf")["title"].startswith("Commerce extérieur 2024 — Occitanie")
     root = pypdf.PdfReader(tmp_path / "warm" / "france-FR.pdf").trailer["/Root"]
     assert "/StructTreeRoot" in root and root["/Lang"] == "fr"  # tagged, for screen readers
+    # A changed page waits beside the fiche while its PDF prints; then the PDF, then the page,
+    # are put in place: a fiche whose PDF fails keeps its old page and PDF, a pair.
+    staged, page = tmp_path / "warm" / ".departement-34.new.html", tmp_path / "warm" / "departement-34.html"
+    staged.write_bytes((year_dir / "departement-34.html").read_bytes())
+    page.write_text("old page")
+    print_pdfs([PdfJob(staged, tmp_path / "warm" / "departement-34.pdf", replaces=page)], tabs=1)
+    assert not staged.exists() and page.read_bytes() == (year_dir / "departement-34.html").read_bytes()
 
 
 def test_png_is_what_kaleido_itself_renders(year_dir, tmp_path):

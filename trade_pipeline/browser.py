@@ -7,13 +7,21 @@ the figures and their CSVs, and says what it skipped.
 `WarmTabs` keeps one headless Chromium and a few tabs open for a whole step, each tab with its
 page loaded once (plotly.js for the pictures): work is fed to them as it is produced, from the
 step's own thread, so that Python prepares the next figures while Chromium draws the last ones.
+
+Every wait on Chromium is bounded (`TRADE_PIPELINE_BROWSER_TIMEOUT`): its start, each tab, each
+job (a picture, a PDF) and its closing. A browser that never answers — `BROWSER_PATH` naming
+something that is not Chromium, a Chromium that hangs — fails the step with `BrowserFailed`,
+one line naming the browser and what to check, and the browser's processes are killed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -23,9 +31,31 @@ from typing import Any
 
 INSTALL_HINT = "apt-get install -y chromium (or set BROWSER_PATH)"
 
+#: Seconds Chromium may take to start, to open a tab, or to finish one job (TRADE_PIPELINE_BROWSER_TIMEOUT).
+DEFAULT_TIMEOUT_S = 60.0
+#: Seconds given to a browser to close before its processes are killed.
+CLOSE_TIMEOUT_S = 10.0
+
 
 class BrowserUnavailable(RuntimeError):
     """No Chromium on this machine: HTML only, images and PDFs are skipped."""
+
+
+class BrowserFailed(RuntimeError):
+    """Chromium did not start or stopped answering; the message names it and what to check."""
+
+
+def browser_name() -> str:
+    """The browser as a user set or finds it: `BROWSER_PATH=…`, or the `chromium` found on PATH."""
+    if os.environ.get("BROWSER_PATH"):
+        return f"BROWSER_PATH={os.environ['BROWSER_PATH']}"
+    return f"{chromium_path() or 'chromium'} (found on PATH; BROWSER_PATH picks another)"
+
+
+def _what_to_check() -> str:
+    path = os.environ.get("BROWSER_PATH") or chromium_path() or "chromium"
+    return (f"check that it is Chromium or Google Chrome and runs here (`{path} --headless --version`), "
+            "or unset BROWSER_PATH to use Debian's chromium (apt-get install -y chromium)")
 
 
 def chromium_path() -> str | None:
@@ -75,10 +105,12 @@ class WarmTabs:
     fiches' pictures: 0.7 GiB after 58 fiches); a new tab gets a new, empty process.
     """
 
-    def __init__(self, count: int, prepare: Prepare | None = None, renew_every: int | None = None):
+    def __init__(self, count: int, prepare: Prepare | None = None, renew_every: int | None = None,
+                 timeout_s: float = DEFAULT_TIMEOUT_S):
         self.count = max(1, count)
         self.prepare = prepare
         self.renew_every = renew_every
+        self.timeout_s = timeout_s
         self._pending = threading.Semaphore(self.count * 4)
         self._ready = threading.Event()
         self._failure: BaseException | None = None
@@ -89,13 +121,16 @@ class WarmTabs:
     def __enter__(self) -> WarmTabs:
         require_browser()
         self._thread.start()
-        self._ready.wait()
+        # The start is bounded inside the thread; this bound only guards against a bug there.
+        if not self._ready.wait(self.timeout_s * (self.count + 1) + CLOSE_TIMEOUT_S * 2):
+            raise BrowserFailed(f"Chromium ({browser_name()}) did not start within {self.timeout_s:.0f} s; {_what_to_check()}")
         if self._failure is not None:
             self._thread.join()
             raise self._failure
         return self
 
     def submit(self, work: Work, job: Any) -> Future:
+        """Queue a job; raises the first failure of an earlier job (nothing more is worth starting)."""
         future: Future = Future()
         assert self._loop is not None and self._queue is not None
         if self._failure is not None:
@@ -127,31 +162,88 @@ class WarmTabs:
 
         self._loop = asyncio.get_running_loop()
         self._queue = asyncio.Queue()
-        async with Browser(headless=True) as browser:
+        # choreographer logs, as warnings, what _stop does on purpose (« unclean kill », « watchdog »).
+        logging.getLogger("choreographer").setLevel(logging.ERROR)
+        browser = Browser(headless=True)
+        opening = asyncio.ensure_future(browser.open())
+        done, _ = await asyncio.wait({opening}, timeout=self.timeout_s)
+        if not done or opening.exception() is not None:
+            await _stop(browser, graceful=False)  # ends what the opening waits for
+            if not done:
+                opening.cancel()
+            with contextlib.suppress(BaseException):
+                await opening
+            cause = (f"did not answer within {self.timeout_s:.0f} s of its start (TRADE_PIPELINE_BROWSER_TIMEOUT)"
+                     if not done else "exited as soon as it started")
+            raise BrowserFailed(f"Chromium ({browser_name()}) {cause}; {_what_to_check()}")
+        try:
             tabs = [await self._new_tab(browser) for _ in range(self.count)]
             self._ready.set()
             await asyncio.gather(*(self._worker(browser, tab) for tab in tabs))
+        except BrowserFailed:
+            await _stop(browser, graceful=False)
+            raise
+        finally:
+            await _stop(browser)
 
     async def _new_tab(self, browser: Any) -> Any:
-        # A window each: every tab is visible, so it draws frames (a background tab gets no
-        # requestAnimationFrame and its screenshots can wait for ever).
-        tab = await browser.create_tab("about:blank", window=True)
-        if self.prepare is not None:
-            await self.prepare(tab)
-        return tab
+        async def open_tab() -> Any:
+            # A window each: every tab is visible, so it draws frames (a background tab gets no
+            # requestAnimationFrame and its screenshots can wait for ever).
+            tab = await browser.create_tab("about:blank", window=True)
+            if self.prepare is not None:
+                await self.prepare(tab)
+            return tab
+
+        try:
+            return await asyncio.wait_for(open_tab(), self.timeout_s)
+        except TimeoutError:
+            raise BrowserFailed(f"Chromium ({browser_name()}) did not open a tab within {self.timeout_s:.0f} s; "
+                                f"{_what_to_check()}") from None
 
     async def _worker(self, browser: Any, tab: Any) -> None:
         done = 0
         while (item := await self._queue.get()) is not None:
-            if self.renew_every and done == self.renew_every:
-                await browser.close_tab(tab)
-                tab, done = await self._new_tab(browser), 0
             work, job, future = item
+            if self._failure is not None:  # an earlier job failed: the step fails with it
+                future.set_exception(self._failure)
+                continue
             try:
-                future.set_result(await work(tab, job))
+                if self.renew_every and done == self.renew_every:
+                    await asyncio.wait_for(browser.close_tab(tab), self.timeout_s)
+                    tab, done = await self._new_tab(browser), 0
+                future.set_result(await asyncio.wait_for(work(tab, job), self.timeout_s))
             except BaseException as error:  # noqa: BLE001 - the job's error, for its caller
+                if isinstance(error, TimeoutError):
+                    error = BrowserFailed(f"Chromium ({browser_name()}) did not finish {getattr(job, 'label', 'a job')} "
+                                          f"within {self.timeout_s:.0f} s (TRADE_PIPELINE_BROWSER_TIMEOUT); "
+                                          f"{_what_to_check()}")
+                self._failure = self._failure or error
                 future.set_exception(error)
             done += 1
+
+
+async def _stop(browser: Any, graceful: bool = True) -> None:
+    """Close the browser; kill its processes first when it is not answering (`graceful` False),
+    or when it does not close in time: a hung browser would otherwise keep the step, and the
+    pipeline lock, for ever."""
+    process = getattr(browser, "subprocess", None)
+
+    async def kill() -> None:
+        if process is not None and process.poll() is None:
+            # choreographer starts the browser as the leader of its own process group: its renderers go too.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            with contextlib.suppress(Exception):  # reaped: the close below sees a closed browser at once
+                await asyncio.get_running_loop().run_in_executor(None, process.wait, CLOSE_TIMEOUT_S)
+
+    if not graceful:
+        await kill()
+    with contextlib.suppress(BaseException):  # closing a broken browser: what matters is that it is gone
+        await asyncio.wait_for(browser.close(), CLOSE_TIMEOUT_S)
+    await kill()
 
 
 class Progress:

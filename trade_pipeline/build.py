@@ -24,6 +24,7 @@ from trade_pipeline.automation import refresh
 from trade_pipeline.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
 from trade_pipeline.partitions import parse_partition_key
 from trade_pipeline.provenance import SYNTHETIC_LABEL
+from trade_pipeline.publication.store import Publication, current_publication
 from trade_pipeline.settings import Settings
 from trade_pipeline.territories import department_scope, territory, territory_keys
 from trade_pipeline.warehouse import storage_write_message
@@ -41,7 +42,17 @@ Echo = Callable[[str], None]
 
 
 class BuildFailed(RuntimeError):
-    """A run failed; the message says which asset, which partition and why."""
+    """A run failed; the message says which asset, which partition and why.
+
+    `published` is the publication this build made before the failure (consumers see it), if
+    any; `not_made` the assets of the failed run and those after it in the graph: what a reader
+    of the fiches does not get from this build."""
+
+    def __init__(self, message: str, run: refresh.Run | None = None):
+        super().__init__(message)
+        self.run = run
+        self.published: Publication | None = None
+        self.not_made: list[str] = []
 
 
 @dataclass
@@ -71,7 +82,11 @@ def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             failing = evaluation.metadata.get("failing_count")
+            examples = evaluation.metadata.get("examples")
             detail = f"{failing.value:,} failing" if failing is not None and failing.value else ""
+            if examples is not None and examples.value:  # what failed, and where: a code and its file and lines
+                shown = list(examples.value)
+                detail += f": {'; '.join(map(str, shown[:2]))}{'; …' if len(shown) > 2 else ''}"
             summary.checks.append((evaluation.check_name, evaluation.passed, detail))
         elif event.event_type_value == "STEP_SUCCESS":
             seconds = event.event_specific_data.duration_ms / 1000
@@ -176,14 +191,14 @@ def _run_all(runs: list[refresh.Run], defs: dg.Definitions, instance: dg.Dagster
             storage = storage_write_message(str(error), settings.dagster_home)
             if storage is None:
                 raise
-            raise BuildFailed(f"{run.label}: {storage}") from None
+            raise BuildFailed(f"{run.label}: {storage}", run) from None
         report(summary, echo)
         summaries.append(summary)
         if not summary.success:
             failures = " | ".join(summary.failures)
             storage = storage_write_message(failures, settings.dagster_home)
             raise BuildFailed(f"{run.year if run.year is not None else 'publication'}: "
-                              + (f"{storage} ({failures})" if storage else failures))
+                              + (f"{storage} ({failures})" if storage else failures), run)
     return summaries
 
 
@@ -258,6 +273,18 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
          "the evaluation of what changed)")
 
 
+def _not_made(run: refresh.Run | None, graph: refresh.AssetGraph, only: Set[dg.AssetKey] | None) -> list[str]:
+    """The failed run's assets and every asset after them in the graph (within `only`)."""
+    if run is None:
+        return []
+    after = set(run.assets)
+    for key in graph.toposorted_asset_keys:
+        if any(parent in after for parent in graph.get(key).parent_keys):
+            after.add(key)
+    return [key.to_user_string() for key in graph.toposorted_asset_keys
+            if key in after and (only is None or key in only)]
+
+
 def build(years: Sequence[int], settings: Settings, echo: Echo = print, departments: Sequence[str] | None = None,
           fiches: bool = True, accept: bool = False, verbose: bool = False) -> list[RunSummary]:
     """Fetch the years, then recompute what changed; raises BuildFailed on the first failed run.
@@ -285,22 +312,31 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
     summaries: list[RunSummary] = []
     left_out: refresh.Requested = {}
     started = time.perf_counter()
-    with open_instance(settings) as instance, holding_pipeline_lock(settings):
-        fail_abandoned_runs(instance, echo)
-        refresh.prime(repository, instance)
-        echo(f"Fetching {', '.join(map(str, years))} from {settings.source}")
-        summaries += _run_all([refresh.Run((RAW_FILES,), year) for year in years], defs, instance, settings, echo, verbose)
-        for _ in range(MAX_ROUNDS):
-            evaluation = refresh.evaluate(repository, instance, only)
-            runs, left_out = refresh.plan(evaluation.requested, graph, scope, set(years), PICTURE_ASSETS)
-            summaries += _run_all(runs, defs, instance, settings, echo, verbose)
-            # Saved only once what was requested succeeded: after a failure or a crash, the next
-            # build (or the daemon) asks for the same work again instead of seeing « nothing changed ».
-            refresh.save_cursor(instance, refresh.advance(evaluation, left_out))
-            if not runs:
-                break
-        else:
-            echo(f"warning: still finding work after {MAX_ROUNDS} rounds; run the build again to finish it")
+    with open_instance(settings) as instance, holding_pipeline_lock(settings, on_wait=echo):
+        before = current_publication(settings.published_dir)
+        try:
+            fail_abandoned_runs(instance, echo)
+            refresh.prime(repository, instance)
+            echo(f"Fetching {', '.join(map(str, years))} from {settings.source}")
+            summaries += _run_all([refresh.Run((RAW_FILES,), year) for year in years], defs, instance, settings, echo,
+                                  verbose)
+            for _ in range(MAX_ROUNDS):
+                evaluation = refresh.evaluate(repository, instance, only)
+                planned = refresh.plan(evaluation.requested, graph, scope, set(years), PICTURE_ASSETS)
+                left_out = planned.left_out
+                summaries += _run_all(planned.runs, defs, instance, settings, echo, verbose)
+                # Saved only once what was requested succeeded: after a failure or a crash, the next
+                # build (or the daemon) asks for the same work again instead of seeing « nothing changed ».
+                refresh.save_cursor(instance, refresh.advance(evaluation, planned.not_run))
+                if not planned.runs and not planned.held_back:
+                    break
+            else:
+                echo(f"warning: still finding work after {MAX_ROUNDS} rounds; run the build again to finish it")
+        except BuildFailed as failed:
+            after = current_publication(settings.published_dir)
+            failed.published = after if after is not None and (before is None or after.id != before.id) else None
+            failed.not_made = _not_made(failed.run, graph, only)
+            raise
         order = [key.to_user_string() for key in graph.toposorted_asset_keys if only is None or key in only]
         _say_what_changed(summaries, order, left_out, echo, time.perf_counter() - started)
     echo("")

@@ -118,6 +118,10 @@ class Chromium(dg.ConfigurableResource):
     def tabs(self) -> int:
         return self.settings.get().render_tabs
 
+    @property
+    def timeout_s(self) -> float:
+        return self.settings.get().browser_timeout_s
+
     def warn_if_missing(self, log: dg.DagsterLogManager, consequence: str) -> None:
         """Say in the run log what a run without Chromium leaves out."""
         if not self.available:

@@ -48,6 +48,8 @@ class Settings:
     refresh_cron: str = "0 6 15 3,10 *"
     #: Browser tabs rendering chart pictures at once.
     render_tabs: int = 2
+    #: Seconds Chromium may take to start, open a tab or finish one picture or PDF.
+    browser_timeout_s: float = 60.0
     #: How often the daemon's automation sensor evaluates what changed.
     automation_interval_s: int = 30
     #: Accept a year whose totals differ widely from its stored vintage or the year before
@@ -229,6 +231,7 @@ def get_settings() -> Settings:
         lock_timeout_s=_number("TRADE_PIPELINE_LOCK_TIMEOUT", 600.0, float, 0),
         refresh_cron=_cron("TRADE_PIPELINE_REFRESH_CRON", "0 6 15 3,10 *"),
         render_tabs=int(_number("TRADE_PIPELINE_RENDER_TABS", 2, int, 1, 16)),
+        browser_timeout_s=_number("TRADE_PIPELINE_BROWSER_TIMEOUT", 60.0, float, 1, 3600),
         automation_interval_s=int(_number("TRADE_PIPELINE_AUTOMATION_INTERVAL", 30, int, 1)),
         dagster_pg_url=_postgres_url("TRADE_PIPELINE_DAGSTER_PG_URL"),
         publications_kept=int(_number("TRADE_PIPELINE_PUBLICATIONS_KEPT", 10, int, 1, 10_000)),

@@ -7,9 +7,9 @@ import dagster as dg
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.aggregation.territory_view import load
 from trade_pipeline.automation.conditions import eager_on_data_of
-from trade_pipeline.browser import Progress
+from trade_pipeline.browser import BrowserFailed, Progress
 from trade_pipeline.charts.figures import charts_for
-from trade_pipeline.charts.files import territory_dir, write_charts
+from trade_pipeline.charts.files import abandoned_on_failure, territory_dir, write_charts
 from trade_pipeline.charts.pictures import render_pictures
 from trade_pipeline.metadata import Stopwatch
 from trade_pipeline.partition_versions import partition_results
@@ -74,8 +74,12 @@ def territory_charts(context: dg.AssetExecutionContext, settings: PipelineSettin
                 yield from folders[-1][1].pictures
                 progress.step()
 
-    with timings("figures and pictures"):
-        drawn = render_pictures(pictures(), tabs=chromium.tabs) if chromium.available else sum(1 for _ in pictures())
+    with timings("figures and pictures"), abandoned_on_failure(folder for _, folder in folders):
+        try:
+            drawn = (render_pictures(pictures(), tabs=chromium.tabs, timeout_s=chromium.timeout_s) if chromium.available
+                     else sum(1 for _ in pictures()))
+        except BrowserFailed as failed:  # one line naming the browser, not a stack trace
+            raise dg.Failure(description=str(failed)) from None
     versions, metadata = {}, {}
     for year, folder in folders:
         folder.commit()

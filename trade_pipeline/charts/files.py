@@ -5,23 +5,32 @@
     charts.js                  the figures for the interactive fiche (a script, so it loads from file://)
     manifest.json              titles, alt texts and a hash per chart
 
-A chart whose hash did not change is neither rewritten nor rendered again.
+A chart whose hash did not change is neither rewritten nor rendered again. A folder that changes
+is made whole beside the old one (`.<folder>.new/`: the unchanged files hard-linked, the changed
+ones written, the pictures drawn there) and swapped in at once when its pictures are drawn
+(`atomic.replace_directory`): a reader — a fiche, the year's data files — sees the old folder or
+the new one, never new data beside old pictures; a chart that fails to draw leaves the old
+folder as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trade_pipeline.atomic import write_if_changed
+from trade_pipeline.atomic import holds, link_or_copy, replace_directory, write_atomically
 from trade_pipeline.charts.figures import Chart
 from trade_pipeline.charts.pictures import PictureJob
 from trade_pipeline.exports import csv_bytes
 
 IMAGE_FORMATS = ("svg", "png")
 PNG_SCALE = 2.0  # sharp on high-density screens and in slides
+MANIFEST = "manifest.json"
 
 
 def territory_dir(fiches_dir: Path, year: int, key: str) -> Path:
@@ -44,8 +53,13 @@ def read_figures(folder: Path) -> dict:
 
 
 def read_manifest(folder: Path) -> dict:
-    path = folder / "manifest.json"
+    path = folder / MANIFEST
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"charts": {}}
+
+
+def staging_dir(folder: Path) -> Path:
+    """Where the next version of a chart folder is made before it is swapped in."""
+    return folder.with_name(f".{folder.name}.new")
 
 
 @dataclass
@@ -54,25 +68,53 @@ class ChartFolder:
     folder: Path
     manifest: dict
     written: list[str] = field(default_factory=list)  # files rewritten this time
-    pictures: list[PictureJob] = field(default_factory=list)  # charts whose pictures to render
+    pictures: list[PictureJob] = field(default_factory=list)  # charts whose pictures to render (in `staging`)
+    #: The new version being made, when anything changed (None: the folder stays as it is).
+    staging: Path | None = None
 
     @property
     def content_hash(self) -> str:
         return self.manifest["content_hash"]
 
     def commit(self) -> None:
-        """Record the manifest, after the images: a crash in between renders them again."""
-        data = json.dumps(self.manifest, ensure_ascii=False, indent=1).encode()
-        if write_if_changed(self.folder / "manifest.json", data):
-            self.written.append("manifest.json")
+        """Once the pictures are drawn: the manifest last, then the new folder in place of the old."""
+        if self.staging is None:
+            return
+        write_atomically(self.staging / MANIFEST, _manifest_bytes(self.manifest))
+        replace_directory(self.staging, self.folder)
+        self.staging = None
+
+    def abandon(self) -> None:
+        """Drop the new version (its pictures could not be drawn): the old folder stays whole."""
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+
+@contextmanager
+def abandoned_on_failure(folders: Iterable[ChartFolder]) -> Iterator[None]:
+    """Drop the new versions of `folders` (evaluated on failure: a generator over a list being
+    filled sees every folder prepared so far) when the block fails: the old folders stay whole."""
+    try:
+        yield
+    except BaseException:
+        for folder in list(folders):
+            folder.abandon()
+        raise
+
+
+def _manifest_bytes(manifest: dict) -> bytes:
+    return json.dumps(manifest, ensure_ascii=False, indent=1).encode()
 
 
 def write_charts(folder: Path, key: str, year: int, charts: list[Chart], with_images: bool) -> ChartFolder:
-    """Write the tables and figures that changed, list the images to (re)render; call
-    :meth:`ChartFolder.commit` once they are."""
+    """Prepare the new version of the folder when anything changed — tables and figures written,
+    unchanged files linked, the pictures to (re)render listed — and call
+    :meth:`ChartFolder.commit` once they are drawn (or :meth:`ChartFolder.abandon`)."""
     previous = read_manifest(folder)
     entries, figures = {}, {}
     result = ChartFolder(key, folder, {})
+    files: dict[str, bytes | None] = {}  # name → new bytes, or None: the unchanged file of the folder
     for chart in charts:
         figure_json = json.dumps(chart.figure, ensure_ascii=False, separators=(",", ":"))
         table = csv_bytes(chart.table)
@@ -85,15 +127,36 @@ def write_charts(folder: Path, key: str, year: int, charts: list[Chart], with_im
                                "images": [f"{chart.name}.{fmt}" for fmt in IMAGE_FORMATS]}
         if chart.interactive:  # charts.js carries what the page draws, not the picture-only charts
             figures[chart.name] = chart.figure
-        if write_if_changed(folder / f"{chart.name}.csv", table):
-            result.written.append(f"{chart.name}.csv")
+        files[f"{chart.name}.csv"] = None if holds(folder / f"{chart.name}.csv", table) else table
         unchanged = previous["charts"].get(chart.name, {}).get("figure_hash") == picture
-        svg, png = (folder / f"{chart.name}.{fmt}" for fmt in IMAGE_FORMATS)
-        if with_images and not (unchanged and svg.exists() and png.exists()):
-            result.pictures.append(PictureJob(chart.figure, svg, png, chart.width, chart.height, PNG_SCALE))
-            result.written += [svg.name, png.name]
-    if write_if_changed(folder / "charts.js", figures_script(key, figures)):
-        result.written.append("charts.js")
+        svg, png = (f"{chart.name}.{fmt}" for fmt in IMAGE_FORMATS)
+        if with_images and not (unchanged and (folder / svg).exists() and (folder / png).exists()):
+            result.pictures.append(PictureJob(chart.figure, Path(svg), Path(png), chart.width, chart.height, PNG_SCALE))
+        elif unchanged and (folder / svg).exists() and (folder / png).exists():
+            files[svg] = files[png] = None  # kept; a changed figure never keeps its old pictures
+    script = figures_script(key, figures)
+    files["charts.js"] = None if holds(folder / "charts.js", script) else script
     content = hashlib.sha256("".join(e["hash"] for e in entries.values()).encode()).hexdigest()
     result.manifest = {"territory": key, "year": year, "content_hash": content, "charts": entries}
+    written = [name for name, data in files.items() if data is not None]
+    if not (written or result.pictures or not holds(folder / MANIFEST, _manifest_bytes(result.manifest))):
+        shutil.rmtree(staging_dir(folder), ignore_errors=True)  # what an interrupted run may have left
+    else:
+        result.staging = _stage(folder, files)
+        result.written = written + [name for job in result.pictures for name in (job.svg.name, job.png.name)]
+        result.pictures = [PictureJob(job.figure, result.staging / job.svg, result.staging / job.png, job.width,
+                                      job.height, job.png_scale) for job in result.pictures]
     return result
+
+
+def _stage(folder: Path, files: dict[str, bytes | None]) -> Path:
+    """The next version of `folder`: the changed files written, the unchanged ones linked."""
+    staging = staging_dir(folder)
+    shutil.rmtree(staging, ignore_errors=True)  # a version an interrupted run left
+    staging.mkdir(parents=True)
+    for name, data in files.items():
+        if data is None:
+            link_or_copy(folder / name, staging / name)
+        else:
+            write_atomically(staging / name, data)
+    return staging

@@ -10,8 +10,9 @@ import dagster as dg
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.aggregation.territory_view import load
 from trade_pipeline.automation.conditions import after_any_data_change, eager_on_data_of
-from trade_pipeline.browser import Progress
+from trade_pipeline.browser import BrowserFailed, Progress
 from trade_pipeline.charts.assets import territory_charts
+from trade_pipeline.charts.files import abandoned_on_failure
 from trade_pipeline.charts.pictures import render_pictures
 from trade_pipeline.fiches.build import (
     comparison_keys,
@@ -103,18 +104,26 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
             manifests = read_manifests(config.fiches_dir, year, shown)
             for key in keys:
                 with timings("html"):
-                    html, changed = write_fiche(data[key], manifests, config.fiches_dir, chromium.available,
+                    page, changed = write_fiche(data[key], manifests, config.fiches_dir, chromium.available,
                                                 publication)
-                _, pdf = fiche_paths(config.fiches_dir, year, key)
+                html, pdf = fiche_paths(config.fiches_dir, year, key)
                 written[(year, key)] = changed
                 if chromium.available and (changed or not pdf.exists()):
-                    printing.append(PdfJob(html, pdf))
+                    printing.append(PdfJob(page, pdf, replaces=html if page != html else None))
                     yield printing[-1]
                 else:
                     progress.step()
 
     with timings("html and pdf"):
-        previews = print_pdfs(pdf_jobs(), tabs=chromium.tabs, on_printed=progress.step)
+        try:
+            previews = print_pdfs(pdf_jobs(), tabs=chromium.tabs, on_printed=progress.step, timeout_s=chromium.timeout_s)
+        except BaseException as failure:
+            for job in printing:  # pages whose PDF was not printed: the old page and PDF stay, a pair
+                if job.replaces is not None:
+                    job.html.unlink(missing_ok=True)
+            if isinstance(failure, BrowserFailed):  # one line naming the browser, not a stack trace
+                raise dg.Failure(description=str(failure)) from None
+            raise
     versions, metadata = {}, {}
     for (year, key), changed in written.items():
         html, pdf = fiche_paths(config.fiches_dir, year, key)
@@ -162,7 +171,12 @@ def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings, w
             maps[year] = write_maps(config.fiches_dir, year, department_values(connection, year),
                                     synthetic_years[year], chromium.available)
     if chromium.available:  # the maps that changed, every year's in one browser
-        render_pictures([job for folder in maps.values() for job in folder.pictures], tabs=chromium.tabs)
+        with abandoned_on_failure(maps.values()):
+            try:
+                render_pictures([job for folder in maps.values() for job in folder.pictures], tabs=chromium.tabs,
+                                timeout_s=chromium.timeout_s)
+            except BrowserFailed as failed:
+                raise dg.Failure(description=str(failed)) from None
     pages = {}
     for year in years:
         maps[year].commit()

@@ -31,7 +31,7 @@ import plotly
 
 from trade_pipeline import french
 from trade_pipeline.aggregation.territory_view import TerritoryData, top_flows
-from trade_pipeline.atomic import write_if_changed
+from trade_pipeline.atomic import holds, write_atomically, write_if_changed
 from trade_pipeline.charts.files import ChartFolder, territory_dir, write_charts
 from trade_pipeline.charts.maps import MEASURES, choropleth_chart, geometry
 from trade_pipeline.charts.united_states import united_states_figures
@@ -322,6 +322,12 @@ def comparison_keys(data: TerritoryData) -> list[str]:
     return data.territory.comparison_keys
 
 
+#: What two fiches of the same figures made by two builds differ by: the publication they name
+#: (its date, in the head and on the methodology page) and the page's hash, which covers it.
+BUILD_SPECIFIC = (r'<p class="publication".*?</p>|<meta name="trade-pipeline-content"[^>]*>'
+                  r'|<meta name="trade-pipeline-publication"[^>]*>')
+
+
 def publication_line(publication: Publication | None) -> dict:
     """The sentence that names the publication a fiche's figures come from (a reader can cite
     it, and find it again in published/history/)."""
@@ -394,13 +400,26 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
     return html.replace("<head>", f'<head>\n<meta name="trade-pipeline-content" content="{digest}">', 1)
 
 
+def staged_page(html_path: Path) -> Path:
+    """Where a changed page waits, beside the fiche, while its PDF is printed from it (a hidden
+    `.html` file: Chromium opens a file:// page by its extension)."""
+    return html_path.with_name(f".{html_path.stem}.new.html")
+
+
 def write_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Path, with_pdf: bool,
                 publication: Publication | None = None) -> tuple[Path, bool]:
-    """Write the fiche's HTML if it changed; returns its path and whether it was written."""
+    """Write the fiche's HTML if it changed; returns the path written and whether it changed.
+
+    With `with_pdf`, a changed page is written beside the fiche (`staged_page`): its PDF is
+    printed from it, then the PDF and the page are put in place (fiches/pdf.py), so that a fiche
+    whose PDF could not be printed keeps its old page and PDF, a matching pair."""
     html_path, _ = fiche_paths(fiches_dir, data.year, data.key)
-    html = render_fiche(data, manifests, fiches_dir, with_pdf, publication)
-    changed = write_if_changed(html_path, html.encode("utf-8"))
-    return html_path, changed
+    html = render_fiche(data, manifests, fiches_dir, with_pdf, publication).encode("utf-8")
+    if holds(html_path, html):
+        return html_path, False
+    target = staged_page(html_path) if with_pdf else html_path
+    write_atomically(target, html)
+    return target, True
 
 
 def read_manifests(fiches_dir: Path, year: int, keys: list[str]) -> dict[str, dict]:
@@ -433,7 +452,7 @@ def department_values(connection: duckdb.DuckDBPyConnection, year: int) -> pd.Da
 def write_maps(fiches_dir: Path, year: int, values: pd.DataFrame, synthetic: bool, with_images: bool) -> ChartFolder:
     """The maps of the year's index in `fiches/<year>/carte/` (call `commit` once their pictures are drawn)."""
     year_dir = fiches_dir / str(year)
-    fiches = {path.stem for path in year_dir.glob("*.html") if path.stem != "index"}
+    fiches = {path.stem for path in year_dir.glob("[!.]*.html") if path.stem != "index"}
     charts = [choropleth_chart(values, measure, year, synthetic, fiches) for measure in MEASURES]
     return write_charts(year_dir / MAPS_FOLDER, MAPS_FOLDER, year, charts, with_images)
 
@@ -544,7 +563,7 @@ def write_years_index(fiches_dir: Path, years: dict[int, bool]) -> Path:
     rows = []
     for year in sorted(years, reverse=True):
         year_dir = fiches_dir / str(year)
-        rows.append({"year": year, "count": sum(1 for p in year_dir.glob("*.html") if p.stem != "index"),
+        rows.append({"year": year, "count": sum(1 for p in year_dir.glob("[!.]*.html") if p.stem != "index"),
                      "downloads": [n for n in (f"donnees-{year}.csv", f"donnees-{year}.xlsx") if (year_dir / n).exists()]})
     context = {"years": rows, "css": _css(), "synthetic": any(years.values()), "synthetic_banner": SYNTHETIC_BANNER,
                "attribution": ATTRIBUTION}

@@ -20,13 +20,22 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-from trade_pipeline.browser import WarmTabs, open_page, temporary_path
+from trade_pipeline.browser import DEFAULT_TIMEOUT_S, WarmTabs, open_page, temporary_path
 
 
 @dataclass(frozen=True)
 class PdfJob:
+    """Print `html` to `pdf`; then, when `replaces` is given, put `html` (a staged page) there:
+    the PDF first, so that a crash in between leaves a page that differs from the new one, which
+    the next run writes and prints again."""
+
     html: Path
     pdf: Path
+    replaces: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return f"the PDF of {self.html.name}"
 
 
 #: A4 at 96 dpi, and the preview shown in the Dagster UI: the top of the first page (title,
@@ -42,8 +51,8 @@ PREVIEW_SCALE = 0.85
 FICHES_PER_TAB = 30
 
 
-def print_pdfs(jobs: Iterable[PdfJob], tabs: int = 2, on_printed: Callable[[], object] | None = None
-               ) -> dict[Path, bytes]:
+def print_pdfs(jobs: Iterable[PdfJob], tabs: int = 2, on_printed: Callable[[], object] | None = None,
+               timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[Path, bytes]:
     """Print HTML pages to A4 PDFs (vector) in warm tabs of one headless Chromium; returns a JPEG
     of each page's top (its preview in the Dagster UI). `jobs` may be produced while earlier ones
     print (the pages are written meanwhile); `on_printed()` after each PDF."""
@@ -53,7 +62,7 @@ def print_pdfs(jobs: Iterable[PdfJob], tabs: int = 2, on_printed: Callable[[], o
         return {}
     done: list[tuple[PdfJob, Future]] = []
     printer = _Printer()
-    with WarmTabs(tabs, prepare=_a4_viewport, renew_every=FICHES_PER_TAB) as warm:
+    with WarmTabs(tabs, prepare=_a4_viewport, renew_every=FICHES_PER_TAB, timeout_s=timeout_s) as warm:
         for job in itertools.chain([first], iterator):
             future = warm.submit(printer.print_one, job)
             if on_printed is not None:
@@ -114,6 +123,8 @@ class _Printer:
         temporary = temporary_path(job.pdf)
         temporary.write_bytes(base64.b64decode(response["result"]["data"]))
         os.replace(temporary, job.pdf)
+        if job.replaces is not None:
+            os.replace(job.html, job.replaces)
         shot = await asyncio.wait_for(tab.send_command("Page.captureScreenshot", params={
             "format": "jpeg", "quality": 70, "optimizeForSpeed": True,
             "clip": {"x": 0, "y": 0, "width": PREVIEW_CLIP[0], "height": PREVIEW_CLIP[1], "scale": PREVIEW_SCALE},
