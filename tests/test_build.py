@@ -118,5 +118,5 @@ def test_build_some_departments_with_their_region_and_france(data_dir, tmp_path,
     built = published(data_dir, "SELECT level, territory_code, exports_share_of_region IS NOT NULL "
                                  "FROM territory_totals ORDER BY level")
     assert built == [("departement", "34", True), ("france", "FR", False), ("region", "12", False)]
-    assert cli.main(["build", "--year", "2024", "--source", str(source), "--departement", "2A"]) == 1
+    assert cli.main(["build", "--year", "2024", "--source", str(source), "--departement", "2A"]) == 2
     assert "unknown département code '2A'" in capsys.readouterr().err

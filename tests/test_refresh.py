@@ -13,6 +13,7 @@ from trade_pipeline.territories import territory_keys
 GRAPH = defs.get_repository_def().asset_graph
 FLOWS, MARTS, CHARTS = dg.AssetKey("territory_flows"), dg.AssetKey("territory_marts"), dg.AssetKey("territory_charts")
 ROWS, STORE, INDEX = dg.AssetKey("trade_flows"), dg.AssetKey("published_store"), dg.AssetKey("fiche_index")
+FICHES = dg.AssetKey("fiches")
 
 
 def keys(year: int, *territories: str) -> set[str]:
@@ -22,30 +23,46 @@ def keys(year: int, *territories: str) -> set[str]:
 def test_a_whole_year_of_territories_is_one_run_per_asset_in_dependency_order():
     """… the published store in its place: before the charts and fiches, which name it."""
     everything = set(territory_keys())
-    runs, dropped = refresh.plan({STORE: {None}, CHARTS: keys(2024, *everything), ROWS: {"2024", "2023"},
-                                  FLOWS: keys(2024, *everything), INDEX: {None}}, GRAPH)
-    assert [(r.assets, r.year, len(r.territories)) for r in runs] == [
-        ((ROWS,), 2023, 0), ((ROWS,), 2024, 0), ((FLOWS,), 2024, 116), ((STORE,), None, 0), ((CHARTS,), 2024, 116),
-        ((INDEX,), None, 0)]
-    assert dropped == {}
-    assert runs[2].tags == {"dagster/asset_partition_range_start": "france-FR|2024",
-                            "dagster/asset_partition_range_end": "departement-9E|2024"}
-    assert [r.job_name for r in runs] == ["yearly_assets"] * 2 + ["territory_assets", "unpartitioned_assets",
-                                                                   "territory_assets", "unpartitioned_assets"]
+    planned = refresh.plan({STORE: {None}, CHARTS: keys(2024, *everything), MARTS: keys(2024, *everything),
+                            FICHES: keys(2024, *everything), INDEX: {None}}, GRAPH)
+    assert [(r.assets, r.year, len(r.territories)) for r in planned.runs] == [
+        ((MARTS,), 2024, 116), ((STORE,), None, 0), ((CHARTS,), 2024, 116), ((FICHES,), 2024, 116), ((INDEX,), None, 0)]
+    assert planned.left_out == planned.held_back == {}
+    assert planned.runs[0].tags == {"dagster/asset_partition_range_start": "france-FR|2024",
+                                    "dagster/asset_partition_range_end": "departement-9E|2024"}
+    assert [r.job_name for r in planned.runs] == ["territory_assets", "unpartitioned_assets", "territory_assets",
+                                                  "territory_assets", "unpartitioned_assets"]
+    rows = refresh.plan({ROWS: {"2024", "2023"}, FLOWS: keys(2024, *everything)}, GRAPH)
+    assert [(r.assets, r.year, len(r.territories)) for r in rows.runs] == [
+        ((ROWS,), 2023, 0), ((ROWS,), 2024, 0), ((FLOWS,), 2024, 116)]
+    assert [r.job_name for r in rows.runs] == ["yearly_assets", "yearly_assets", "territory_assets"]
+
+
+def test_the_store_waits_while_what_the_rows_change_upstream_of_it_is_not_known():
+    """New rows (or only a new provenance of the same rows) request the slices and the store at
+    once; the store waits for the next round — the slices may change the marts it publishes —
+    and is not recorded as requested, so that the next evaluation asks for it again."""
+    everything = set(territory_keys())
+    planned = refresh.plan({ROWS: {"2024"}, FLOWS: keys(2024, *everything), STORE: {None}}, GRAPH)
+    assert [r.assets for r in planned.runs] == [(ROWS,), (FLOWS,)]
+    assert planned.held_back == {STORE: {None}} and planned.not_run == {STORE: {None}}
+    # Next round: the marts that changed run, and the store after them.
+    planned = refresh.plan({MARTS: keys(2024, "departement-34"), STORE: {None}}, GRAPH)
+    assert [r.assets for r in planned.runs] == [(MARTS,), (STORE,)] and planned.held_back == {}
 
 
 def test_territories_are_split_into_contiguous_ranges_one_partition_alone():
-    runs, _ = refresh.plan({MARTS: keys(2024, "france-FR", "region-12", "departement-34", "departement-33")}, GRAPH)
+    runs = refresh.plan({MARTS: keys(2024, "france-FR", "region-12", "departement-34", "departement-33")}, GRAPH).runs
     assert [r.territories for r in runs] == [("france-FR",), ("region-12",), ("departement-33", "departement-34")]
     assert runs[0].partition_key == "france-FR|2024" and runs[0].tags == {}
     assert runs[2].partition_key is None and runs[2].partitions == keys(2024, "departement-33", "departement-34")
 
 
 def test_a_scope_runs_its_territories_and_reports_the_others():
-    runs, dropped = refresh.plan({MARTS: keys(2024, "france-FR", "region-12", "departement-34", "departement-75"),
-                                  ROWS: {"2024"}}, GRAPH, scope={"france-FR", "region-12", "departement-34"})
-    assert {p for r in runs for p in r.partitions} == {"2024"} | keys(2024, "france-FR", "region-12", "departement-34")
-    assert dropped == {MARTS: keys(2024, "departement-75")}
+    planned = refresh.plan({MARTS: keys(2024, "france-FR", "region-12", "departement-34", "departement-75")},
+                           GRAPH, scope={"france-FR", "region-12", "departement-34"})
+    assert {p for r in planned.runs for p in r.partitions} == keys(2024, "france-FR", "region-12", "departement-34")
+    assert planned.left_out == {MARTS: keys(2024, "departement-75")}
 
 
 def test_the_store_side_of_the_graph_holds_the_parents_of_the_published_store():
@@ -80,12 +97,19 @@ def test_partitions_left_out_are_not_recorded_as_requested_and_the_rest_moves_on
         assert advanced.previous_condition_cursors_by_key[FLOWS] == evaluation.cursor.previous_condition_cursors_by_key[FLOWS]
         assert advanced.evaluation_id == evaluation.cursor.evaluation_id
         assert refresh.advance(evaluation, {}) is evaluation.cursor
+        # An unpartitioned asset held back: its request is not recorded either.
+        store = dataclasses.replace(evaluation, cursor=dataclasses.replace(
+            evaluation.cursor, previous_condition_cursors=[
+                dataclasses.replace(c, previous_requested_subset=SerializableEntitySubset(key=STORE, value=True))
+                if c.key == STORE else c for c in evaluation.cursor.previous_condition_cursors]))
+        held = refresh.advance(store, {STORE: {None}}).previous_condition_cursors_by_key[STORE]
+        assert held.previous_requested_subset.value is False
 
 
 def test_a_build_makes_the_charts_of_its_years_and_keeps_every_years_marts_current():
     everything = set(territory_keys())
     requested = {MARTS: keys(2023, *everything) | keys(2024, *everything),
                  CHARTS: keys(2023, *everything) | keys(2024, *everything)}
-    runs, dropped = refresh.plan(requested, GRAPH, years={2024}, years_restrict={CHARTS})
-    assert [(r.assets, r.year) for r in runs] == [((MARTS,), 2023), ((MARTS,), 2024), ((CHARTS,), 2024)]
-    assert dropped == {CHARTS: keys(2023, *everything)}  # reported, and requested again next time
+    planned = refresh.plan(requested, GRAPH, years={2024}, years_restrict={CHARTS})
+    assert [(r.assets, r.year) for r in planned.runs] == [((MARTS,), 2023), ((MARTS,), 2024), ((CHARTS,), 2024)]
+    assert planned.left_out == {CHARTS: keys(2023, *everything)}  # reported, and requested again next time

@@ -8,6 +8,7 @@ import io
 import os
 import re
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -261,6 +262,7 @@ BAD_SETTINGS = {
     "TRADE_PIPELINE_LISTING_URL": ("ftp://lekiosque", "an http(s) URL is expected"),
     "TRADE_PIPELINE_HTTP_BACKOFF": ("-1", "a number ≥ 0 is expected"),
     "TRADE_PIPELINE_PUBLICATIONS_KEPT": ("0", "a whole number ≥ 1 and ≤ 10000 is expected"),
+    "TRADE_PIPELINE_BROWSER_TIMEOUT": ("0", "a number ≥ 1 and ≤ 3600 is expected"),
 }
 
 
@@ -287,6 +289,80 @@ def test_a_postgresql_url_dagster_cannot_use_is_refused_without_showing_its_pass
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "TRADE_PIPELINE_DAGSTER_PG_URL" in error and message in error
     assert "s3cret" not in error
+
+
+def test_an_unknown_departement_is_a_usage_error_before_anything_is_written(data_dir, capsys):
+    assert cli.main(["build", "--year", "2024", "--departement", "96"]) == cli.USAGE_ERROR
+    error = capsys.readouterr().err
+    assert error == "error: --departement: unknown département code '96' (DGDDI codes: 01–95, 20, 9A–9E, 99)\n"
+    assert not data_dir.exists()
+
+
+def test_a_build_waiting_for_the_lock_says_so_then_gives_up_naming_the_holder(data_dir):
+    """Another process holds the data directory: the waiting build says so at once (not a
+    silent wait of up to TRADE_PIPELINE_LOCK_TIMEOUT), then fails naming it."""
+    import subprocess
+    import sys
+
+    from trade_pipeline.warehouse import PipelineBusy, holding_pipeline_lock
+
+    settings = replace(get_settings(), lock_timeout_s=1.0)
+    settings.lock_path.parent.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import filelock, sys, time, os; lock = filelock.FileLock(sys.argv[1]); "
+                               "lock.acquire(); open(sys.argv[2], 'w').write(str(os.getpid())); print('held', flush=True); "
+                               "time.sleep(30)", str(settings.lock_path), str(settings.lock_path.with_suffix(".pid"))],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        said = []
+        with pytest.raises(PipelineBusy, match=rf"\(pid {holder.pid}\) is writing to .*waited 1 s"), \
+                holding_pipeline_lock(settings, on_wait=said.append):
+            pass
+        assert said == [f"Waiting for another trade_pipeline process (pid {holder.pid}) writing to {settings.data_dir} "
+                        "(up to 1 s, TRADE_PIPELINE_LOCK_TIMEOUT)…"]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_full_disk_is_said_in_words_not_in_duckdb_s_json(tmp_path):
+    """DuckDB words ENOSPC as JSON inside its message; the user reads the reason."""
+    import subprocess
+
+    from trade_pipeline.warehouse import no_space_message, write_failure_reason
+
+    recorded = duckdb.IOException('IO Error: Async write failed for range [offset=1741982, size=219135]: {"exception_type":'
+                                  '"IO","exception_message":"Could not write file \\"/x/trade.csv\\": No space left on '
+                                  'device","errno":"28"}')
+    errors = [recorded]
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(tiny)], capture_output=True).returncode == 0:
+        try:
+            with duckdb.connect() as connection:
+                try:
+                    connection.execute(f"COPY (SELECT range, repeat('x', 100) FROM range(100000)) TO '{tiny}/x.csv'")
+                except duckdb.IOException as real:
+                    errors.append(real)
+        finally:
+            subprocess.run(["umount", str(tiny)], check=True)
+    for error in errors:
+        assert write_failure_reason(error) == "No space left on device"
+        message = no_space_message(error, Path("/data/warehouse/warehouse.duckdb"))
+        assert message.startswith("/data/warehouse/warehouse.duckdb: could not write — No space left on device (")
+        assert "{" not in message and "errno" not in message and "\n" not in message
+    assert write_failure_reason(OSError(28, "No space left on device", "/x")) == "No space left on device"
+    assert no_space_message(duckdb.IOException("IO Error: Could not read file"), Path("/x")) is None
+
+
+def test_unknown_codes_name_their_file_and_lines():
+    """A warning check says which code is unknown and where it stands, as the contract does."""
+    lines = small_lines(YEAR, "E")
+    lines = [lines[0].replace(";DE;", ";ZZ;"), *lines[1:], lines[2].replace(";US;", ";ZZ;")]
+    rows, reference = year_rows(lines)
+    outcome = next(o for o in run_expectations(rows, reference, YEAR) if o.check_name == "known_country_codes")
+    assert not outcome.passed and outcome.failing_count == 2
+    assert outcome.metadata["examples"] == ["ZZ (2 rows: Region_2024_Export.txt, lines 1, 10)"]
 
 
 def test_a_postgresql_server_that_cannot_be_reached_is_one_error_line(data_dir, monkeypatch, capsys):

@@ -179,10 +179,27 @@ def upstream_of(asset_graph: AssetGraph, keys: Set[dg.AssetKey]) -> set[dg.Asset
     return result
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The runs of one round, in dependency order; what `scope` or `years` left out (for a later
+    build or the daemon); and what waits for the next round (`held_back`)."""
+
+    runs: list[Run]
+    left_out: Requested
+    held_back: Requested
+
+    @property
+    def not_run(self) -> Requested:
+        """Everything requested that this round does not run: not recorded as requested."""
+        merged: Requested = {key: set(keys) for key, keys in self.left_out.items()}
+        for key, keys in self.held_back.items():
+            merged.setdefault(key, set()).update(keys)
+        return merged
+
+
 def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None = None,
-         years: Set[int] | None = None, years_restrict: Set[dg.AssetKey] = frozenset()
-         ) -> tuple[list[Run], Requested]:
-    """Runs for the requested partitions, in dependency order, and what `scope` left out.
+         years: Set[int] | None = None, years_restrict: Set[dg.AssetKey] = frozenset()) -> Plan:
+    """Runs for the requested partitions, in dependency order.
 
     A year-level asset runs once per year; a territory asset once per year and contiguous range
     of territories (one run for all of them), alone in its run (partition_versions.py); an
@@ -190,12 +207,29 @@ def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None =
     them), with the unpartitioned assets next to it. `scope` restricts the territories (`--departement`);
     `years` restricts the partitions of the assets `years_restrict` (a build makes the charts and
     fiches of the years asked for; the others stay requested for the next build or the daemon).
+
+    An asset is held back to the next round when an asset upstream of it runs in this round and
+    something between the two does not (`_held_back`): what that run changes there is only known
+    after it — the store would otherwise publish new rows beside the marts they are about to change.
     """
+    left_out: Requested = {}
+    running: Requested = {}
+    for key, keys in requested.items():
+        partitions_def = asset_graph.get(key).partitions_def
+        for partition in keys:
+            if partitions_def is not None and partitions_def != year_partitions:
+                year, territory = parse_partition_key(partition)
+                if (scope is not None and territory not in scope) or (
+                        years is not None and key in years_restrict and year not in years):
+                    left_out.setdefault(key, set()).add(partition)
+                    continue
+            running.setdefault(key, set()).add(partition)
+    held = _held_back(set(running), asset_graph)
+    held_back = {key: running.pop(key) for key in held}
     runs: list[Run] = []
-    dropped: Requested = {}
     order = {key: position for position, key in enumerate(territory_partitions.get_partition_keys())}
     for key in asset_graph.toposorted_asset_keys:
-        keys = requested.get(key)
+        keys = running.get(key)
         if not keys:
             continue
         partitions_def = asset_graph.get(key).partitions_def
@@ -210,14 +244,28 @@ def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None =
             by_year: dict[int, list[str]] = {}
             for partition in keys:
                 year, territory = parse_partition_key(partition)
-                if (scope is not None and territory not in scope) or (
-                        years is not None and key in years_restrict and year not in years):
-                    dropped.setdefault(key, set()).add(partition)
-                else:
-                    by_year.setdefault(year, []).append(territory)
+                by_year.setdefault(year, []).append(territory)
             for year, territories in sorted(by_year.items()):
                 runs += [Run((key,), year, span) for span in _contiguous(sorted(territories, key=order.__getitem__), order)]
-    return runs, dropped
+    return Plan(runs, left_out, held_back)
+
+
+def _held_back(running: set[dg.AssetKey], asset_graph: AssetGraph) -> set[dg.AssetKey]:
+    """The running assets to hold back: those with a running ancestor one of whose children on
+    the way to them does not run (it may be triggered by that ancestor's run, next round)."""
+    held: set[dg.AssetKey] = set()
+    changed = True
+    while changed:  # holding one back may leave its own descendants waiting on it
+        changed = False
+        for key in running - held:
+            above = upstream_of(asset_graph, {key}) - {key}
+            for ancestor in (running - held) & above:
+                if any(child in above | {key} and (child not in running or child in held)
+                       for child in asset_graph.get(ancestor).child_keys):
+                    held.add(key)
+                    changed = True
+                    break
+    return held
 
 
 def _contiguous(territories: list[str], order: Mapping[str, int]) -> list[tuple[str, ...]]:
@@ -230,22 +278,26 @@ def _contiguous(territories: list[str], order: Mapping[str, int]) -> list[tuple[
     return [tuple(span) for span in spans]
 
 
-def advance(evaluation: Evaluation, left_out: Requested) -> AssetDaemonCursor:
-    """The cursor to save once the planned runs succeeded, with the partitions this build left
-    out (`--departement`, other years' charts) not recorded as requested: the next evaluation
-    finds them still triggered and not handled, and requests them again.
+def advance(evaluation: Evaluation, not_run: Requested) -> AssetDaemonCursor:
+    """The cursor to save once the planned runs succeeded, with the partitions this round did
+    not run (`Plan.not_run`: left out by `--departement` or `--year`, or held back) not recorded
+    as requested: the next evaluation finds them still triggered and not handled, and requests
+    them again.
 
     Everything else moves on with the evaluation. (Keeping such an asset's whole previous cursor
     instead made its next evaluations compare with an old one: the partitions it did run looked
     newly updated, which reset the trigger of a later revision — their charts were not redrawn.)
     """
-    if not left_out:
+    if not not_run:
         return evaluation.cursor
     cursors = []
     for cursor in evaluation.cursor.previous_condition_cursors or []:
-        dropped = left_out.get(cursor.key)
+        dropped = not_run.get(cursor.key)
         requested = cursor.previous_requested_subset.value
-        if dropped and not isinstance(requested, bool):
+        if dropped and isinstance(requested, bool):  # an unpartitioned asset held back
+            cursor = dataclasses.replace(cursor, previous_requested_subset=SerializableEntitySubset(key=cursor.key,
+                                                                                             value=False))
+        elif dropped:
             kept = requested.empty_subset().with_partition_keys(set(requested.get_partition_keys()) - set(dropped))
             cursor = dataclasses.replace(cursor, previous_requested_subset=SerializableEntitySubset(key=cursor.key,
                                                                                              value=kept))

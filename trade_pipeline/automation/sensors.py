@@ -43,8 +43,9 @@ def automation_sensor(interval_s: int, jobs: list[UnresolvedAssetJob]) -> dg.Sen
         try:
             with holding_pipeline_lock(config, timeout=0):
                 evaluation = refresh.evaluate(repository, context.instance)
-                runs, _ = refresh.plan(evaluation.requested, repository.asset_graph)
-                refresh.save_cursor(context.instance, evaluation.cursor)
+                planned = refresh.plan(evaluation.requested, repository.asset_graph)
+                refresh.save_cursor(context.instance, refresh.advance(evaluation, planned.held_back))
+                runs = planned.runs
         except PipelineBusy as busy:
             return dg.SkipReason(f"a build is running ({busy}); it recomputes what changed itself")
         if not runs:

@@ -23,7 +23,8 @@ from trade_pipeline.tables import DGDDI_FILE
         "The DGDDI regional annual files of a year (export and import zips, or text files), "
         "exactly as fetched from the configured source, kept in the content-addressed raw store "
         "(they become the year's current files once trade_flows validated them). "
-        "Data version = sha256 over the files' sha256: an identical refresh changes nothing."
+        "Data version = sha256 over the files' sha256, and a digest of where they come from: an identical "
+        "refresh changes nothing; the same files from another source are a new provenance, published as such."
     ),
 )
 def raw_trade_files(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
@@ -47,7 +48,7 @@ def raw_trade_files(context: dg.AssetExecutionContext, settings: PipelineSetting
     for older in located.superseded:
         context.log.info(f"{year}: {older}")
     return dg.MaterializeResult(
-        data_version=dg.DataVersion(raw.version),
+        data_version=dg.DataVersion(raw.data_version),
         metadata={
             "source": raw.source,
             "synthetic": raw.synthetic,

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from trade_pipeline.atomic import fsync_path, write_atomically
@@ -65,6 +65,19 @@ class RawVersion:
     @property
     def paths(self) -> list[Path]:
         return [self.directory / f.name for f in self.files]
+
+    @property
+    def provenance(self) -> str:
+        """Where the files come from (the source, each file's name and origin), as a digest: the
+        same bytes fetched from elsewhere are the same content with another provenance."""
+        where = [self.source, str(self.synthetic), *sorted(f"{f.name}\0{f.origin}" for f in self.files)]
+        return hashlib.sha256("\n".join(where).encode()).hexdigest()
+
+    @property
+    def data_version(self) -> str:
+        """The Dagster data version of the files and of the rows validated from them: their
+        content and their provenance — a new provenance alone is recorded and published too."""
+        return f"{self.version}-{self.provenance[:12]}"
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -136,16 +149,25 @@ class RawStore:
                extra: dict[str, str] | None = None) -> tuple[RawVersion, bool]:
         """Keep the staged files as the fetched version of `year` (not current yet: `promote`).
 
-        Returns the version and whether it differs from the one fetched before. The same content
-        changes nothing on disk.
+        Returns the version and whether it differs from the one fetched before (its content, or
+        only its provenance: the same bytes from another source, recorded as such). The same
+        content from the same place changes nothing on disk.
         """
         version = version_of(files)
+        candidate = RawVersion(year, version, source, synthetic, tuple(files), Path(), dict(extra or {}))
         fetched = self.fetched(year)
         if fetched is not None and fetched.version == version and fetched.directory.exists():
-            return fetched, False
+            if fetched.provenance == candidate.provenance:
+                return fetched, False
+            if all((fetched.directory / f.name).exists() for f in files):  # same bytes, same names: kept as they are
+                raw = replace(candidate, directory=fetched.directory)
+                self._point(year, FETCHED, raw)
+                return raw, True
         year_dir = self._year_dir(year)
         year_dir.mkdir(parents=True, exist_ok=True)
         target = year_dir / version[:16]
+        if target.exists() and not all((target / f.name).exists() for f in files):
+            target = year_dir / f"{version[:16]}-{candidate.provenance[:8]}"  # the same bytes under other names
         if not target.exists():
             moving = year_dir / f".{version[:16]}.incoming"
             shutil.rmtree(moving, ignore_errors=True)

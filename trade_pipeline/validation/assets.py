@@ -103,8 +103,9 @@ def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings, w
     del year_rows, validated
     pa.default_memory_pool().release_unused()
     yield dg.MaterializeResult(
-        # Same raw bytes, same rows: the raw version is the version of the validated rows.
-        data_version=dg.DataVersion(raw.version),
+        # Same raw bytes, same rows: the raw version (and its provenance, which the store
+        # publishes in `sources`) is the version of the validated rows.
+        data_version=dg.DataVersion(raw.data_version),
         metadata={
             "dagster/row_count": rows,
             "raw_version": raw.version,

@@ -155,7 +155,8 @@ def run_expectations(rows: pa.Table, reference: Reference, year: int, stored: St
             unknown_all = counts[~counts[column].isin(reference.known_codes(kind, year))]
             rows_of = dict(zip(counts[column], counts["rows"], strict=True))
             outcomes.append(_outcome(spec, result, failing_rows=int(unknown_all["rows"].sum()),
-                                     examples=[f"{code} ({int(rows_of[code]):,} rows)" for code in unknown],
+                                     examples=[f"{code} ({int(rows_of[code]):,} rows: {_where(db, column, code)})"
+                                               for code in unknown],
                                      extra={"distinct_codes": len(counts), "unknown_codes": len(unknown_all)}))
 
         new = db.execute("SELECT flow::VARCHAR AS flow, count(*) AS rows, sum(value_eur)::BIGINT AS value_eur "
@@ -180,6 +181,14 @@ def run_expectations(rows: pa.Table, reference: Reference, year: int, stored: St
         outcome.blocking = False
     outcomes.append(outcome)
     return outcomes
+
+
+def _where(db: duckdb.DuckDBPyConnection, column: str, value: str) -> str:
+    """The file(s) and first lines (1-based) of the rows holding `value` in `column`."""
+    places = db.execute(f"""SELECT source_file::VARCHAR, count(*), list(source_line ORDER BY source_line)[1:3]
+                            FROM incoming WHERE {column}::VARCHAR = ? GROUP BY 1 ORDER BY 1""", [value]).fetchall()
+    return "; ".join(f"{file}, line{'s' if count > 1 else ''} {', '.join(map(str, lines))}{', …' if count > 3 else ''}"
+                     for file, count, lines in places)
 
 
 def _duplicate_lines(keys: RowKeys, duplicated: list[int]) -> list[str]:
