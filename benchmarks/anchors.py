@@ -24,11 +24,11 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from trade_pipeline.aggregation.marts import MARTS, MartSettings, territory_cells_sql  # noqa: E402
+from trade_pipeline.aggregation.marts import MART_QUERIES, MartSettings, territory_cells_sql  # noqa: E402
 from trade_pipeline.charts.files import read_figures  # noqa: E402
 from trade_pipeline.charts.maps import locator_chart  # noqa: E402
+from trade_pipeline.lib.territories import parse_territory_key, territory, territory_keys  # noqa: E402
 from trade_pipeline.tables import FILE_COLUMNS, TRADE_FLOWS  # noqa: E402
-from trade_pipeline.territories import parse_territory_key, territory, territory_keys  # noqa: E402
 
 YEAR = 2024
 
@@ -46,7 +46,7 @@ def plain_sql_script(data_files: dict[str, Path], label_files: dict[str, Path], 
     keys = ", ".join("('{}', '{}')".format(*parse_territory_key(key)) for key in territory_keys())
     settings = MartSettings()
     marts = "\n".join(
-        f"CREATE TABLE {mart.name} AS {mart.sql(settings).replace('$year', str(YEAR))};" for mart in MARTS.values())
+        f"CREATE TABLE {mart.name} AS {mart.sql(settings).replace('$year', str(YEAR))};" for mart in MART_QUERIES.values())
     return f"""
         SET threads = 2;
         SET enable_progress_bar = false;
@@ -143,7 +143,7 @@ async def _plotly_anchor(year_dir: Path, out: Path, tabs: int) -> dict:
     import plotly
     from playwright.async_api import async_playwright
 
-    from trade_pipeline.browser import require_browser
+    from trade_pipeline.lib.browser import require_browser
 
     figures = year_figures(year_dir)
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -155,7 +155,7 @@ async def _plotly_anchor(year_dir: Path, out: Path, tabs: int) -> dict:
     for item in figures:
         queue.put_nowait(item)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=require_browser(), args=["--disable-gpu"])
+        browser = await playwright.chromium.launch(executable_path=require_browser(None), args=["--disable-gpu"])
         pages = []
         for _ in range(tabs):
             page = await browser.new_page()

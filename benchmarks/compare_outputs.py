@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pypdf
 
-from trade_pipeline.fiches.build import BUILD_SPECIFIC
+from trade_pipeline.fiches.page import BUILD_SPECIFIC
 
 TIMESTAMPS = ("published_at", "loaded_at", "ingested_at", "fetched_at")
 

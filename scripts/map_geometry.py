@@ -22,7 +22,7 @@ from shapely import MultiPolygon, Polygon, unary_union
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from trade_pipeline.territories import territories  # noqa: E402
+from trade_pipeline.lib.territories import territories  # noqa: E402
 
 TOLERANCE = 0.35  # map units (the map is 613 wide): below what a 700-pixel picture shows
 COARSE = 1.5  # for the fiches' 320-pixel locator maps

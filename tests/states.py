@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from trade_pipeline.instance import render
+from trade_pipeline.orchestration.instance import render
 
 #: BROWSER_PATH of the tests that do not look at pictures: the pipeline finds no Chromium and
 #: writes HTML fiches, figures and CSVs only (the pictures are proven by the `browser` tests).

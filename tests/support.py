@@ -23,14 +23,14 @@ import duckdb
 import pandas as pd
 
 from trade_pipeline.aggregation.marts import refresh_year_cells
-from trade_pipeline.fiches.build import BUILD_SPECIFIC
-from trade_pipeline.nomenclature import packaged_reference
-from trade_pipeline.warehouse import create_tables
+from trade_pipeline.fiches.page import BUILD_SPECIFIC
+from trade_pipeline.lib.nomenclature import packaged_reference
+from trade_pipeline.lib.warehouse import create_tables
 
 LABEL_FILES = ("Libelle_PAYS.txt", "Libelle_CPF4_rev2.1.txt", "Libelle_A129.txt", "Departement_region.txt")
 
 # (flow, quarter, dept, region, a129, cpf4, country, value, mass): the special cases of
-# dgddi_format.md §3.1 — NA (Namibia), Corsica 20, overseas 9A, Monaco 99, QU, EU, > 2^31.
+# docs/source-format.md, « What test files must hold » — NA (Namibia), Corsica 20, overseas 9A, Monaco 99, QU, EU, > 2^31.
 SMALL_ROWS = [
     ("E", 1, "34", "12", "C11Z", "1102", "DE", 1_200_000, 300_000),
     ("E", 2, "34", "12", "C11Z", "1102", "BE", 800_000, 200_000),
@@ -277,12 +277,12 @@ def warehouse_with(rows) -> duckdb.DuckDBPyConnection:
 
 def territory_data(rows=None, keys=None, year: int = 2024):
     """TerritoryData (what a fiche shows) computed from hand-written rows through the real marts."""
-    from trade_pipeline.aggregation.marts import MARTS, MartSettings, refresh
-    from trade_pipeline.aggregation.territory_view import load
+    from trade_pipeline.aggregation.marts import MART_QUERIES, MartSettings, refresh
+    from trade_pipeline.aggregation.reads import load
 
     keys = keys or KEYS
     connection = warehouse_with(rows or ROWS)
-    for mart in MARTS.values():
+    for mart in MART_QUERIES.values():
         refresh(connection, mart, year, keys, MartSettings())
     data = load(connection, year, keys)
     connection.close()

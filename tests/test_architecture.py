@@ -1,8 +1,10 @@
-"""The shape of the code location: a snapshot of the asset specs (a change of the graph shows in
-review, as in dagster-open-platform), and the layering of the modules."""
+"""The shape of the code: a snapshot of the asset specs (a change of the graph shows in review, as
+in dagster-open-platform), the layering of the modules (docs/architecture.md), no import circle,
+Dagster's private APIs behind one adapter, no SQL in the charts and fiches, no module too long."""
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -15,8 +17,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "trade_pipeline"
 
 #: The stages in the order of the graph: a module may import its own stage and earlier ones.
 STAGES = ("ingestion", "validation", "aggregation", "publication", "charts", "fiches")
-#: What comes after the stages and may import them all.
-TOP = {"automation.sensors", "automation.schedules", "definitions", "build", "cli"}
+#: Dagster-free modules every part may use.
+SHARED = ("lib", "settings", "tables")
+#: The Dagster wiring the stages' assets.py use.
+WIRING = {f"orchestration.{name}" for name in ("resources", "partitions", "partition_versions", "metadata",
+                                                "conditions", "dagster_internals", "instance", "loggers")}
+#: What assembles everything: may import anything, imported by nothing else.
+TOP = {"orchestration.refresh", "orchestration.sensors", "orchestration.schedules", "orchestration.build",
+       "definitions", "cli"}
+MAX_LINES = 400
 
 
 @pytest.fixture
@@ -63,7 +72,32 @@ def test_asset_specs_snapshot(snapshot_json):
 
 
 def _module(path: Path) -> str:
-    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__")
+
+
+MODULES = {_module(path): path for path in sorted(PACKAGE.rglob("*.py")) if path != PACKAGE / "__init__.py"}
+
+
+def _imports(path: Path) -> tuple[set[str], set[str]]:
+    """The package's modules a module imports (at its top or inside a function), and the other
+    top-level names it imports (`dagster`, `dagster._core…`)."""
+    ours, others = set(), set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("trade_pipeline"):
+                base = node.module.removeprefix("trade_pipeline").lstrip(".")
+                for alias in node.names:
+                    name = f"{base}.{alias.name}" if base else alias.name
+                    ours.add(name if name in MODULES else base)
+            else:
+                others.add(node.module)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("trade_pipeline."):
+                    ours.add(alias.name.removeprefix("trade_pipeline."))
+                else:
+                    others.add(alias.name)
+    return ours - {""}, others
 
 
 def _stage(module: str) -> int | None:
@@ -71,24 +105,92 @@ def _stage(module: str) -> int | None:
     return STAGES.index(head) if head in STAGES else None
 
 
-def test_each_stage_imports_only_from_the_stages_before_it():
+def _kind(module: str) -> str:
+    if module.split(".")[0] in SHARED:
+        return "shared"
+    if module in WIRING or module == "orchestration":
+        return "wiring"
+    if module in TOP:
+        return "top"
+    if _stage(module) is not None:
+        return "assets" if module.endswith(".assets") else "stage"
+    return "unknown"
+
+
+def test_each_module_imports_only_what_its_place_allows():
+    """Shared modules (lib/, settings, tables) import only each other, and lib/ no Dagster; a
+    stage imports the stages before it; only a stage's assets.py (its Dagster wiring) imports
+    Dagster and the wiring; the wiring imports no stage; nothing imports the top (definitions,
+    the CLI and what assembles the runs), which may import anything."""
     problems = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        module = _module(path)
-        if module in TOP:
+    for module, path in MODULES.items():
+        kind = _kind(module)
+        assert kind != "unknown", f"{module}: place it in lib/, a stage or orchestration/"
+        ours, others = _imports(path)
+        dagster = any(name == "dagster" or name.startswith(("dagster.", "dagster_")) for name in others)
+        for name in ours:
+            target = _kind(name)
+            if target == "top" and kind != "top":
+                problems.append(f"{module} imports {name}, which assembles everything")
+            if kind == "shared" and target != "shared":
+                problems.append(f"{module} (shared) imports {name}")
+            if kind == "wiring" and target in ("stage", "assets"):
+                problems.append(f"{module} (Dagster wiring) imports the stage module {name}")
+            if kind in ("stage", "assets"):
+                if target == "wiring" and kind == "stage":
+                    problems.append(f"{module} imports the Dagster wiring {name}: only assets.py may")
+                if target in ("stage", "assets") and (_stage(name) > _stage(module)):
+                    problems.append(f"{module} imports {name}, a later stage")
+        if dagster and (kind == "stage" or module.startswith("lib")):
+            problems.append(f"{module} imports Dagster: a stage's plain functions and lib/ are Dagster-free")
+    assert problems == []
+
+
+def test_only_the_adapter_imports_dagster_s_private_apis():
+    """Every use of a private Dagster API is in orchestration/dagster_internals.py (its contract:
+    tests/test_dagster_internals.py)."""
+    users = {module for module, path in MODULES.items()
+             if any(name.startswith("dagster._") for name in _imports(path)[1])}
+    tests = {path.name for path in Path(__file__).parent.glob("*.py")
+             if path.name not in ("test_dagster_internals.py", Path(__file__).name)
+             and "dagster._" in path.read_text(encoding="utf-8")}
+    assert users == {"orchestration.dagster_internals"} and tests == set()
+
+
+def test_no_import_circle():
+    graph = {module: {name for name in _imports(path)[0] if name in MODULES} for module, path in MODULES.items()}
+    circles = []
+
+    def visit(module: str, trail: list[str]) -> None:
+        if module in trail:
+            circles.append(" → ".join([*trail[trail.index(module):], module]))
+            return
+        for name in sorted(graph[module]):
+            if name not in done:
+                visit(name, [*trail, module])
+        done.add(module)
+
+    done: set[str] = set()
+    for module in sorted(graph):
+        visit(module, [])
+    assert circles == []
+
+
+def test_no_module_is_too_long_to_read():
+    long = {module: count for module, path in MODULES.items()
+            if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}
+
+
+def test_the_charts_and_fiches_read_the_warehouse_only_through_the_read_module():
+    """No SQL in charts/ and fiches/: they get their data from aggregation/reads.py."""
+    problems = []
+    for module, path in MODULES.items():
+        if module.split(".")[0] not in ("charts", "fiches"):
             continue
-        own = _stage(module)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("trade_pipeline"):
-                imported = node.module.removeprefix("trade_pipeline").lstrip(".")
-                names = [f"{imported}.{alias.name}" if imported else alias.name for alias in node.names]
-                for name in names if not imported else [imported]:
-                    if name in TOP or name.split(".")[0] == "automation" and name != "automation.conditions" \
-                            and not module.startswith("automation"):
-                        problems.append(f"{module} imports {name}")
-                    stage = _stage(name)
-                    if stage is not None and (own is None or stage > own):
-                        problems.append(f"{module} imports {name}, a later stage")
+        text = path.read_text(encoding="utf-8")
+        if "duckdb" in _imports(path)[1] or ".execute(" in text or re.search(r"\bFROM\s+mart_", text):
+            problems.append(module)
     assert problems == []
 
 
@@ -100,3 +202,15 @@ def test_the_asset_job_of_each_partitioning_holds_its_assets():
     assert sum(len(defs.resolve_job_def(j.name).asset_layer.selected_asset_keys) for j in defs.jobs) == \
         len(graph.get_all_asset_keys())
     assert dg.AssetKey("raw_trade_files") in defs.resolve_job_def("yearly_assets").asset_layer.selected_asset_keys
+
+
+def test_docstrings_and_comments_point_only_at_files_of_the_repository():
+    """A reader can follow every `something.py` or `something.md` a module names."""
+    root, missing = PACKAGE.parent, []
+    for module, path in MODULES.items():
+        for name in set(re.findall(r"(?<![\w/.-])((?:[\w-]+/)*[\w-]+\.(?:py|md))\b", path.read_text(encoding="utf-8"))):
+            places = [root / name, PACKAGE / name, path.parent / name, *(PACKAGE / part / name for part in (
+                "lib", "orchestration", *STAGES))]
+            if not any(place.exists() for place in places) and name != "__init__.py":
+                missing.append(f"{module}: {name}")
+    assert missing == []

@@ -5,7 +5,7 @@ import dagster as dg
 import duckdb
 
 from trade_pipeline.ingestion.assets import raw_trade_files
-from trade_pipeline.resources import PipelineSettings, pipeline_resources
+from trade_pipeline.orchestration.resources import PipelineSettings, pipeline_resources
 from trade_pipeline.validation.assets import PANDERA_CHECK, trade_flows
 
 from .support import SMALL_ROWS, small_lines, write_year_dir

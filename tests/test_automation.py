@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from trade_pipeline.automation.sensors import new_vintage_sensor
 from trade_pipeline.definitions import defs
-from trade_pipeline.metadata import LAUNCHED_BY_TAG
-from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG
+from trade_pipeline.orchestration.resources import PipelineSettings
+from trade_pipeline.orchestration.sensors import new_vintage_sensor
 
 from .support import LocalServer, bytes_answer, listing_page, write_year_dir, year_zip
 

@@ -17,7 +17,7 @@ import pytest
 from trade_pipeline.ingestion.archives import ArchiveError, ArchiveLimits
 from trade_pipeline.ingestion.dgddi_files import DataFileError, check_year_files
 from trade_pipeline.ingestion.raw_store import RawFile, RawVersion
-from trade_pipeline.nomenclature import LabelFileError
+from trade_pipeline.lib.nomenclature import LabelFileError
 from trade_pipeline.validation.expectations import blocking_failures, run_expectations
 from trade_pipeline.validation.schema import ContractViolation
 from trade_pipeline.validation.trade_flows import read_year, validate_year

@@ -8,12 +8,12 @@ import os
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from trade_pipeline.browser import BrowserFailed, WarmTabs
 from trade_pipeline.charts.chart import Chart
 from trade_pipeline.charts.files import read_manifest, staging_dir, write_charts
+from trade_pipeline.charts.table import ChartTable, Column, Kind
+from trade_pipeline.lib.browser import BrowserFailed, WarmTabs
 
 #: A « browser » that starts and never answers (what a wrong BROWSER_PATH can be).
 HANGING = "#!/bin/sh\necho $$ > \"$(dirname \"$0\")/pid\"\nexec sleep 600\n"
@@ -35,10 +35,9 @@ def alive(pid: int) -> bool:
         return stat.read().split(")")[-1].split()[0] != "Z"
 
 
-def test_a_browser_that_never_answers_fails_within_the_timeout_and_is_killed(tmp_path, monkeypatch):
-    monkeypatch.setenv("BROWSER_PATH", str(hanging_browser(tmp_path)))
+def test_a_browser_that_never_answers_fails_within_the_timeout_and_is_killed(tmp_path):
     started = time.monotonic()
-    with pytest.raises(BrowserFailed) as failed, WarmTabs(1, timeout_s=3):
+    with pytest.raises(BrowserFailed) as failed, WarmTabs(1, timeout_s=3, browser_path=str(hanging_browser(tmp_path))):
         pass
     assert time.monotonic() - started < 3 + 15  # the timeout, then the kill (never for ever)
     message = str(failed.value)
@@ -47,11 +46,10 @@ def test_a_browser_that_never_answers_fails_within_the_timeout_and_is_killed(tmp
     assert not alive(int((tmp_path / "pid").read_text()))
 
 
-def test_a_browser_that_exits_at_once_says_so_naming_browser_path(monkeypatch):
-    monkeypatch.setenv("BROWSER_PATH", "/bin/false")
+def test_a_browser_that_exits_at_once_says_so_naming_browser_path():
     started = time.monotonic()
     with pytest.raises(BrowserFailed, match=r"Chromium \(BROWSER_PATH=/bin/false\) exited as soon as it started; "
-                                             r"check that it is Chromium"), WarmTabs(1, timeout_s=30):
+                                             r"check that it is Chromium"), WarmTabs(1, timeout_s=30, browser_path="/bin/false"):
         pass
     assert time.monotonic() - started < 15
 
@@ -82,9 +80,9 @@ def test_a_build_whose_browser_hangs_after_publishing_says_so_and_releases_the_l
     """The revision is published, then the charts wait on a browser that never answers: the build
     fails within the timeout with one line naming BROWSER_PATH, says the store *was* published
     and what was not drawn, leaves every chart folder as it was, and another build can start."""
-    from trade_pipeline.publication.store import current_publication
+    from trade_pipeline.lib.warehouse import holding_pipeline_lock
+    from trade_pipeline.publication.history import current_publication
     from trade_pipeline.settings import get_settings
-    from trade_pipeline.warehouse import holding_pipeline_lock
 
     from .states import copy_state, pipeline_environment, run_cli
     from .support import fiche_checksums
@@ -114,7 +112,8 @@ def test_a_build_whose_browser_hangs_after_publishing_says_so_and_releases_the_l
 
 def _chart(name: str, value: int) -> Chart:
     figure = {"data": [{"type": "bar", "x": ["a"], "y": [value]}], "layout": {}}
-    return Chart(name, f"titre {name}", figure, pd.DataFrame({"valeur_eur": [value]}), f"texte {name}", 400, 300)
+    table = ChartTable.of((Column("valeur_eur", "Valeur", Kind.EUR),), {"valeur_eur": [value]})
+    return Chart(name, f"titre {name}", figure, table, f"texte {name}", 400, 300)
 
 
 def _draw(folder) -> None:  # noqa: ANN001 - what Chromium does for each picture job
@@ -129,7 +128,7 @@ def test_a_chart_folder_shows_all_of_its_old_version_until_the_new_one_is_whole(
     _draw(first)
     first.commit()
     old = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert set(old) == {"a.csv", "a.svg", "a.png", "b.csv", "b.svg", "b.png", "charts.js", "manifest.json"}
+    assert set(old) == {"a.csv", "a.svg", "a.png", "b.csv", "b.svg", "b.png", "charts.js", "manifest.json", ".tables.json"}
 
     second = write_charts(folder, "departement-34", 2024, [_chart("a", 1), _chart("b", 3)], with_images=True)
     assert [job.svg.name for job in second.pictures] == ["b.svg"]

@@ -6,8 +6,8 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from trade_pipeline import cli
-from trade_pipeline.ingestion.sample import generate_rows
-from trade_pipeline.metadata import LAUNCHED_BY_TAG
+from trade_pipeline.ingestion.sample_model import generate_rows
+from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG
 
 from .support import SMALL_ROWS, LocalServer, listing_page, small_lines, text, year_zip
 

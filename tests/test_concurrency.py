@@ -16,7 +16,7 @@ from .support import build_in_subprocess, state, table_checksums
 
 pytestmark = pytest.mark.slow
 
-#: A downstream consumer as the README tells it to read: one read-only connection per read, all
+#: A downstream consumer as docs/consumers.md tells it to read: one read-only connection per read, all
 #: its queries in one transaction. Each observation ties the store's checksum to digests of two
 #: tables; a mixed state would pair one version's checksum with another version's rows.
 CONSUMER = textwrap.dedent("""

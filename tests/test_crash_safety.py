@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from trade_pipeline.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, WAREHOUSE_WRITE
+from trade_pipeline.lib.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, WAREHOUSE_WRITE
 
 from .states import copy_state, run_cli
 from .support import build_in_subprocess, state, table_checksums

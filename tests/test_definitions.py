@@ -5,8 +5,8 @@ from pathlib import Path
 import dagster as dg
 
 from trade_pipeline.definitions import defs
-from trade_pipeline.instance import render
-from trade_pipeline.partitions import year_partitions
+from trade_pipeline.orchestration.instance import render
+from trade_pipeline.orchestration.partitions import year_partitions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,8 +36,8 @@ def test_every_step_that_opens_the_warehouse_is_in_the_one_slot_pool():
     import inspect
 
     from trade_pipeline.definitions import ASSETS
-    from trade_pipeline.instance import instance_config
-    from trade_pipeline.resources import WAREHOUSE_POOL, Warehouse
+    from trade_pipeline.orchestration.instance import instance_config
+    from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, Warehouse
 
     for asset in ASSETS:
         opens_warehouse = any(p.annotation in (Warehouse, "Warehouse")

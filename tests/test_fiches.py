@@ -12,7 +12,7 @@ import dagster as dg
 import pypdf
 import pytest
 
-from trade_pipeline.fiches.build import PAGES
+from trade_pipeline.fiches.page import PAGES
 
 from .ui_support import open_browser
 
@@ -139,7 +139,7 @@ def test_index_map_is_drawn_and_a_click_on_a_departement_opens_its_fiche(served,
 def test_the_whole_year_downloads_as_one_csv_and_one_xlsx(year_dir):
     import openpyxl
 
-    from trade_pipeline.fiches.build import year_tables
+    from trade_pipeline.fiches.year_data import year_tables
 
     tables = year_tables(year_dir.parent, 2024)
     assert set(OWN_CHARTS) | {"locator"} <= set(tables)

@@ -122,7 +122,7 @@ def test_alt_texts_state_the_findings_in_french(herault):
     assert "premier client : États-Unis (40,0" in partners.alt
     flows = flows_chart(herault, "E")
     assert "Pharmacie → États-Unis" in flows.alt
-    assert list(flows.table.columns) == ["rang", "code_produit", "produit", "code_pays", "pays", "valeur_eur", "top5"]
+    assert [c.name for c in flows.table.columns] == ["rang", "code_produit", "produit", "code_pays", "pays", "valeur_eur", "top5"]
 
 
 def test_a_territory_without_exports_still_gets_its_charts():
@@ -189,7 +189,7 @@ def test_svg_is_what_kaleido_itself_renders(tmp_path):
 def test_warm_tabs_replace_a_tab_after_its_jobs_with_a_prepared_new_one():
     """A tab is closed after `renew_every` jobs (its renderer's memory goes with it) and the
     jobs after it run on a new tab, prepared like the first."""
-    from trade_pipeline.browser import WarmTabs
+    from trade_pipeline.lib.browser import WarmTabs
 
     prepared = []
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from trade_pipeline import french
+from trade_pipeline.lib import french
 
 NB = "\u202f"  # narrow no-break space
 MINUS = "\u2212"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from trade_pipeline import cli
-from trade_pipeline.nomenclature import LabelFileError, parse_label_file
+from trade_pipeline.lib.nomenclature import LabelFileError, parse_label_file
 
 from .support import packaged_label, year_zip
 

@@ -15,8 +15,8 @@ import pytest
 from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.fiches.assets import fiches
-from trade_pipeline.resources import PipelineSettings, pipeline_resources
-from trade_pipeline.territories import territory_keys
+from trade_pipeline.lib.territories import territory_keys
+from trade_pipeline.orchestration.resources import PipelineSettings, pipeline_resources
 
 from .states import copy_state, pipeline_environment, run_cli
 
@@ -90,7 +90,8 @@ def test_one_department_changed_recomputes_it_its_region_and_france_only(refresh
         if f"{key}|2024" not in changed:
             after = files(year_dir / key)
             moved = {name for name in after if after[name] != before_folders[key].get(name)}
-            assert moved <= {"evolution.svg", "evolution.png", "evolution.csv", "charts.js", "manifest.json"}, key
+            assert moved <= {"evolution.svg", "evolution.png", "evolution.csv", "charts.js", "manifest.json",
+                              ".tables.json"}, key  # the evolution chart's table, typed
     assert files(year_dir / "departement-34") != before_folders["departement-34"]
     assert "territory_marts   2024: Hérault, France, Occitanie; 113 skipped (unchanged) — " in output
     assert "territory_charts  2024: 116 territories" in output
@@ -131,8 +132,8 @@ def latest_versions(instance: dg.DagsterInstance, asset: str) -> dict[str, str]:
 def test_unchanged_data_keeps_its_versions_and_requests_nothing_downstream(refreshed):
     """A partition's data version is a function of its content: re-materialized alone or with
     its whole year, unchanged, it keeps its version, and nothing downstream is requested."""
-    from trade_pipeline.automation import refresh
     from trade_pipeline.definitions import defs
+    from trade_pipeline.orchestration import refresh
 
     data = refreshed
     repository = defs.get_repository_def()

@@ -16,7 +16,7 @@ from trade_pipeline.charts.maps import (
     locator_chart,
     shape_of,
 )
-from trade_pipeline.territories import department_codes, territory
+from trade_pipeline.lib.territories import department_codes, territory
 
 EXPORTS, BALANCE, UNITED_STATES = MEASURES
 
@@ -63,7 +63,7 @@ def test_every_colour_is_the_class_of_the_value_it_encodes(measure):
         assert measure.format(value) in trace["text"]
     legend = [t for t in chart.figure["data"] if t.get("showlegend")]
     assert [t["marker"]["color"] for t in legend] == colours
-    assert set(chart.table["classe"]) <= {t["name"] for t in legend}
+    assert set(chart.table.frame["classe"]) <= {t["name"] for t in legend}
 
 
 def test_the_scales_keep_their_order_in_grey():
@@ -97,7 +97,7 @@ def test_the_locator_highlights_the_territory_and_shades_its_region():
     fills = {t["text"]: t["fillcolor"] for t in chart.figure["data"] if t.get("fill") == "toself"}
     assert fills["Hérault"] == palette.LOCATOR_OWN
     assert fills["Haute-Garonne"] == palette.LOCATOR_REGION and fills["Nord"] == palette.LOCATOR_OTHER
-    assert set(chart.table["role"]) == {"territoire", "même région"} and len(chart.table) == 13
+    assert set(chart.table.frame["role"]) == {"territoire", "même région"} and len(chart.table.frame) == 13
     region = locator_chart(territory("region-24"))  # the DROM: their tiles are highlighted
     tiles = {t["text"]: t["fillcolor"] for t in region.figure["data"] if t.get("fill") == "toself"}
     assert tiles["Guadeloupe"] == tiles["Mayotte"] == palette.LOCATOR_OWN

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from trade_pipeline.aggregation.marts import MARTS, MartSettings, compute, open_scope, refresh
+from trade_pipeline.aggregation.marts import MART_QUERIES, MartSettings, compute, open_scope, refresh
 from trade_pipeline.publication.store import PUBLISHED_TABLES
 
 from .support import KEYS, ROWS, warehouse_with
@@ -13,7 +13,7 @@ from .support import KEYS, ROWS, warehouse_with
 def hand():
     connection = warehouse_with(ROWS)
     open_scope(connection, 2024, KEYS)
-    yield {name: compute(connection, mart, 2024, MartSettings()) for name, mart in MARTS.items()}
+    yield {name: compute(connection, mart, 2024, MartSettings()) for name, mart in MART_QUERIES.items()}
     connection.close()
 
 
@@ -106,7 +106,7 @@ def test_top_ten_products_and_countries_with_others_computed_from_the_total():
             for i, code in enumerate(codes, 1) for j, country in enumerate(countries, 1)]
     connection = warehouse_with(rows)
     open_scope(connection, 2024, ["departement-01"])
-    links = compute(connection, MARTS["flow_links"], 2024, MartSettings(product_level="cpf4"))
+    links = compute(connection, MART_QUERIES["flow_links"], 2024, MartSettings(product_level="cpf4"))
     got = {(r.product_code, r.country_code): r.value_eur for r in links.itertuples()}
     assert links.value_eur.sum() == 10 * 78 * 78
     assert got[("0111", "DE")] == 1440
@@ -122,18 +122,18 @@ def test_top_ten_products_and_countries_with_others_computed_from_the_total():
 def test_refresh_replaces_only_the_given_territories():
     connection = warehouse_with(ROWS)
     settings = MartSettings()
-    refresh(connection, MARTS["territory_totals"], 2024, KEYS, settings)
+    refresh(connection, MART_QUERIES["territory_totals"], 2024, KEYS, settings)
     connection.execute("UPDATE mart_territory_totals SET exports_eur = -1 WHERE territory_code = '75'")
-    refresh(connection, MARTS["territory_totals"], 2024, ["departement-34"], settings)
+    refresh(connection, MART_QUERIES["territory_totals"], 2024, ["departement-34"], settings)
     stored = dict(connection.execute("SELECT level || territory_code, exports_eur FROM mart_territory_totals").fetchall())
     assert stored["departement34"] == 500 and stored["departement75"] == -1 and len(stored) == len(KEYS)
 
 
 def test_published_totals_add_shares_of_region_and_france():
-    from trade_pipeline.territories import territories_frame
+    from trade_pipeline.lib.territories import territories_frame
 
     connection = warehouse_with(ROWS)
-    refresh(connection, MARTS["territory_totals"], 2024, KEYS, MartSettings())
+    refresh(connection, MART_QUERIES["territory_totals"], 2024, KEYS, MartSettings())
     connection.register("package_territories", territories_frame())
     totals = connection.execute(PUBLISHED_TABLES["territory_totals"]).df()
     herault = one(totals, level="departement", territory_code="34")

@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from trade_pipeline.territories import territory_keys
+from trade_pipeline.lib.territories import territory_keys
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,5 @@
 """Without Chromium the fiches are still produced as HTML, the run says what it skipped, and
-nothing hangs (kaleido's server would wait forever for a browser: stack_notes.md §6)."""
+nothing hangs (kaleido's server would wait forever for a browser: lib/browser.py)."""
 
 import os
 import subprocess
@@ -8,22 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from trade_pipeline.browser import BrowserUnavailable, chromium_path
 from trade_pipeline.charts.pictures import render_pictures
 from trade_pipeline.fiches.pdf import print_pdfs
+from trade_pipeline.lib.browser import BrowserUnavailable, chromium_path
 
 from .support import write_year_dir
 
 pytestmark = pytest.mark.slow
 
 
-def test_missing_browser_is_detected_before_anything_starts(monkeypatch, tmp_path):
-    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chromium"))
-    assert chromium_path() is None
+def test_missing_browser_is_detected_before_anything_starts(tmp_path):
+    missing = str(tmp_path / "no-chromium")
+    assert chromium_path(missing) is None
     with pytest.raises(BrowserUnavailable, match="apt-get install -y chromium"):
-        render_pictures([object()])  # type: ignore[list-item]
+        render_pictures([object()], browser_path=missing)  # type: ignore[list-item]
     with pytest.raises(BrowserUnavailable):
-        print_pdfs([object()])  # type: ignore[list-item]
+        print_pdfs([object()], browser_path=missing)  # type: ignore[list-item]
 
 
 def test_build_without_browser_produces_html_and_says_what_was_skipped(tmp_path):

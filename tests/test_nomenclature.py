@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from trade_pipeline.nomenclature import (
+from trade_pipeline.lib.nomenclature import (
     LabelFileError,
     a129_for_cpf4,
     decode_text,

@@ -6,12 +6,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from trade_pipeline.aggregation.marts import EXPOSURE_COMPARISON, MARTS, MartSettings, refresh
-from trade_pipeline.aggregation.territory_view import load
+from trade_pipeline.aggregation.mart_sql import EXPOSURE_COMPARISON
+from trade_pipeline.aggregation.marts import MART_QUERIES, MartSettings, refresh
+from trade_pipeline.aggregation.reads import load
 from trade_pipeline.charts.contributions import contributions_chart, main_contributions
 from trade_pipeline.charts.evolution import evolution_chart
 from trade_pipeline.charts.united_states import united_states_chart, united_states_figures
-from trade_pipeline.fiches.build import exposure_items, exposure_notes, united_states_lead
+from trade_pipeline.fiches.prose import exposure_items, exposure_notes, united_states_lead
 from trade_pipeline.tables import RANKED_INDICATORS
 
 from .support import warehouse_with
@@ -46,7 +47,7 @@ ROWS = (
 def warehouse() -> duckdb.DuckDBPyConnection:
     connection = warehouse_with(ROWS)
     for year in YEARS:
-        for mart in MARTS.values():
+        for mart in MART_QUERIES.values():
             refresh(connection, mart, year, KEYS, MartSettings())
     yield connection
     connection.close()
@@ -70,7 +71,7 @@ def test_the_series_are_the_totals_of_each_year_and_a_missing_year_is_a_gap(data
     exports = next(t for t in figure["data"] if t["name"] == "Exportations")
     assert exports["x"] == [2020, 2021, 2022, 2023] and exports["y"][2] is None and exports["connectgaps"] is False
     assert [s["x0"] for s in figure["layout"]["shapes"]] == [2021.5]  # the EMEBI series break
-    table = evolution_chart(data[2023]["departement-34"]).table
+    table = evolution_chart(data[2023]["departement-34"]).table.frame
     assert table["exportations_eur"].isna().tolist() == [False, False, True, False]
     # The series of a year stop at that year.
     assert list(data[2021]["departement-34"].series["year"]) == [2020, 2021]
@@ -99,7 +100,7 @@ def test_contributions_shown_and_others_add_up_to_the_total_change(data):
 
 def test_without_the_previous_year_there_is_nothing_to_decompose(data):
     chart = contributions_chart(data[2023]["departement-34"], "E")  # 2022 is not in the store
-    assert chart.figure["data"] == [] and chart.table.empty
+    assert chart.figure["data"] == [] and chart.table.frame.empty
     assert chart.alt == "2022 n'est pas dans la base : pas d'évolution à décomposer."
 
 
@@ -145,7 +146,7 @@ def test_the_united_states_focus(data):
     assert figures.share_of_exports == pytest.approx(250 / 550)
     assert figures.change_pct == pytest.approx(-50 / 300)
     chart = united_states_chart(d)
-    assert list(chart.table["code_a129"]) == ["C21Z"]  # C11Z goes elsewhere only
-    assert chart.table["part_du_produit_vers_etats_unis"].tolist() == [pytest.approx(250 / 300, abs=1e-6)]
+    assert list(chart.table.frame["code_a129"]) == ["C21Z"]  # C11Z goes elsewhere only
+    assert chart.table.frame["part_du_produit_vers_etats_unis"].tolist() == [pytest.approx(250 / 300, abs=1e-6)]
     assert united_states_lead(d) == ("Exportations vers les États-Unis : 250\u202f€, soit 45,5\u202f% des exportations "
                                      "(France : 64,4\u202f%) ; sur un an : −16,7\u202f% (−50\u202f€).")

@@ -12,8 +12,8 @@ import dagster as dg
 import psycopg2
 import pytest
 
+from trade_pipeline.lib.territories import territory_keys
 from trade_pipeline.settings import PG_URL_SCHEME
-from trade_pipeline.territories import territory_keys
 
 from .states import NO_BROWSER, run_cli
 from .ui_support import ProductionServices, ticks, wait_for_ticks

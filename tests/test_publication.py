@@ -1,5 +1,5 @@
 """What consumers get: a history of publications they can cite, the same tables as Parquet and
-CSV (exact rows, exact types), exports of a subset, and the README's worked examples."""
+CSV (exact rows, exact types), exports of a subset, and the worked examples of docs/consumers.md."""
 
 from __future__ import annotations
 
@@ -11,16 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from trade_pipeline.provenance import cited_publications
+from trade_pipeline.lib.provenance import cited_publications
 from trade_pipeline.publication import export as export_module
-from trade_pipeline.publication.store import (
-    WHOLE,
-    current_publication,
-    part_files,
-    publications,
-    publish,
-    read_publication,
-)
+from trade_pipeline.publication.history import WHOLE, current_publication, part_files, publications, read_publication
+from trade_pipeline.publication.store import publish
 
 from .states import copy_state, run_cli
 from .support import table_checksums
@@ -186,9 +180,9 @@ def test_export_writes_the_subset_asked_for_or_says_why_not(tmp_path, first_buil
 
 
 def _readme_examples(language: str) -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Consumers", 1)[1].split("\n## ", 1)[0]
-    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
+    """The worked examples of docs/consumers.md, where the README sends a consumer."""
+    return re.findall(rf"```{language}\n(.*?)```", (ROOT / "docs" / "consumers.md").read_text(encoding="utf-8"),
+                      flags=re.S)
 
 
 def test_the_readme_consumer_examples_run_on_a_publication(first_build, monkeypatch, capsys):
@@ -201,7 +195,7 @@ def test_the_readme_consumer_examples_run_on_a_publication(first_build, monkeypa
                 rows = connection.execute(statement).fetchall()
                 assert rows or not statement.startswith("SELECT"), statement  # Hérault has figures
     for example in python:
-        exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - our own README
+        exec(compile(example, "docs/consumers.md", "exec"), {})  # noqa: S102 - our own docs
     printed = capsys.readouterr().out
     assert "value_eur" in printed and "exports_eur" in printed, printed
 

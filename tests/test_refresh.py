@@ -1,14 +1,14 @@
-"""The one mechanism that decides what is recomputed (automation/refresh.py): its planning rules
+"""The one mechanism that decides what is recomputed (orchestration/refresh.py): its planning rules
 and its cursor, without a build."""
 
 import dataclasses
 
 import dagster as dg
-from dagster._core.asset_graph_view.serializable_entity_subset import SerializableEntitySubset
 
-from trade_pipeline.automation import refresh
 from trade_pipeline.definitions import defs
-from trade_pipeline.territories import territory_keys
+from trade_pipeline.lib.territories import territory_keys
+from trade_pipeline.orchestration import refresh
+from trade_pipeline.orchestration.dagster_internals import requested_partitions, with_requested_partitions
 
 GRAPH = defs.get_repository_def().asset_graph
 FLOWS, MARTS, CHARTS = dg.AssetKey("territory_flows"), dg.AssetKey("territory_marts"), dg.AssetKey("territory_charts")
@@ -83,27 +83,19 @@ def test_partitions_left_out_are_not_recorded_as_requested_and_the_rest_moves_on
     with dg.instance_for_test() as instance:
         refresh.prime(repository, instance)
         evaluation = refresh.evaluate(repository, instance)
-        requested = keys(2024, "france-FR", "departement-34")
-        cursor = evaluation.cursor.previous_condition_cursors_by_key[MARTS]
-        evaluation = dataclasses.replace(evaluation, cursor=dataclasses.replace(
-            evaluation.cursor, previous_condition_cursors=[
-                dataclasses.replace(c, previous_requested_subset=SerializableEntitySubset(
-                    key=MARTS, value=c.previous_requested_subset.value.empty_subset().with_partition_keys(requested)))
-                if c.key == MARTS else c for c in evaluation.cursor.previous_condition_cursors]))
+        before = evaluation.cursor
+        evaluation = dataclasses.replace(evaluation, cursor=with_requested_partitions(
+            before, {MARTS: keys(2024, "france-FR", "departement-34"), STORE: {None}}))
         advanced = refresh.advance(evaluation, {MARTS: keys(2024, "departement-34")})
-        kept = advanced.previous_condition_cursors_by_key[MARTS]
-        assert set(kept.previous_requested_subset.value.get_partition_keys()) == keys(2024, "france-FR")
-        assert kept.node_cursors_by_unique_id == cursor.node_cursors_by_unique_id  # the rest moves on
-        assert advanced.previous_condition_cursors_by_key[FLOWS] == evaluation.cursor.previous_condition_cursors_by_key[FLOWS]
-        assert advanced.evaluation_id == evaluation.cursor.evaluation_id
+        assert requested_partitions(advanced, MARTS) == keys(2024, "france-FR")
+        kept, marts = advanced.previous_condition_cursors_by_key[MARTS], before.previous_condition_cursors_by_key[MARTS]
+        assert kept.node_cursors_by_unique_id == marts.node_cursors_by_unique_id  # the rest moves on
+        assert advanced.previous_condition_cursors_by_key[FLOWS] == before.previous_condition_cursors_by_key[FLOWS]
+        assert advanced.evaluation_id == before.evaluation_id
         assert refresh.advance(evaluation, {}) is evaluation.cursor
         # An unpartitioned asset held back: its request is not recorded either.
-        store = dataclasses.replace(evaluation, cursor=dataclasses.replace(
-            evaluation.cursor, previous_condition_cursors=[
-                dataclasses.replace(c, previous_requested_subset=SerializableEntitySubset(key=STORE, value=True))
-                if c.key == STORE else c for c in evaluation.cursor.previous_condition_cursors]))
-        held = refresh.advance(store, {STORE: {None}}).previous_condition_cursors_by_key[STORE]
-        assert held.previous_requested_subset.value is False
+        assert requested_partitions(evaluation.cursor, STORE) == {None}
+        assert requested_partitions(refresh.advance(evaluation, {STORE: {None}}), STORE) == set()
 
 
 def test_a_build_makes_the_charts_of_its_years_and_keeps_every_years_marts_current():

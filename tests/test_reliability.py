@@ -17,16 +17,16 @@ import pyarrow as pa
 import pytest
 
 from trade_pipeline import cli
-from trade_pipeline.exports import csv_bytes, defuse, restore
 from trade_pipeline.ingestion.archives import ArchiveError, ArchiveLimits, SafeZip
 from trade_pipeline.ingestion.dgddi_files import DataFileError, locate_year_files, read_data_file
 from trade_pipeline.ingestion.raw_store import RawFile, RawStore, sha256_file
 from trade_pipeline.ingestion.sources import SourceError, fetch_year
+from trade_pipeline.lib.spreadsheets import csv_bytes
+from trade_pipeline.lib.warehouse import transaction
 from trade_pipeline.settings import Settings, SettingsError, check_years, get_settings, prepare_data_dir
 from trade_pipeline.validation.expectations import Stored, blocking_failures, run_expectations
 from trade_pipeline.validation.schema import ContractViolation, trade_flows_schema, validate_trade_flows
 from trade_pipeline.validation.trade_flows import combine_files
-from trade_pipeline.warehouse import transaction
 
 from .support import small_lines, text, year_zip
 
@@ -94,7 +94,7 @@ def test_a_later_vintage_supersedes_an_earlier_one_and_says_so(tmp_path):
 
 
 def year_rows(lines: list[str] | None = None) -> tuple[pa.Table, object]:
-    from trade_pipeline.nomenclature import packaged_reference
+    from trade_pipeline.lib.nomenclature import packaged_reference
 
     exports = read_data_file(text(lines or small_lines(YEAR, "E")), "Region_2024_Export.txt")
     imports = read_data_file(IMPORTS, "Region_2024_Import.txt")
@@ -304,7 +304,7 @@ def test_a_build_waiting_for_the_lock_says_so_then_gives_up_naming_the_holder(da
     import subprocess
     import sys
 
-    from trade_pipeline.warehouse import PipelineBusy, holding_pipeline_lock
+    from trade_pipeline.lib.warehouse import PipelineBusy, holding_pipeline_lock
 
     settings = replace(get_settings(), lock_timeout_s=1.0)
     settings.lock_path.parent.mkdir(parents=True)
@@ -329,7 +329,7 @@ def test_a_full_disk_is_said_in_words_not_in_duckdb_s_json(tmp_path):
     """DuckDB words ENOSPC as JSON inside its message; the user reads the reason."""
     import subprocess
 
-    from trade_pipeline.warehouse import no_space_message, write_failure_reason
+    from trade_pipeline.lib.warehouse import no_space_message, write_failure_reason
 
     recorded = duckdb.IOException('IO Error: Async write failed for range [offset=1741982, size=219135]: {"exception_type":'
                                   '"IO","exception_message":"Could not write file \\"/x/trade.csv\\": No space left on '
@@ -466,4 +466,3 @@ def test_text_cells_that_start_like_a_formula_are_defused_numbers_are_not():
     assert list(read["pays"]) == ["'=HYPERLINK(\"http://x\",\"y\")", "'+33", "'-Autres", "'@SUM(A1)", "'\tx", "'\rx", "France"]
     assert list(read["valeur_eur"]) == [-5, 3, -2, 0, 1, 1, 7]  # numbers stay numbers
     assert list(read["part"]) == [-0.5, 0.1, 0.2, 0.0, 0.1, 0.1, 0.0]
-    assert [restore(defuse(v)) for v in table["pays"]] == list(table["pays"])

@@ -7,15 +7,10 @@ import zipfile
 import pytest
 
 from trade_pipeline.ingestion.dgddi_files import read_data_file
-from trade_pipeline.ingestion.sample import (
-    BASE_ROWS_PER_FLOW,
-    PUBLISHED_2024_TOTALS,
-    SYNTHETIC_LABEL,
-    data_file_bytes,
-    generate_rows,
-    sample_files,
-)
-from trade_pipeline.territories import department_codes
+from trade_pipeline.ingestion.sample import data_file_bytes, sample_files
+from trade_pipeline.ingestion.sample_model import BASE_ROWS_PER_FLOW, PUBLISHED_2024_TOTALS, generate_rows
+from trade_pipeline.lib.provenance import SYNTHETIC_LABEL
+from trade_pipeline.lib.territories import department_codes
 
 
 @pytest.fixture(scope="module")

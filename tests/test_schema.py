@@ -5,7 +5,7 @@ import pyarrow as pa
 import pytest
 
 from trade_pipeline.ingestion.dgddi_files import read_data_file
-from trade_pipeline.nomenclature import packaged_reference
+from trade_pipeline.lib.nomenclature import packaged_reference
 from trade_pipeline.validation.schema import ContractViolation, trade_flows_schema, validate_trade_flows
 from trade_pipeline.validation.trade_flows import combine_files
 

@@ -2,8 +2,7 @@
 
 import pytest
 
-from trade_pipeline.partitions import parse_partition_key, partition_key
-from trade_pipeline.territories import (
+from trade_pipeline.lib.territories import (
     FRANCE_KEY,
     department_scope,
     parse_territory_key,
@@ -11,6 +10,7 @@ from trade_pipeline.territories import (
     territory,
     territory_key,
 )
+from trade_pipeline.orchestration.partitions import parse_partition_key, partition_key
 
 
 def test_territories_france_regions_departments_with_insee_codes():

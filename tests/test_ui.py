@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from trade_pipeline.territories import territory_keys
+from trade_pipeline.lib.territories import territory_keys
 
 from .ui_support import DagsterDev, screenshots
 
@@ -61,7 +61,7 @@ def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_d
         repository = ui.graphql(AUTOMATION)["repositoriesOrError"]["nodes"][0]
         sensors = {s["name"]: s for s in repository["sensors"]}
         # Dagster lists its own automation sensor (stopped); the instance disables its daemon:
-        # trade_automation alone evaluates the conditions (automation/refresh.py).
+        # trade_automation alone evaluates the conditions (orchestration/refresh.py).
         assert {name: s["sensorState"]["status"] for name, s in sensors.items()} == {
             "trade_automation": "RUNNING", "new_vintage_sensor": "RUNNING", "default_automation_condition_sensor": "STOPPED"}
         schedule = {s["name"]: s for s in repository["schedules"]}["yearly_refresh"]

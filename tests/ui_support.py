@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from trade_pipeline.instance import render
+from trade_pipeline.orchestration.instance import render
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -166,7 +166,7 @@ def _tool(name: str) -> str:
 
 
 class ProductionServices(DagsterWeb):
-    """The production layout (README, Production): the code location served on its own by
+    """The production layout (docs/production.md): the code location served on its own by
     `dagster code-server start`, and the web server and the daemon as separate processes that
     load it through a workspace file of the deploy/workspace.yaml shape."""
 

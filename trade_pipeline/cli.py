@@ -24,9 +24,9 @@ def _years(values: list[int] | None, default: list[int]) -> list[int]:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from trade_pipeline.build import BuildFailed, build
-    from trade_pipeline.territories import department_scope
-    from trade_pipeline.warehouse import PipelineBusy
+    from trade_pipeline.lib.territories import department_scope
+    from trade_pipeline.lib.warehouse import PipelineBusy
+    from trade_pipeline.orchestration.build import BuildFailed, build
 
     settings = get_settings()
     if args.source is not None:
@@ -64,7 +64,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from trade_pipeline.ingestion.sample import write_sample
-    from trade_pipeline.provenance import SYNTHETIC_LABEL
+    from trade_pipeline.lib.provenance import SYNTHETIC_LABEL
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -77,26 +77,28 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from trade_pipeline.instance import prepare_dagster_home
+    from trade_pipeline.orchestration.instance import prepare_dagster_home
 
     settings = get_settings()
     prepare_data_dir(settings.data_dir)
-    prepare_dagster_home(settings)
+    home = prepare_dagster_home(settings)
     root = Path(__file__).resolve().parent.parent
     workspace = root / "workspace.yaml"
     # `python -m dagster`, with this interpreter: works without the virtualenv on PATH.
     command = [sys.executable, "-m", "dagster", "dev", "-h", args.host, "-p", str(args.port)]
     command += ["-w", str(workspace)] if workspace.exists() else ["-m", "trade_pipeline.definitions"]
-    print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}  →  http://{args.host}:{args.port}")
-    os.environ.setdefault("TRADE_PIPELINE_DATA_DIR", str(settings.data_dir))
-    os.execv(sys.executable, command)
+    print(f"DAGSTER_HOME={home}  →  http://{args.host}:{args.port}")
+    # The environment of the Dagster processes this command becomes: the instance, the data directory.
+    environment = {**os.environ, "DAGSTER_HOME": str(home), "TRADE_PIPELINE_DATA_DIR": str(settings.data_dir),
+                   "DAGSTER_DISABLE_TELEMETRY": os.environ.get("DAGSTER_DISABLE_TELEMETRY", "1")}
+    os.execve(sys.executable, command, environment)
     return 0  # not reached
 
 
 def cmd_instance(args: argparse.Namespace) -> int:
     """Write the data directory's Dagster instance (SQLite, or PostgreSQL when
-    TRADE_PIPELINE_DAGSTER_PG_URL is set) for services started on their own (README, Production)."""
-    from trade_pipeline.instance import open_instance, prepare_dagster_home
+    TRADE_PIPELINE_DAGSTER_PG_URL is set) for services started on their own (docs/production.md)."""
+    from trade_pipeline.orchestration.instance import open_instance, prepare_dagster_home
 
     settings = get_settings()
     prepare_data_dir(settings.data_dir)
@@ -109,8 +111,8 @@ def cmd_instance(args: argparse.Namespace) -> int:
 
 
 def cmd_publications(args: argparse.Namespace) -> int:
-    from trade_pipeline.provenance import cited_publications
-    from trade_pipeline.publication.store import current_publication, publications
+    from trade_pipeline.lib.provenance import cited_publications
+    from trade_pipeline.publication.history import current_publication, publications
 
     settings = get_settings()
     kept = publications(settings.published_dir)
@@ -135,7 +137,7 @@ def cmd_publications(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from trade_pipeline.publication.export import default_name, export_table, export_target
-    from trade_pipeline.publication.store import find_publication
+    from trade_pipeline.publication.history import find_publication
 
     settings = get_settings()
     publication = find_publication(settings.published_dir, args.publication)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import dagster as dg
 
 from trade_pipeline.aggregation.assets import territory_flows, territory_marts
-from trade_pipeline.automation.refresh import jobs_for
-from trade_pipeline.automation.schedules import yearly_refresh_schedule
-from trade_pipeline.automation.sensors import automation_sensor, new_vintage_sensor
-from trade_pipeline.build import LOGGERS
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.fiches.assets import fiche_index, fiches
 from trade_pipeline.ingestion.assets import raw_trade_files
+from trade_pipeline.orchestration.loggers import LOGGERS
+from trade_pipeline.orchestration.refresh import jobs_for
+from trade_pipeline.orchestration.resources import pipeline_resources
+from trade_pipeline.orchestration.schedules import yearly_refresh_schedule
+from trade_pipeline.orchestration.sensors import automation_sensor, new_vintage_sensor
 from trade_pipeline.publication.assets import published_store
-from trade_pipeline.resources import pipeline_resources
 from trade_pipeline.settings import Settings, get_settings
 from trade_pipeline.validation.assets import trade_flows
 

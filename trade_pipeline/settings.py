@@ -1,6 +1,6 @@
 """One place for paths and settings.
 
-Every setting can be overridden by an environment variable (documented in the README). Settings
+Every setting can be overridden by an environment variable (documented in docs/settings.md). Settings
 are read when asked for, not at import, so a test or the CLI can change the environment first.
 """
 
@@ -50,6 +50,8 @@ class Settings:
     render_tabs: int = 2
     #: Seconds Chromium may take to start, open a tab or finish one picture or PDF.
     browser_timeout_s: float = 60.0
+    #: The Chromium for pictures and PDFs (BROWSER_PATH, kaleido's convention); None: chromium on PATH.
+    browser_path: str | None = None
     #: How often the daemon's automation sensor evaluates what changed.
     automation_interval_s: int = 30
     #: Accept a year whose totals differ widely from its stored vintage or the year before
@@ -135,11 +137,13 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
 
 
 def _cron(name: str, default: str) -> str:
-    from dagster._utils.schedules import is_valid_cron_string  # the schedule's own parser
+    import dagster as dg  # the schedule's own check: what it accepts, and nothing else
 
     value = os.environ.get(name) or default
-    if not is_valid_cron_string(value):
-        raise SettingsError(f"{name}={value!r}: a cron expression (minute hour day month weekday) is expected")
+    try:
+        dg.ScheduleDefinition(name="cron_check", cron_schedule=value, job_name="cron_check")
+    except dg.DagsterInvalidDefinitionError:
+        raise SettingsError(f"{name}={value!r}: a cron expression (minute hour day month weekday) is expected") from None
     return value
 
 
@@ -232,6 +236,7 @@ def get_settings() -> Settings:
         refresh_cron=_cron("TRADE_PIPELINE_REFRESH_CRON", "0 6 15 3,10 *"),
         render_tabs=int(_number("TRADE_PIPELINE_RENDER_TABS", 2, int, 1, 16)),
         browser_timeout_s=_number("TRADE_PIPELINE_BROWSER_TIMEOUT", 60.0, float, 1, 3600),
+        browser_path=os.environ.get("BROWSER_PATH") or None,
         automation_interval_s=int(_number("TRADE_PIPELINE_AUTOMATION_INTERVAL", 30, int, 1)),
         dagster_pg_url=_postgres_url("TRADE_PIPELINE_DAGSTER_PG_URL"),
         publications_kept=int(_number("TRADE_PIPELINE_PUBLICATIONS_KEPT", 10, int, 1, 10_000)),

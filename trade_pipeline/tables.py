@@ -2,8 +2,8 @@
 
 From this registry come the warehouse DDL (`Table.ddl`), the column order of the DGDDI files
 and of the pandera contract, the `dagster/column_schema` of every asset (the UI's « Columns »),
-the queries that publish the store, and the README's data dictionary (`data_dictionary`, kept
-in step by a test: `python -m trade_pipeline.tables` prints it).
+the queries that publish the store, and the data dictionary (docs/data-dictionary.md, kept in
+step by a test: `python -m trade_pipeline.tables` prints it).
 
 Warehouse tables are the pipeline's working state (`warehouse/warehouse.duckdb`); published
 tables are the consumers' contract (`published/trade.duckdb`): their columns may be added to,
@@ -58,10 +58,10 @@ class Table:
 # Columns shared by several tables
 # --------------------------------------------------------------------------------------------
 
-YEAR = Column("year", "INTEGER", "year")
+YEAR_COLUMN = Column("year", "INTEGER", "year")
 LEVEL = Column("level", "VARCHAR", "`departement` | `region` | `france`")
 TERRITORY_CODE = Column("territory_code", "VARCHAR", "DGDDI code of the territory (France: `FR`)")
-TERRITORY = (YEAR, LEVEL, TERRITORY_CODE)
+TERRITORY_COLUMNS = (YEAR_COLUMN, LEVEL, TERRITORY_CODE)
 FLOW = Column("flow", "VARCHAR", "`E` export, `I` import")
 VALUE = Column("value_eur", "BIGINT", "euros")
 
@@ -95,7 +95,7 @@ TRADE_FLOWS = Table("trade_flows", "one row per (year, quarter, flow, départeme
     Column("mass_kg", "BIGINT", "net mass, kg", source_field="masse"),
 ))
 
-#: The fields of a DGDDI data file, in file order (headerless, `;`-separated): dgddi_format.md §3.
+#: The fields of a DGDDI data file, in file order (headerless, `;`-separated): docs/source-format.md.
 SOURCE_FIELDS = ("flux", "trimestre", "annee", "code_departement", "code_region", "code_A129", "code_CPF4",
                  "code_pays", "valeur", "masse")
 #: The `trade_flows` column read from each field, in file order.
@@ -107,7 +107,7 @@ DGDDI_FILE = Table("Region_YYYY_Export.txt", "headerless, `;`-separated, one lin
     for c in (TRADE_FLOWS.column(name) for name in FILE_COLUMNS)))
 
 LABELS = Table("labels", "the label files of each year's vintage", (
-    YEAR,
+    YEAR_COLUMN,
     Column("nomenclature", "VARCHAR", "`pays` | `cpf4` | `a129`"),
     Column("code", "VARCHAR", "code in that nomenclature"),
     Column("label", "VARCHAR", "official French label"),
@@ -117,7 +117,7 @@ LABELS = Table("labels", "the label files of each year's vintage", (
 ))
 
 INGESTIONS = Table("ingestions", "provenance per year: the raw files its rows come from", (
-    YEAR,
+    YEAR_COLUMN,
     Column("raw_version", "VARCHAR", "sha256 over the sha256 of the year's raw files"),
     Column("source", "VARCHAR", "`sample`, `dgddi:<listing URL>`, a path or a URL"),
     Column("synthetic", "BOOLEAN", "true for the embedded synthetic sample"),
@@ -148,13 +148,13 @@ METADATA = Table("metadata", "facts about the publication, one `key` → `value`
 # --------------------------------------------------------------------------------------------
 
 YEAR_CELLS = Table("year_cells", "the year's rows summed over quarters: every mart starts from them", (
-    YEAR,
+    YEAR_COLUMN,
     *(TRADE_FLOWS.column(name) for name in ("department_code", "region_code", "flow", "a129_code", "cpf4_code",
                                              "country_code", "value_eur", "mass_kg")),
 ))
 
 TERRITORY_VERSIONS = Table("territory_versions", "content hash of each territory's rows: its data version", (
-    *TERRITORY,
+    *TERRITORY_COLUMNS,
     Column("version", "VARCHAR", "sha256 of the territory's rows and the year's labels"),
     Column("rows", "BIGINT", "rows of the territory"),
     _eur("exports_eur", "exports"),
@@ -166,7 +166,7 @@ TERRITORY_VERSIONS = Table("territory_versions", "content hash of each territory
 # --------------------------------------------------------------------------------------------
 
 MART_TERRITORY_TOTALS = Table("territory_totals", "exports, imports and their « hors énergie » parts per territory", (
-    *TERRITORY,
+    *TERRITORY_COLUMNS,
     _eur("exports_eur", "exports"), _eur("imports_eur", "imports"),
     _eur("exports_excl_energy_eur", "exports « hors énergie »"), _eur("imports_excl_energy_eur", "imports « hors énergie »"),
     _eur("exports_energy_eur", "energy part of exports"), _eur("imports_energy_eur", "energy part of imports"),
@@ -175,7 +175,7 @@ MART_TERRITORY_TOTALS = Table("territory_totals", "exports, imports and their «
 ))
 
 PARTNER_BALANCE = Table("partner_balance", "exports, imports and balance per partner", (
-    *TERRITORY,
+    *TERRITORY_COLUMNS,
     Column("country_code", "VARCHAR", "partner code"),
     Column("country_name", "VARCHAR", "partner name (labels of the year)"),
     Column("is_country", "BOOLEAN", "false for `EU`, `Q*` (not `QA`, Qatar), `XC`, `XL` and the old regional codes: "
@@ -184,7 +184,7 @@ PARTNER_BALANCE = Table("partner_balance", "exports, imports and balance per par
 ))
 
 PRODUCT_BREAKDOWN = Table("product_breakdown", "value per flow and product, at A129 and CPF4 levels", (
-    *TERRITORY, FLOW,
+    *TERRITORY_COLUMNS, FLOW,
     Column("product_level", "VARCHAR", "`a129` | `cpf4`"),
     Column("product_code", "VARCHAR", "product code"),
     Column("product_name", "VARCHAR", "product name (labels of the year)"),
@@ -195,7 +195,7 @@ PRODUCT_BREAKDOWN = Table("product_breakdown", "value per flow and product, at A
 FLOW_LINKS = Table("flow_links", "the Sankey data: the 10 largest products × the 10 largest partner countries per flow, "
                                  "plus `AUTRES` on either side (« autres » = total − listed, so a territory's links of a "
                                  "flow sum exactly to its total)", (
-    *TERRITORY, FLOW,
+    *TERRITORY_COLUMNS, FLOW,
     Column("product_level", "VARCHAR", "`a129` (or `cpf4` with TRADE_PIPELINE_FLOW_LINKS_LEVEL=cpf4)"),
     Column("product_code", "VARCHAR", "product code, or `AUTRES`"),
     Column("product_name", "VARCHAR", "product name, or « Autres produits »"),
@@ -211,7 +211,7 @@ FLOW_LINKS = Table("flow_links", "the Sankey data: the 10 largest products × th
 
 GROWTH_CONTRIBUTIONS = Table("growth_contributions", "year-on-year change and contributions, when the previous year "
                                                      "is in the store; products are A129", (
-    *TERRITORY, FLOW,
+    *TERRITORY_COLUMNS, FLOW,
     Column("dimension", "VARCHAR", "`total` | `country` | `product`"),
     Column("code", "VARCHAR", "country or product code (`TOTAL` for the total)"),
     Column("name", "VARCHAR", "its name"),
@@ -224,7 +224,7 @@ GROWTH_CONTRIBUTIONS = Table("growth_contributions", "year-on-year change and co
 ))
 
 EXPOSURE = Table("exposure", "exposure and concentration indicators, one row per territory and year", (
-    *TERRITORY,
+    *TERRITORY_COLUMNS,
     _eur("exports_eur", "exports"), _eur("imports_eur", "imports"),
     _share("exports_share_united_states", "share of exports to the United States"),
     _share("exports_share_eu", "share of exports to the EU (EU27 and the code `EU`)"),
@@ -249,7 +249,7 @@ EXPOSURE = Table("exposure", "exposure and concentration indicators, one row per
 
 UNITED_STATES_EXPORTS = Table("united_states_exports", "exports to the United States per A129 product, with the "
                                                        "product's exports to every destination", (
-    *TERRITORY,
+    *TERRITORY_COLUMNS,
     Column("product_code", "VARCHAR", "A129 code"), Column("product_name", "VARCHAR", "label of the year"),
     _eur("exports_to_united_states_eur", "exports of the product to the United States"),
     _eur("product_exports_eur", "exports of the product to every destination"),
@@ -262,7 +262,7 @@ UNITED_STATES_EXPORTS = Table("united_states_exports", "exports to the United St
 RANKED_INDICATORS = tuple(c.name for c in EXPOSURE.columns if c.type == "DOUBLE")
 
 #: The marts, in the order the fiche uses them.
-MARTS = (MART_TERRITORY_TOTALS, PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE,
+MART_TABLES = (MART_TERRITORY_TOTALS, PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE,
          UNITED_STATES_EXPORTS)
 
 
@@ -273,7 +273,7 @@ def mart_table_name(mart: Table) -> str:
 
 #: The warehouse: name → table.
 WAREHOUSE = {t.name: t for t in (TRADE_FLOWS, LABELS, INGESTIONS, YEAR_CELLS, TERRITORY_VERSIONS)} | {
-    mart_table_name(m): m.renamed(mart_table_name(m)) for m in MARTS}
+    mart_table_name(m): m.renamed(mart_table_name(m)) for m in MART_TABLES}
 
 # --------------------------------------------------------------------------------------------
 # The published store
@@ -285,7 +285,7 @@ def _of(table: Table, *names: str) -> tuple[Column, ...]:
 
 PUBLISHED_TERRITORY_TOTALS = Table("territory_totals", "one row per territory and year, with the shares of its région "
                                                        "and of France (ratios of these totals, taken at publication)", (
-    *TERRITORY,
+    *TERRITORY_COLUMNS,
     Column("territory_name", "VARCHAR", "name"),
     *_of(MART_TERRITORY_TOTALS, "exports_eur", "imports_eur"), _eur("balance_eur", "exports − imports"),
     _share("exports_share_of_region", "département ÷ its région (NULL for régions and France)"),
@@ -305,7 +305,7 @@ PUBLISHED_TERRITORY_TOTALS = Table("territory_totals", "one row per territory an
 EXPOSURE_COMPARISON = Table("exposure_comparison", "each indicator of `exposure` with France's value and the "
                                                    "territory's rank among the territories of its level (taken at "
                                                    "publication, like the shares)", (
-    *TERRITORY,
+    *TERRITORY_COLUMNS,
     Column("indicator", "VARCHAR", "the `exposure` column: " + ", ".join(f"`{name}`" for name in RANKED_INDICATORS)),
     _share("value", "the territory's value"),
     _share("france_value", "France's value of the same year"),
@@ -314,7 +314,7 @@ EXPOSURE_COMPARISON = Table("exposure_comparison", "each indicator of `exposure`
     Column("ranked_among", "INTEGER", "how many départements (or régions) have a value that year", nullable=True),
 ))
 
-#: The published store: name → table (in the README's order).
+#: The published store: name → table (in the data dictionary's order).
 PUBLISHED = {t.name: t.nullable() for t in (
     TRADE_FLOWS, TERRITORIES, LABELS, INGESTIONS.renamed("sources"), METADATA, PUBLISHED_TERRITORY_TOTALS,
     PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE, EXPOSURE_COMPARISON,
@@ -322,24 +322,42 @@ PUBLISHED = {t.name: t.nullable() for t in (
 
 
 # --------------------------------------------------------------------------------------------
-# The README's data dictionary
+# The data dictionary (docs/data-dictionary.md)
 # --------------------------------------------------------------------------------------------
 
-DICTIONARY_BEGIN = "<!-- data dictionary: generated by `python -m trade_pipeline.tables`; do not edit -->"
-DICTIONARY_END = "<!-- end of the data dictionary -->"
+DICTIONARY_PATH = "docs/data-dictionary.md"
+
+_DICTIONARY_HEAD = """# The published store — data dictionary
+
+<!-- generated by `python -m trade_pipeline.tables > docs/data-dictionary.md` from trade_pipeline/tables.py;
+     do not edit: a test keeps this file equal to what the registry says -->
+
+`$TRADE_PIPELINE_DATA_DIR/published/trade.duckdb` (and its Parquet and CSV copies,
+docs/consumers.md) is the consumers' contract: its tables and columns below are stable (columns
+may be added). Consumers never open the live warehouse. Open it read-only:
+`duckdb.connect('data/published/trade.duckdb', read_only=True)`.
+
+Conventions: `level` is `departement` | `region` | `france`; `territory_code` is the DGDDI code
+(France: `FR`). Amounts are euros (BIGINT); shares are fractions (0.054, not 5.4). Energy = A129
+`B05Z`, `B06Z`, `C19Z`, `D35Z` — and `D35A`, `D35B`, the codes the DGDDI A129 label file actually
+uses for electricity and manufactured gas.
+
+Every table below is declared once in `trade_pipeline/tables.py`: the warehouse DDL, the pandera
+contract's columns, the Dagster column schemas and this dictionary come from it.
+"""
 
 
 def data_dictionary() -> str:
-    """The published tables as Markdown, for the README."""
-    parts = [DICTIONARY_BEGIN]
+    """The published tables as a Markdown page: docs/data-dictionary.md."""
+    parts = [_DICTIONARY_HEAD]
     for table in PUBLISHED.values():
-        parts.append(f"\n**`{table.name}`** — {table.meaning}.\n")
+        parts.append(f"## `{table.name}`\n\n{table.meaning[:1].upper() + table.meaning[1:]}.\n")
         parts.append("| column | type | meaning |")
         parts.append("|---|---|---|")
         parts += [f"| `{c.name}` | {c.type} | {c.meaning.replace('|', chr(92) + '|')} |" for c in table.columns]
-    parts.append("\n" + DICTIONARY_END)
+        parts.append("")
     return "\n".join(parts)
 
 
 if __name__ == "__main__":
-    print(data_dictionary())
+    print(data_dictionary(), end="")

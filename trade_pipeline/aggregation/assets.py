@@ -4,16 +4,21 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from trade_pipeline.aggregation.marts import MARTS, MartSettings, fingerprints, refresh_marts, refresh_year_cells
+from trade_pipeline.aggregation.marts import MART_QUERIES, MartSettings, fingerprints, refresh_marts, refresh_year_cells
 from trade_pipeline.aggregation.slices import store_versions, territory_versions
-from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE, after_slices_changed
-from trade_pipeline.metadata import column_schema, table_schemas
-from trade_pipeline.partition_versions import partition_results
-from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions, year_to_territories
-from trade_pipeline.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
+from trade_pipeline.lib.warehouse import transaction
+from trade_pipeline.orchestration.conditions import EAGER_ON_DATA_CHANGE, after_slices_changed
+from trade_pipeline.orchestration.metadata import column_schema, table_schemas
+from trade_pipeline.orchestration.partition_versions import partition_results
+from trade_pipeline.orchestration.partitions import (
+    TERRITORY_DIMENSION,
+    YEAR_DIMENSION,
+    year_territory_partitions,
+    year_to_territories,
+)
+from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from trade_pipeline.tables import TERRITORY_VERSIONS, YEAR_CELLS
 from trade_pipeline.validation.assets import trade_flows
-from trade_pipeline.warehouse import transaction
 
 SLICES_CODE_VERSION = "1"
 MARTS_CODE_VERSION = "4"  # 4: exports to the United States
@@ -24,7 +29,7 @@ MARTS_CODE_VERSION = "4"  # 4: exports to the United States
     partitions_def=year_territory_partitions,
     deps=[dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    output_required=False,  # one materialization per partition: partition_versions.py
+    output_required=False,  # one materialization per partition: orchestration/partition_versions.py
     automation_condition=EAGER_ON_DATA_CHANGE,
     group_name="aggregation",
     kinds={"duckdb"},
@@ -57,9 +62,9 @@ def territory_flows(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
 #: Growth compares a year with the one before: the marts also depend on the previous year's
 #: slice, so revising year N-1 refreshes the growth of year N.
 _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
-    YEAR: dg.DimensionPartitionMapping(YEAR, dg.TimeWindowPartitionMapping(
+    YEAR_DIMENSION: dg.DimensionPartitionMapping(YEAR_DIMENSION, dg.TimeWindowPartitionMapping(
         start_offset=-1, end_offset=0, allow_nonexistent_upstream_partitions=True)),
-    TERRITORY: dg.DimensionPartitionMapping(TERRITORY, dg.IdentityPartitionMapping()),
+    TERRITORY_DIMENSION: dg.DimensionPartitionMapping(TERRITORY_DIMENSION, dg.IdentityPartitionMapping()),
 })
 
 
@@ -74,11 +79,11 @@ _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
     group_name="aggregation",
     kinds={"duckdb", "sql"},
     code_version=MARTS_CODE_VERSION,
-    metadata={"dagster/column_schema": column_schema(MARTS["territory_totals"].schema),
-              **table_schemas({mart.table: mart.schema for mart in MARTS.values()})},
+    metadata={"dagster/column_schema": column_schema(MART_QUERIES["territory_totals"].schema),
+              **table_schemas({mart.table: mart.schema for mart in MART_QUERIES.values()})},
     description=(
         "The content of the fiche as data, per territory and year, in seven tables published under "
-        "these names: " + "; ".join(f"`{m.name}` — {m.description}" for m in MARTS.values())
+        "these names: " + "; ".join(f"`{m.name}` — {m.description}" for m in MART_QUERIES.values())
         + ". One asset rather than six: they are computed together from the same slice. Data "
         "version = a hash of the territory's rows in the seven marts."
     ),

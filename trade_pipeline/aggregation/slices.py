@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from trade_pipeline.aggregation.marts import open_scope
-from trade_pipeline.territories import territory_key
+from trade_pipeline.lib.territories import territory_key
 
 
 def labels_digest(connection: duckdb.DuckDBPyConnection, year: int) -> str:

@@ -7,14 +7,18 @@ import textwrap
 
 import pandas as pd
 
-from trade_pipeline import french
-from trade_pipeline.aggregation.territory_view import TerritoryData
+from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts import palette
 from trade_pipeline.charts.chart import Chart, plotly_figure, plotly_text, source_note
 from trade_pipeline.charts.layout import squarify
-from trade_pipeline.nomenclature import OTHERS_CODE
+from trade_pipeline.charts.table import ChartTable, Column, Kind
+from trade_pipeline.lib import french
+from trade_pipeline.lib.nomenclature import OTHERS_CODE
 
 TREEMAP_LINE = 14  # characters per line of a tile label
+
+COLUMNS = (Column("code_a129", "Code A129"), Column("activite", "Activité"), Column("valeur_eur", "Valeur", Kind.EUR),
+           Column("part", "Part", Kind.SHARE))
 
 
 TREEMAP_FONT = 9
@@ -107,8 +111,8 @@ def activities_chart(data: TerritoryData, flow: str) -> Chart:
     # grouped_products keeps only tiles that can carry theirs.
     figure = plotly_figure([trace], title, source_note(data), width, height, margin={"l": 4, "r": 4, "t": 44, "b": 32},
                      uniformtext={"minsize": 9, "mode": "hide"})
-    table = pd.DataFrame({"code_a129": tiles["product_code"], "activite": tiles["product_name"],
-                          "valeur_eur": tiles["value_eur"], "part": tiles["share"].round(4)})
+    table = ChartTable.of(COLUMNS, {"code_a129": tiles["product_code"], "activite": tiles["product_name"],
+                                    "valeur_eur": tiles["value_eur"], "part": tiles["share"].round(4)})
     return Chart(f"activities_{'exports' if flow == 'E' else 'imports'}", title, figure, table,
                  _activities_alt(data, flow, tiles), width, height)
 

@@ -4,29 +4,34 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from trade_pipeline.aggregation import reads
 from trade_pipeline.aggregation.assets import territory_marts
-from trade_pipeline.aggregation.territory_view import load
-from trade_pipeline.automation.conditions import eager_on_data_of
-from trade_pipeline.browser import BrowserFailed, Progress
 from trade_pipeline.charts.figures import charts_for
 from trade_pipeline.charts.files import abandoned_on_failure, territory_dir, write_charts
 from trade_pipeline.charts.pictures import render_pictures
-from trade_pipeline.metadata import Stopwatch
-from trade_pipeline.partition_versions import partition_results
-from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions, year_to_territories
-from trade_pipeline.resources import WAREHOUSE_POOL, Chromium, PipelineSettings, Warehouse
-from trade_pipeline.territories import FRANCE_KEY, territory_keys
+from trade_pipeline.lib.browser import BrowserFailed, Progress
+from trade_pipeline.lib.territories import FRANCE_KEY, territory_keys
+from trade_pipeline.orchestration.conditions import eager_on_data_of
+from trade_pipeline.orchestration.metadata import Stopwatch
+from trade_pipeline.orchestration.partition_versions import partition_results
+from trade_pipeline.orchestration.partitions import (
+    TERRITORY_DIMENSION,
+    YEAR_DIMENSION,
+    year_territory_partitions,
+    year_to_territories,
+)
+from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, Chromium, PipelineSettings, Warehouse
 from trade_pipeline.validation.assets import trade_flows
 
-CHARTS_CODE_VERSION = "3"  # 3: evolution and contributions charts
+CHARTS_CODE_VERSION = "4"  # 3: evolution and contributions charts; 4: typed tables beside the charts
 
 #: The charts of a territory and year read its marts of that year and of every earlier year (the
 #: evolution chart), and France's (its share of France): revising 2015 redraws 2016–2024 too.
 YEARS_SO_FAR = 100
 SERIES_OF_TERRITORY_AND_FRANCE = dg.MultiPartitionMapping({
-    YEAR: dg.DimensionPartitionMapping(YEAR, dg.TimeWindowPartitionMapping(
+    YEAR_DIMENSION: dg.DimensionPartitionMapping(YEAR_DIMENSION, dg.TimeWindowPartitionMapping(
         start_offset=-YEARS_SO_FAR, end_offset=0, allow_nonexistent_upstream_partitions=True)),
-    TERRITORY: dg.DimensionPartitionMapping(TERRITORY, dg.StaticPartitionMapping(
+    TERRITORY_DIMENSION: dg.DimensionPartitionMapping(TERRITORY_DIMENSION, dg.StaticPartitionMapping(
         {key: set(territory_keys()) if key == FRANCE_KEY else {key} for key in territory_keys()})),
 })
 
@@ -37,8 +42,8 @@ SERIES_OF_TERRITORY_AND_FRANCE = dg.MultiPartitionMapping({
     deps=[dg.AssetDep(territory_marts, partition_mapping=SERIES_OF_TERRITORY_AND_FRANCE),
           dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],  # only to wait for the year's rows
     backfill_policy=dg.BackfillPolicy.single_run(),
-    output_required=False,  # one materialization per partition: partition_versions.py
-    automation_condition=eager_on_data_of((territory_marts,), required=trade_flows),
+    output_required=False,  # one materialization per partition: orchestration/partition_versions.py
+    automation_condition=eager_on_data_of((territory_marts,), required=trade_flows, redo_on_new_code=True),
     group_name="charts",
     kinds={"plotly", "svg", "png"},
     code_version=CHARTS_CODE_VERSION,
@@ -66,7 +71,7 @@ def territory_charts(context: dg.AssetExecutionContext, settings: PipelineSettin
         are drawn meanwhile, in warm Chromium tabs."""
         for year, territories in requested.items():
             with timings("read"), warehouse.connect() as connection:
-                data = load(connection, year, territories)
+                data = reads.load(connection, year, territories)
             for key, territory_data in data.items():
                 with timings("figures"):
                     folder = territory_dir(config.fiches_dir, year, key)
@@ -76,7 +81,7 @@ def territory_charts(context: dg.AssetExecutionContext, settings: PipelineSettin
 
     with timings("figures and pictures"), abandoned_on_failure(folder for _, folder in folders):
         try:
-            drawn = (render_pictures(pictures(), tabs=chromium.tabs, timeout_s=chromium.timeout_s) if chromium.available
+            drawn = (render_pictures(pictures(), **chromium.options) if chromium.available
                      else sum(1 for _ in pictures()))
         except BrowserFailed as failed:  # one line naming the browser, not a stack trace
             raise dg.Failure(description=str(failed)) from None

@@ -1,7 +1,7 @@
 """What every chart of a fiche is: a plotly figure as plain data, the table behind it, a French
 alt text; and the layout they share (title, source note, French number separators).
 
-Every number shown is formatted by `trade_pipeline.french`; plotly receives text. Labels come
+Every number shown is formatted by `trade_pipeline.lib.french`; plotly receives text. Labels come
 from DGDDI's files (or a zip found on the internet): plotly reads its text as HTML-like markup,
 so every label passes through `plotly_text` and is shown as written, never interpreted.
 """
@@ -12,11 +12,10 @@ import html
 import math
 from dataclasses import dataclass
 
-import pandas as pd
-
-from trade_pipeline.aggregation.territory_view import TerritoryData
+from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts import palette
-from trade_pipeline.provenance import source_line
+from trade_pipeline.charts.table import ChartTable
+from trade_pipeline.lib.provenance import source_line
 
 FLOW_WORDS = {"E": "exportations", "I": "importations"}
 
@@ -31,7 +30,7 @@ class Chart:
     name: str  # file stem: partners, activities_exports, flows_exports, …
     title: str
     figure: dict  # plotly figure as plain data: {"data": [...], "layout": {...}}
-    table: pd.DataFrame  # the data behind the chart (French column names), written as CSV
+    table: ChartTable  # the data behind the chart, typed, with its columns' French labels
     alt: str  # what the chart says, in French
     width: int
     height: int

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trade_pipeline import french
-from trade_pipeline.aggregation.territory_view import TerritoryData
+from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts import palette
 from trade_pipeline.charts.chart import FLOW_WORDS, Chart, axis_ticks, plotly_figure, plotly_text, source_note
+from trade_pipeline.charts.table import ChartTable, Column, Kind
+from trade_pipeline.lib import french
 
 CONTRIBUTORS_SHOWN = 8  # per panel, by size of the contribution
 PANELS = (("country", "Par pays partenaire", "Autres pays"), ("product", "Par activité (A129)", "Autres activités"))
 #: Points of growth as given to plotly: the precision shown (0,01 pt).
 POINT_DIGITS = 2
+
+COLUMNS = (Column("dimension", "Dimension"), Column("code", "Code"), Column("libelle", "Libellé"),
+           Column("variation_eur", "Variation", Kind.EUR), Column("contribution_points", "Contribution", Kind.POINTS))
 
 
 def main_contributions(data: TerritoryData, flow: str, dimension: str, others_name: str,
@@ -59,7 +63,7 @@ def contributions_chart(data: TerritoryData, flow: str) -> Chart:
                                              "yref": "paper", "x": 0.5,
                                              "y": 0.5, "showarrow": False, "font": {"size": 12}}],
                                xaxis={"visible": False}, yaxis={"visible": False})
-        table = pd.DataFrame(columns=["dimension", "code", "libelle", "variation_eur", "contribution_points"])
+        table = ChartTable.of(COLUMNS, pd.DataFrame(columns=[column.name for column in COLUMNS]))
         return Chart(f"contributions_{words}", title, figure, table, _alt(data, flow, panels), width, 160)
     traces, annotations, layout = [], [], {}
     domains = ([0.54, 1.0], [0.0, 0.46])
@@ -91,11 +95,11 @@ def contributions_chart(data: TerritoryData, flow: str) -> Chart:
     figure = plotly_figure(traces, title, source_note(data), width, height,
                            margin={"l": 170, "r": 30, "t": 80, "b": 50}, annotations=annotations, bargap=0.25,
                            showlegend=False, **layout)
-    table = pd.concat([pd.DataFrame({"dimension": "pays" if dimension == "country" else "activité",
-                                     "code": frame["code"], "libelle": frame["name"],
-                                     "variation_eur": frame["change_eur"],
-                                     "contribution_points": frame["contribution"].round(4)})
-                       for (frame, _), (dimension, _, _) in zip(panels, PANELS, strict=True)], ignore_index=True)
+    table = ChartTable.of(COLUMNS, pd.concat([
+        pd.DataFrame({"dimension": "pays" if dimension == "country" else "activité", "code": frame["code"],
+                      "libelle": frame["name"], "variation_eur": frame["change_eur"],
+                      "contribution_points": frame["contribution"].round(4)})
+        for (frame, _), (dimension, _, _) in zip(panels, PANELS, strict=True)], ignore_index=True))
     return Chart(f"contributions_{words}", title, figure, table, _alt(data, flow, panels), width, height)
 
 

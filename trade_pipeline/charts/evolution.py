@@ -11,17 +11,25 @@ import math
 
 import pandas as pd
 
-from trade_pipeline import french
-from trade_pipeline.aggregation.territory_view import TerritoryData
+from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts import palette
 from trade_pipeline.charts.chart import Chart, axis_ticks, plotly_figure, source_note
+from trade_pipeline.charts.table import ChartTable, Column, Kind
+from trade_pipeline.lib import french
 
-#: First year of the EMEBI survey (dgddi_format.md §6.1): the series break drawn on the chart.
+#: First year of the EMEBI survey (docs/source-format.md, « Series breaks »): the series break drawn on the chart.
 SERIES_BREAK_YEAR = 2022
 #: What plotly is given: amounts to 0,1 M€ and shares to 0,01 point, the precision shown — so a
 #: revision elsewhere that moves a share by a millionth does not redraw every territory's chart.
 AMOUNT_PRECISION = -5
 SHARE_DIGITS = 4
+
+COLUMNS = (Column("annee", "Année", Kind.YEAR), Column("exportations_eur", "Exportations", Kind.EUR),
+           Column("importations_eur", "Importations", Kind.EUR), Column("solde_eur", "Solde", Kind.EUR),
+           Column("solde_hors_energie_eur", "Solde hors énergie", Kind.EUR))
+#: The share of France's trade (not on France's own chart).
+SHARE_COLUMNS = (Column("part_france_exportations", "Part des exportations françaises", Kind.SHARE),
+                 Column("part_france_importations", "Part des importations françaises", Kind.SHARE))
 
 
 def _known(value: float) -> bool:
@@ -110,7 +118,8 @@ def evolution_chart(data: TerritoryData) -> Chart:
     if with_share:
         table["part_france_exportations"] = series["exports_share_of_france"].round(6)
         table["part_france_importations"] = series["imports_share_of_france"].round(6)
-    return Chart("evolution", title, figure, table, _evolution_alt(data), width, height)
+    return Chart("evolution", title, figure, ChartTable.of(COLUMNS + (SHARE_COLUMNS if with_share else ()), table),
+                 _evolution_alt(data), width, height)
 
 
 def _evolution_alt(data: TerritoryData) -> str:

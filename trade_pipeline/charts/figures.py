@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from trade_pipeline.aggregation.territory_view import TerritoryData
+from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts.activities import activities_chart
 from trade_pipeline.charts.chart import Chart
 from trade_pipeline.charts.contributions import contributions_chart

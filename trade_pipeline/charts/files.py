@@ -4,6 +4,8 @@
     <chart>.csv                the data behind it (`;`, decimal comma, UTF-8 with BOM: opens in Excel)
     charts.js                  the figures for the interactive fiche (a script, so it loads from file://)
     manifest.json              titles, alt texts and a hash per chart
+    .tables.json               every chart's table, typed (charts/table.py): what the fiche and the
+                               year's data files are made from
 
 A chart whose hash did not change is neither rewritten nor rendered again. A folder that changes
 is made whole beside the old one (`.<folder>.new/`: the unchanged files hard-linked, the changed
@@ -23,14 +25,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trade_pipeline.atomic import holds, link_or_copy, replace_directory, write_atomically
 from trade_pipeline.charts.figures import Chart
 from trade_pipeline.charts.pictures import PictureJob
-from trade_pipeline.exports import csv_bytes
+from trade_pipeline.charts.table import ChartTable
+from trade_pipeline.lib.atomic import holds, link_or_copy, replace_directory, write_atomically
+from trade_pipeline.lib.spreadsheets import csv_bytes
 
 IMAGE_FORMATS = ("svg", "png")
 PNG_SCALE = 2.0  # sharp on high-density screens and in slides
 MANIFEST = "manifest.json"
+TABLES = ".tables.json"
 
 
 def territory_dir(fiches_dir: Path, year: int, key: str) -> Path:
@@ -50,6 +54,17 @@ def read_figures(folder: Path) -> dict:
     """The figures of a chart folder, as written by :func:`figures_script`."""
     script = (folder / "charts.js").read_text(encoding="utf-8")
     return json.loads(script[script.index("] = ") + 4:].rstrip().removesuffix(";"))
+
+
+def read_tables(folder: Path) -> dict[str, ChartTable]:
+    """The typed table of every chart of a folder, by chart name (in the order of its charts)."""
+    stored = json.loads((folder / TABLES).read_text(encoding="utf-8"))
+    return {name: ChartTable.from_json(table) for name, table in stored.items()}
+
+
+def _tables_bytes(charts: list[Chart]) -> bytes:
+    return json.dumps({chart.name: chart.table.to_json() for chart in charts}, ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def read_manifest(folder: Path) -> dict:
@@ -117,7 +132,7 @@ def write_charts(folder: Path, key: str, year: int, charts: list[Chart], with_im
     files: dict[str, bytes | None] = {}  # name → new bytes, or None: the unchanged file of the folder
     for chart in charts:
         figure_json = json.dumps(chart.figure, ensure_ascii=False, separators=(",", ":"))
-        table = csv_bytes(chart.table)
+        table = csv_bytes(chart.table.frame)
         digest = hashlib.sha256(b"\0".join([figure_json.encode(), table, chart.alt.encode()])).hexdigest()
         # The pictures depend on the figure alone: a table that changed beyond the precision
         # drawn (a share's sixth decimal) rewrites the CSV, not the pictures.
@@ -136,6 +151,8 @@ def write_charts(folder: Path, key: str, year: int, charts: list[Chart], with_im
             files[svg] = files[png] = None  # kept; a changed figure never keeps its old pictures
     script = figures_script(key, figures)
     files["charts.js"] = None if holds(folder / "charts.js", script) else script
+    tables = _tables_bytes(charts)
+    files[TABLES] = None if holds(folder / TABLES, tables) else tables
     content = hashlib.sha256("".join(e["hash"] for e in entries.values()).encode()).hexdigest()
     result.manifest = {"territory": key, "year": year, "content_hash": content, "charts": entries}
     written = [name for name, data in files.items() if data is not None]

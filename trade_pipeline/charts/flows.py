@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trade_pipeline import french
-from trade_pipeline.aggregation.territory_view import TerritoryData, top_flows
+from trade_pipeline.aggregation.reads import TerritoryData, top_flows
 from trade_pipeline.charts import palette
 from trade_pipeline.charts.chart import FLOW_WORDS, Chart, plotly_figure, plotly_text
 from trade_pipeline.charts.layout import sankey_layout, spread_labels
-from trade_pipeline.nomenclature import OTHERS_CODE
-from trade_pipeline.provenance import source_line
+from trade_pipeline.charts.table import ChartTable, Column, Kind
+from trade_pipeline.lib import french
+from trade_pipeline.lib.nomenclature import OTHERS_CODE
+from trade_pipeline.lib.provenance import source_line
+
+COLUMNS = (Column("rang", "Rang", Kind.RANK), Column("code_produit", "Code produit"), Column("produit", "Produit"),
+           Column("code_pays", "Code"), Column("pays", "Pays"), Column("valeur_eur", "Valeur", Kind.EUR),
+           Column("top5", "Top 5", Kind.FLAG))
 
 
 def _truncate(text: str, length: int) -> str:
@@ -99,7 +104,8 @@ def flows_chart(data: TerritoryData, flow: str, compact: bool = False) -> Chart:
         "top5": ordered_links["is_top5"],
     }).sort_values(["valeur_eur", "code_produit", "code_pays"], ascending=[False, True, True])
     name = f"flows_{'exports' if flow == 'E' else 'imports'}{'_compact' if compact else ''}"
-    return Chart(name, title, figure, table.reset_index(drop=True), _flows_alt(data, flow, ordered_links), width, height)
+    return Chart(name, title, figure, ChartTable.of(COLUMNS, table.reset_index(drop=True)),
+                 _flows_alt(data, flow, ordered_links), width, height)
 
 
 def _flows_alt(data: TerritoryData, flow: str, links: pd.DataFrame) -> str:

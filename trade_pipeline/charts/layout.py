@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trade_pipeline.nomenclature import OTHERS_CODE
+from trade_pipeline.lib.nomenclature import OTHERS_CODE
 
 
 def squarify(values: list[float], width: float, height: float, ratio: float = 1.0) -> list[tuple[float, float, float, float]]:

@@ -23,16 +23,22 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from trade_pipeline import french
 from trade_pipeline.charts import palette
 from trade_pipeline.charts.chart import Chart, nice_step, plotly_figure, plotly_text
-from trade_pipeline.provenance import source_line
-from trade_pipeline.territories import Territory, territories
+from trade_pipeline.charts.table import ChartTable, Column, Kind
+from trade_pipeline.lib import french
+from trade_pipeline.lib.provenance import source_line
+from trade_pipeline.lib.territories import Territory, territories
 
 #: Inset tiles (map units: the metropolitan map is 613 × 585): the DROM and Monaco.
 INSETS = {"9A": (8, 600, 82, 40), "9B": (98, 600, 82, 40), "9C": (188, 600, 82, 40), "9D": (278, 600, 82, 40),
           "9E": (368, 600, 82, 40), "99": (575, 418, 30, 16)}
 CLASSES = 5
+
+
+DEPARTMENT_CODE, DEPARTMENT = Column("code_departement", "Code"), Column("departement", "Département")
+#: The header of an amount's column in a map's table.
+_MEASURE_LABELS = {"exports_eur": "Exportations", "balance_eur": "Solde"}
 
 
 @dataclass(frozen=True)
@@ -195,9 +201,11 @@ def choropleth_chart(values: pd.DataFrame, measure: MapMeasure, year: int, synth
                            **_axes())
     names = {t.code: t.name for t in _departements()}
     frame = values.assign(nom=values["department_code"].map(names))
-    table = pd.DataFrame({
+    shown = (Column("part", "Part", Kind.SHARE) if measure.formatter == "pct"
+             else Column(measure.column, _MEASURE_LABELS[measure.column], Kind.EUR))
+    table = ChartTable.of((DEPARTMENT_CODE, DEPARTMENT, shown, Column("classe", "Classe de couleur")), {
         "code_departement": frame["department_code"], "departement": frame["nom"],
-        ("part" if measure.formatter == "pct" else measure.column): frame[measure.column],
+        shown.name: frame[measure.column],
         "classe": [labels[class_of(float(v), bounds)] if pd.notna(v) else "sans données" for v in frame[measure.column]],
     })
     return Chart(measure.name, title, figure, table, _choropleth_alt(frame, measure, year), 700, 640)
@@ -242,9 +250,9 @@ def locator_chart(territory: Territory) -> Chart:
     figure["layout"]["title"]["font"]["size"] = 12
     figure["layout"]["annotations"][-1]["font"]["size"] = 7
     names = {t.code: t.name for t in _departements()}
-    table = pd.DataFrame({"code_departement": sorted(own | region),
-                          "departement": [names[c] for c in sorted(own | region)],
-                          "role": ["territoire" if c in own else "même région" for c in sorted(own | region)]})
+    table = ChartTable.of((DEPARTMENT_CODE, DEPARTMENT, Column("role", "Sur la carte")), {
+        "code_departement": sorted(own | region), "departement": [names[c] for c in sorted(own | region)],
+        "role": ["territoire" if c in own else "même région" for c in sorted(own | region)]})
     where = (f"{french.subject(territory.name_with_article)} est mis en évidence sur la carte des départements"
              + (f", avec les autres départements de sa région ({', '.join(names[c] for c in sorted(region))})"
                 if region else "") + ".")

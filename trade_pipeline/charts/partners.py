@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trade_pipeline import french
-from trade_pipeline.aggregation.territory_view import TerritoryData
+from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts import palette
 from trade_pipeline.charts.chart import Chart, axis_ticks, plotly_figure, plotly_text, source_note
+from trade_pipeline.charts.table import ChartTable, Column, Kind
+from trade_pipeline.lib import french
 
 PARTNERS_SHOWN = 8  # from each side: the main clients and the main suppliers
+
+COLUMNS = (Column("code_pays", "Code"), Column("pays", "Pays"), Column("exportations_eur", "Exportations", Kind.EUR),
+           Column("importations_eur", "Importations", Kind.EUR), Column("solde_eur", "Solde", Kind.EUR))
 
 
 def main_partners(data: TerritoryData, count: int = PARTNERS_SHOWN) -> pd.DataFrame:
@@ -63,7 +67,7 @@ def partners_chart(data: TerritoryData) -> Chart:
     figure = plotly_figure(traces, title, source_note(data), width, height, margin={"l": 150, "r": 120, "t": 80, "b": 50},
                      annotations=annotations, xaxis=xaxis, yaxis=yaxis, barmode="relative", bargap=0.25,
                      showlegend=False)
-    table = pd.DataFrame({
+    table = ChartTable.of(COLUMNS, {
         "code_pays": partners["country_code"], "pays": partners["country_name"],
         "exportations_eur": partners["exports_eur"], "importations_eur": partners["imports_eur"],
         "solde_eur": partners["balance_eur"],

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import plotly
 
-from trade_pipeline.browser import DEFAULT_TIMEOUT_S, Progress, WarmTabs, open_page, temporary_path
+from trade_pipeline.lib.browser import DEFAULT_TIMEOUT_S, Progress, WarmTabs, open_page, temporary_path
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -99,7 +99,7 @@ async def _render_one(tab, job: PictureJob, timeout_s: float = 60.0) -> None:  #
 
 def render_pictures(jobs: Iterable[PictureJob], tabs: int = 2,
                     progress: Callable[[int, int], object] | None = None, total: int | None = None,
-                    timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
+                    timeout_s: float = DEFAULT_TIMEOUT_S, browser_path: str | None = None) -> int:
     """Draw the pictures of every job; `jobs` may be produced while earlier ones are drawn.
 
     Returns the number drawn; raises on the first chart Chromium could not draw, naming it, and
@@ -112,7 +112,8 @@ def render_pictures(jobs: Iterable[PictureJob], tabs: int = 2,
         return 0
     counter = Progress(total or 0, progress if total else None)
     futures = []
-    with WarmTabs(tabs, prepare=_load_plotly, renew_every=PICTURES_PER_TAB, timeout_s=timeout_s) as warm:
+    with WarmTabs(tabs, prepare=_load_plotly, renew_every=PICTURES_PER_TAB, timeout_s=timeout_s,
+                  browser_path=browser_path) as warm:
         for job in itertools.chain([first], iterator):
             future = warm.submit(_render_one, job)
             future.add_done_callback(lambda _: counter.step())

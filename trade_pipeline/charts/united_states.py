@@ -8,13 +8,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from trade_pipeline import french
-from trade_pipeline.aggregation.territory_view import TerritoryData
+from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts import palette
 from trade_pipeline.charts.chart import Chart, axis_ticks, plotly_figure, plotly_text, source_note
+from trade_pipeline.charts.table import ChartTable, Column, Kind
+from trade_pipeline.lib import french
 
 UNITED_STATES = "US"
 PRODUCTS_SHOWN = 10
+
+COLUMNS = (Column("code_a129", "Code A129"), Column("activite", "Activité"),
+           Column("exportations_etats_unis_eur", "Vers les États-Unis", Kind.EUR),
+           Column("exportations_produit_eur", "Toutes destinations", Kind.EUR),
+           Column("part_du_produit_vers_etats_unis", "Part des États-Unis", Kind.SHARE))
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ def united_states_chart(data: TerritoryData) -> Chart:
                                   "range": [0, ticks[-1] * 1.45], "gridcolor": "#E6E6E6"},
                            yaxis={"autorange": "reversed", "ticks": "", "automargin": False},
                            showlegend=False, bargap=0.3)
-    table = pd.DataFrame({
+    table = ChartTable.of(COLUMNS, {
         "code_a129": products.get("product_code", []), "activite": products.get("product_name", []),
         "exportations_etats_unis_eur": products.get("exports_to_united_states_eur", []),
         "exportations_produit_eur": products.get("product_exports_eur", []),

@@ -7,33 +7,26 @@ from pathlib import Path
 
 import dagster as dg
 
+from trade_pipeline.aggregation import reads
 from trade_pipeline.aggregation.assets import territory_marts
-from trade_pipeline.aggregation.territory_view import load
-from trade_pipeline.automation.conditions import after_any_data_change, eager_on_data_of
-from trade_pipeline.browser import BrowserFailed, Progress
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.charts.files import abandoned_on_failure
 from trade_pipeline.charts.pictures import render_pictures
-from trade_pipeline.fiches.build import (
-    comparison_keys,
-    department_values,
-    ensure_assets,
-    fiche_paths,
-    read_manifests,
-    write_fiche,
-    write_index,
-    write_maps,
-    write_year_data,
-    write_years_index,
-)
+from trade_pipeline.fiches.html import ensure_assets
+from trade_pipeline.fiches.index import write_index, write_years_index
+from trade_pipeline.fiches.maps import write_maps
+from trade_pipeline.fiches.page import comparison_keys, fiche_paths, read_manifests, write_fiche
 from trade_pipeline.fiches.pdf import PdfJob, print_pdfs
-from trade_pipeline.metadata import Stopwatch
-from trade_pipeline.partition_versions import content_version, partition_results
-from trade_pipeline.partitions import TERRITORY, YEAR, year_territory_partitions
+from trade_pipeline.fiches.year_data import write_year_data
+from trade_pipeline.lib.browser import BrowserFailed, Progress
+from trade_pipeline.lib.territories import territories
+from trade_pipeline.orchestration.conditions import after_any_data_change, eager_on_data_of
+from trade_pipeline.orchestration.metadata import Stopwatch
+from trade_pipeline.orchestration.partition_versions import content_version, partition_results
+from trade_pipeline.orchestration.partitions import TERRITORY_DIMENSION, YEAR_DIMENSION, year_territory_partitions
+from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, Chromium, PipelineSettings, Warehouse
 from trade_pipeline.publication.assets import published_store
-from trade_pipeline.publication.store import current_publication
-from trade_pipeline.resources import WAREHOUSE_POOL, Chromium, PipelineSettings, Warehouse
-from trade_pipeline.territories import territories
+from trade_pipeline.publication.history import current_publication
 
 FICHES_CODE_VERSION = "3"  # 3: evolution, contributions, comparison and ranks, United States
 
@@ -50,13 +43,13 @@ def _shown_in() -> dict[str, set[str]]:
 
 #: A fiche shows its own charts and its région's and France's.
 SHOWN_IN_FICHES = dg.MultiPartitionMapping({
-    YEAR: dg.DimensionPartitionMapping(YEAR, dg.IdentityPartitionMapping()),
-    TERRITORY: dg.DimensionPartitionMapping(TERRITORY, dg.StaticPartitionMapping(_shown_in())),
+    YEAR_DIMENSION: dg.DimensionPartitionMapping(YEAR_DIMENSION, dg.IdentityPartitionMapping()),
+    TERRITORY_DIMENSION: dg.DimensionPartitionMapping(TERRITORY_DIMENSION, dg.StaticPartitionMapping(_shown_in())),
 })
 #: … and ranks its territory among all the others of the year (the exposure comparison).
 EVERY_TERRITORY_OF_THE_YEAR = dg.MultiPartitionMapping({
-    YEAR: dg.DimensionPartitionMapping(YEAR, dg.IdentityPartitionMapping()),
-    TERRITORY: dg.DimensionPartitionMapping(TERRITORY, dg.AllPartitionMapping()),
+    YEAR_DIMENSION: dg.DimensionPartitionMapping(YEAR_DIMENSION, dg.IdentityPartitionMapping()),
+    TERRITORY_DIMENSION: dg.DimensionPartitionMapping(TERRITORY_DIMENSION, dg.AllPartitionMapping()),
 })
 
 
@@ -69,7 +62,7 @@ EVERY_TERRITORY_OF_THE_YEAR = dg.MultiPartitionMapping({
           # its figures come from, so it is made after it.
           published_store],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    output_required=False,  # one materialization per partition: partition_versions.py
+    output_required=False,  # one materialization per partition: orchestration/partition_versions.py
     automation_condition=eager_on_data_of((territory_charts, territory_marts), required=territory_charts),
     group_name="fiches",
     kinds={"html", "pdf"},
@@ -99,7 +92,7 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
         """Each fiche's page, written as it is made; its PDF printed meanwhile, in warm tabs."""
         for year, keys in requested.items():
             with timings("read"), warehouse.connect() as connection:
-                data = load(connection, year, keys)
+                data = reads.load(connection, year, keys)
             shown = sorted({k for key in keys for k in [key, *comparison_keys(data[key])]})
             manifests = read_manifests(config.fiches_dir, year, shown)
             for key in keys:
@@ -116,7 +109,7 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
 
     with timings("html and pdf"):
         try:
-            previews = print_pdfs(pdf_jobs(), tabs=chromium.tabs, on_printed=progress.step, timeout_s=chromium.timeout_s)
+            previews = print_pdfs(pdf_jobs(), on_printed=progress.step, **chromium.options)
         except BaseException as failure:
             for job in printing:  # pages whose PDF was not printed: the old page and PDF stay, a pair
                 if job.replaces is not None:
@@ -158,23 +151,19 @@ def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings, w
                 chromium: Chromium) -> dg.MaterializeResult:
     config = settings.get()
     with warehouse.connect() as connection:
-        years = [y for (y,) in connection.execute("SELECT DISTINCT year FROM mart_territory_totals ORDER BY 1").fetchall()]
-        years = [year for year in years if (config.fiches_dir / str(year)).exists()]  # years with fiches
+        # The years with fiches.
+        years = [year for year in reads.years_with_marts(connection) if (config.fiches_dir / str(year)).exists()]
         totals, synthetic_years, maps = {}, {}, {}
         for year in years:
-            totals[year] = connection.execute(
-                "SELECT level, territory_code, exports_eur, imports_eur FROM mart_territory_totals WHERE year = ?",
-                [year]).df()
-            synthetic_years[year] = bool(connection.execute(
-                "SELECT coalesce(bool_or(synthetic), false) FROM ingestions WHERE year = ?", [year]).fetchall()[0][0])
+            totals[year] = reads.year_totals(connection, year)
+            synthetic_years[year] = reads.is_synthetic(connection, year)
             write_year_data(config.fiches_dir, year)
-            maps[year] = write_maps(config.fiches_dir, year, department_values(connection, year),
+            maps[year] = write_maps(config.fiches_dir, year, reads.department_values(connection, year),
                                     synthetic_years[year], chromium.available)
     if chromium.available:  # the maps that changed, every year's in one browser
         with abandoned_on_failure(maps.values()):
             try:
-                render_pictures([job for folder in maps.values() for job in folder.pictures], tabs=chromium.tabs,
-                                timeout_s=chromium.timeout_s)
+                render_pictures([job for folder in maps.values() for job in folder.pictures], **chromium.options)
             except BrowserFailed as failed:
                 raise dg.Failure(description=str(failed)) from None
     pages = {}

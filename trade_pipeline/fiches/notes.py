@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trade_pipeline import french
-from trade_pipeline.aggregation.territory_view import TerritoryData
-from trade_pipeline.provenance import SYNTHETIC_LABEL
+from trade_pipeline.aggregation.reads import TerritoryData
+from trade_pipeline.lib import french
+from trade_pipeline.lib.provenance import SYNTHETIC_LABEL
 
 #: Above this share of imports, energy (crude, gas, refined products, electricity) points to a
 #: port, a refinery or an energy terminal; the balance « hors énergie » says more.

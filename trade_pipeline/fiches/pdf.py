@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-from trade_pipeline.browser import DEFAULT_TIMEOUT_S, WarmTabs, open_page, temporary_path
+from trade_pipeline.lib.browser import DEFAULT_TIMEOUT_S, WarmTabs, open_page, temporary_path
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ FICHES_PER_TAB = 30
 
 
 def print_pdfs(jobs: Iterable[PdfJob], tabs: int = 2, on_printed: Callable[[], object] | None = None,
-               timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[Path, bytes]:
+               timeout_s: float = DEFAULT_TIMEOUT_S, browser_path: str | None = None) -> dict[Path, bytes]:
     """Print HTML pages to A4 PDFs (vector) in warm tabs of one headless Chromium; returns a JPEG
     of each page's top (its preview in the Dagster UI). `jobs` may be produced while earlier ones
     print (the pages are written meanwhile); `on_printed()` after each PDF."""
@@ -62,7 +62,8 @@ def print_pdfs(jobs: Iterable[PdfJob], tabs: int = 2, on_printed: Callable[[], o
         return {}
     done: list[tuple[PdfJob, Future]] = []
     printer = _Printer()
-    with WarmTabs(tabs, prepare=_a4_viewport, renew_every=FICHES_PER_TAB, timeout_s=timeout_s) as warm:
+    with WarmTabs(tabs, prepare=_a4_viewport, renew_every=FICHES_PER_TAB, timeout_s=timeout_s,
+                  browser_path=browser_path) as warm:
         for job in itertools.chain([first], iterator):
             future = warm.submit(printer.print_one, job)
             if on_printed is not None:

@@ -6,10 +6,10 @@ import pandas as pd
 from trade_pipeline.ingestion.dgddi_files import check_year_files
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.ingestion.sources import archive_limits, expected_errors, fetch_year
-from trade_pipeline.metadata import column_schema, table_metadata
-from trade_pipeline.partitions import year_partitions
-from trade_pipeline.provenance import SYNTHETIC_LABEL
-from trade_pipeline.resources import PipelineSettings
+from trade_pipeline.lib.provenance import SYNTHETIC_LABEL
+from trade_pipeline.orchestration.metadata import column_schema, table_metadata
+from trade_pipeline.orchestration.partitions import year_partitions
+from trade_pipeline.orchestration.resources import PipelineSettings
 from trade_pipeline.tables import DGDDI_FILE
 
 

@@ -1,6 +1,6 @@
 """The DGDDI regional data files: names, location inside zips and directories, and parsing.
 
-Format (dgddi_format.md §3): headerless, `;`-separated, 10 fields
+Format (docs/source-format.md): headerless, `;`-separated, 10 fields
 `flux;trimestre;annee;code_departement;code_region;code_A129;code_CPF4;code_pays;valeur;masse`,
 UTF-8, CRLF or LF. Codes stay text (`NA` is Namibia, `01` keeps its zero), values are int64
 (aircraft cells exceed 2^31). Every row keeps the file name and the physical line it came from,
@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from trade_pipeline.ingestion.archives import ArchiveLimits, SafeZip
-from trade_pipeline.nomenclature import LabelKind, label_kind, parse_label_kind
+from trade_pipeline.lib.nomenclature import LabelKind, label_kind, parse_label_kind
 from trade_pipeline.tables import FILE_COLUMNS, SOURCE_FIELDS, TRADE_FLOWS
 
 #: Arrow types of the integer columns when reading (the codes stay text: `NA` is Namibia, `01`

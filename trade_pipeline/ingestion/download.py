@@ -28,9 +28,9 @@ from tenacity import (
 )
 from tenacity import Retrying as _Retrying
 
-from trade_pipeline.atomic import FILE_MODE
 from trade_pipeline.ingestion.archives import describe_non_zip, looks_like_zip
 from trade_pipeline.ingestion.dgddi_files import FLOW_NAMES, classify_zip_name, publication_prefix
+from trade_pipeline.lib.atomic import FILE_MODE
 from trade_pipeline.settings import Settings
 
 USER_AGENT = "trade_pipeline/0.1 (+https://github.com/; open data of DGDDI)"

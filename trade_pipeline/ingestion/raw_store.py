@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from trade_pipeline.atomic import fsync_path, write_atomically
+from trade_pipeline.lib.atomic import fsync_path, write_atomically
 
 _CHUNK = 1024 * 1024
 CURRENT, FETCHED, PUBLISHED = "current.json", "fetched.json", "published.json"

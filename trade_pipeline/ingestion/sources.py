@@ -18,7 +18,7 @@ from trade_pipeline.ingestion.archives import ArchiveLimits, SafeZip
 from trade_pipeline.ingestion.dgddi_files import classify_data_member, classify_zip_name
 from trade_pipeline.ingestion.raw_store import RawFile, sha256_file
 from trade_pipeline.ingestion.sample import sample_files
-from trade_pipeline.nomenclature import label_kind
+from trade_pipeline.lib.nomenclature import label_kind
 from trade_pipeline.settings import DGDDI_SOURCE, SAMPLE_SOURCE, SAMPLE_YEARS, Settings
 
 
@@ -31,7 +31,7 @@ def expected_errors() -> tuple[type[Exception], ...]:
     from trade_pipeline.ingestion.archives import ArchiveError
     from trade_pipeline.ingestion.dgddi_files import DataFileError
     from trade_pipeline.ingestion.download import DownloadError
-    from trade_pipeline.nomenclature import LabelFileError
+    from trade_pipeline.lib.nomenclature import LabelFileError
 
     return SourceError, DownloadError, ArchiveError, DataFileError, LabelFileError
 

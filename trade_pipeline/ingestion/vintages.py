@@ -13,7 +13,7 @@ from pathlib import Path
 
 from trade_pipeline.ingestion import download as http
 from trade_pipeline.ingestion.raw_store import sha256_file
-from trade_pipeline.ingestion.sample import SEED
+from trade_pipeline.ingestion.sample_model import SEED
 from trade_pipeline.ingestion.sources import belongs_to_year
 from trade_pipeline.settings import DGDDI_SOURCE, SAMPLE_SOURCE, SAMPLE_YEARS, Settings
 

@@ -4,16 +4,17 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from trade_pipeline.aggregation import reads
 from trade_pipeline.aggregation.assets import territory_marts
-from trade_pipeline.automation.conditions import after_any_data_change
 from trade_pipeline.ingestion.raw_store import RawStore
-from trade_pipeline.metadata import table_metadata, table_schemas
-from trade_pipeline.provenance import cited_publications
+from trade_pipeline.lib.provenance import cited_publications
+from trade_pipeline.lib.warehouse import no_space_message
+from trade_pipeline.orchestration.conditions import after_any_data_change
+from trade_pipeline.orchestration.metadata import table_metadata, table_schemas
+from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from trade_pipeline.publication.store import PublicationRefused, publish
-from trade_pipeline.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from trade_pipeline.tables import PUBLISHED
 from trade_pipeline.validation.assets import trade_flows
-from trade_pipeline.warehouse import no_space_message
 
 
 @dg.asset(
@@ -21,7 +22,7 @@ from trade_pipeline.warehouse import no_space_message
     deps=[trade_flows, territory_marts],
     # Any change of the rows changes some territory's marts; a new provenance of the same rows
     # (the `sources` table) changes only trade_flows. The plan holds the store back while what
-    # the rows may change upstream of it still runs (automation/refresh.py): one publication.
+    # the rows may change upstream of it still runs (orchestration/refresh.py): one publication.
     automation_condition=after_any_data_change(territory_marts, trade_flows),
     group_name="publication",
     kinds={"duckdb"},
@@ -32,7 +33,7 @@ from trade_pipeline.warehouse import no_space_message
         "and CSV (one file per table and year), publication.json. Each publication is a snapshot of its "
         "own in published/history/ (TRADE_PIPELINE_PUBLICATIONS_KEPT are kept); the stable paths switch "
         "to a new one in one atomic swap (a consumer never sees a mix, never blocks the pipeline). Its "
-        "tables and columns are the public contract (README)."
+        "tables and columns are the public contract (docs/data-dictionary.md)."
     ),
 )
 def published_store(context: dg.AssetExecutionContext, settings: PipelineSettings,
@@ -49,9 +50,9 @@ def published_store(context: dg.AssetExecutionContext, settings: PipelineSetting
             if message is None:
                 raise
             raise dg.Failure(description=message) from error
-        published = connection.execute("SELECT year, raw_version FROM ingestions").fetchall()
+        published = reads.raw_versions(connection)
     store = RawStore(config.raw_dir)
-    for year, version in published:  # the files behind the published store are never pruned
+    for year, version in published.items():  # the files behind the published store are never pruned
         store.pin_published(year, version)
     publication = result.publication
     context.log.info(f"publication {publication.id} ({'new content' if result.changed else 'content unchanged'}): "

@@ -3,7 +3,7 @@
 Read from a publication's own trade.duckdb (the current one, or any kept one), so an export
 gives exactly the rows of that publication. CSV is the same as the published CSVs (RFC 4180,
 UTF-8, `.` decimals: for programs; no cell of a publication starts like a spreadsheet formula:
-`exports.py`); XLSX is for spreadsheets.
+lib/spreadsheets.py); XLSX is for spreadsheets.
 
 What an export writes to is checked first (`export_target`): a new regular file, or an existing
 regular file that it replaces (by rename: never half a file) — never a device, a FIFO, a socket
@@ -21,11 +21,12 @@ from pathlib import Path
 
 import duckdb
 
-from trade_pipeline.atomic import FILE_MODE, fsync_path, sql_path, write_atomically
-from trade_pipeline.exports import xlsx_bytes
-from trade_pipeline.publication.store import Publication, formula_cell
+from trade_pipeline.lib.atomic import FILE_MODE, fsync_path, sql_path, write_atomically
+from trade_pipeline.lib.spreadsheets import xlsx_bytes
+from trade_pipeline.lib.warehouse import write_failure_reason
+from trade_pipeline.publication.history import Publication
+from trade_pipeline.publication.store import formula_cell
 from trade_pipeline.settings import SettingsError
-from trade_pipeline.warehouse import write_failure_reason
 
 FORMATS = ("csv", "parquet", "xlsx")
 

@@ -19,21 +19,47 @@ import json
 import os
 import shutil
 from collections.abc import Mapping, Set
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from trade_pipeline.aggregation.marts import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
-from trade_pipeline.atomic import fsync_path, link_or_copy, sql_path, write_atomically
-from trade_pipeline.exports import formula_cells_query
-from trade_pipeline.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
-from trade_pipeline.french import long_date
-from trade_pipeline.provenance import ATTRIBUTION, SYNTHETIC_LABEL
-from trade_pipeline.tables import PUBLISHED
-from trade_pipeline.territories import territories_frame
+from trade_pipeline.aggregation.mart_sql import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
+from trade_pipeline.lib.atomic import fsync_path, link_or_copy, sql_path, write_atomically
+from trade_pipeline.lib.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
+from trade_pipeline.lib.provenance import ATTRIBUTION, SYNTHETIC_LABEL
+from trade_pipeline.lib.spreadsheets import formula_cells_query
+from trade_pipeline.lib.territories import territories_frame
+from trade_pipeline.publication.history import (
+    HISTORY,
+    MANIFEST,
+    WHOLE,
+    Publication,
+    current_publication,
+    make_current,
+    manifest_bytes,
+    new_id,
+    part_files,
+    prune,
+    read_publication,
+    remove_unfinished,
+)
+from trade_pipeline.tables import (
+    EXPOSURE,
+    FLOW_LINKS,
+    GROWTH_CONTRIBUTIONS,
+    INGESTIONS,
+    LABELS,
+    MART_TERRITORY_TOTALS,
+    PARTNER_BALANCE,
+    PRODUCT_BREAKDOWN,
+    PUBLISHED,
+    TRADE_FLOWS,
+    UNITED_STATES_EXPORTS,
+    mart_table_name,
+)
 
 
 def _select(name: str, source: str, order: str) -> str:
@@ -44,22 +70,20 @@ def _select(name: str, source: str, order: str) -> str:
 #: The published tables and the warehouse query of each (the public contract: tables.PUBLISHED).
 #: `territories` and `metadata` come from the package and from the publication itself.
 PUBLISHED_TABLES: dict[str, str] = {
-    "trade_flows": _select("trade_flows", "trade_flows",
+    "trade_flows": _select(TRADE_FLOWS.name, TRADE_FLOWS.name,
                            "year, flow, department_code, a129_code, cpf4_code, country_code, quarter"),
-    "labels": _select("labels", "labels", "year, nomenclature, code, valid_from"),
-    "sources": _select("sources", "ingestions", "year"),
-    "territory_totals": TERRITORY_TOTALS_WITH_SHARES,
-    "partner_balance": _select("partner_balance", "mart_partner_balance", "year, level, territory_code, country_code"),
-    "product_breakdown": _select("product_breakdown", "mart_product_breakdown",
-                                 "year, level, territory_code, flow, product_level, product_code"),
-    "flow_links": _select("flow_links", "mart_flow_links",
-                          "year, level, territory_code, flow, value_eur DESC, product_code, country_code"),
-    "growth_contributions": _select("growth_contributions", "mart_growth_contributions",
-                                    "year, level, territory_code, flow, dimension, code"),
-    "exposure": _select("exposure", "mart_exposure", "year, level, territory_code"),
+    LABELS.name: _select(LABELS.name, LABELS.name, "year, nomenclature, code, valid_from"),
+    "sources": _select("sources", INGESTIONS.name, "year"),
+    MART_TERRITORY_TOTALS.name: TERRITORY_TOTALS_WITH_SHARES,
+    **{mart.name: _select(mart.name, mart_table_name(mart), order) for mart, order in (
+        (PARTNER_BALANCE, "year, level, territory_code, country_code"),
+        (PRODUCT_BREAKDOWN, "year, level, territory_code, flow, product_level, product_code"),
+        (FLOW_LINKS, "year, level, territory_code, flow, value_eur DESC, product_code, country_code"),
+        (GROWTH_CONTRIBUTIONS, "year, level, territory_code, flow, dimension, code"),
+        (EXPOSURE, "year, level, territory_code"))},
     "exposure_comparison": EXPOSURE_COMPARISON,
-    "united_states_exports": _select("united_states_exports", "mart_united_states_exports",
-                                     "year, level, territory_code, product_rank"),
+    UNITED_STATES_EXPORTS.name: _select(UNITED_STATES_EXPORTS.name, mart_table_name(UNITED_STATES_EXPORTS),
+                                        "year, level, territory_code, product_rank"),
 }
 
 
@@ -91,46 +115,10 @@ def formula_cell(connection: duckdb.DuckDBPyConnection, table: str, rows: str) -
     return found[0] if found else None
 
 
-#: The part of a table without a `year` column (one file for all of it).
-WHOLE = "all"
-
 #: CSVW datatypes of the DuckDB types the published tables use (csv/csv-metadata.json).
 CSVW_DATATYPES = {"VARCHAR": "string", "BIGINT": "long", "INTEGER": "int", "SMALLINT": "short",
                   "DOUBLE": "double", "BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP": "datetime",
                   "TIMESTAMP WITH TIME ZONE": "datetime", "HUGEINT": "integer"}
-
-HISTORY = "history"
-CURRENT = "current"
-MANIFEST = "publication.json"
-#: What the stable paths of published/ lead to, inside the current snapshot.
-STABLE_ENTRIES = ("trade.duckdb", "parquet", "csv", MANIFEST)
-
-
-@dataclass(frozen=True)
-class Publication:
-    """One snapshot of published/history/: what `trade-pipeline publications` lists."""
-
-    id: str
-    published_at: str  # ISO 8601, UTC
-    checksum: str
-    years: list[int]
-    raw_versions: dict[str, str]  # year → raw version
-    tables: dict[str, int]  # table → rows
-    parts: dict[str, dict[str, str]] = field(default_factory=dict)  # table → part (year or "all") → fingerprint
-    same_content_as: str | None = None  # an earlier publication with the same checksum
-    folder: Path | None = None
-
-    @property
-    def duckdb_path(self) -> Path:
-        assert self.folder is not None
-        return self.folder / "trade.duckdb"
-
-    def label(self) -> str:
-        """« publication du 2 décembre 2026 à 17 h 58 UTC (empreinte 3fa2c1d4e5f6) »."""
-        moment = datetime.fromisoformat(self.published_at)
-        return (f"publication du {long_date(moment.date())} à {moment:%H} h {moment:%M} UTC "
-                f"(empreinte {self.checksum[:12]})")
-
 
 @dataclass(frozen=True)
 class PublishResult:
@@ -179,53 +167,6 @@ def _columns(connection: duckdb.DuckDBPyConnection, query: str) -> dict[str, str
     return {name: kind for name, kind, *_ in connection.execute(f"DESCRIBE ({query})").fetchall()}
 
 
-# -- reading the history -----------------------------------------------------------------------
-
-def read_publication(folder: Path) -> Publication | None:
-    """The publication of a snapshot folder (None when it has no readable manifest)."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        return Publication(**{k: manifest[k] for k in Publication.__dataclass_fields__ if k in manifest},
-                           folder=folder)
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-
-
-def current_publication(published_dir: Path) -> Publication | None:
-    """The publication the stable paths lead to (None before the first one)."""
-    current = published_dir / CURRENT
-    return read_publication(current.resolve()) if current.is_symlink() else None
-
-
-def publications(published_dir: Path) -> list[Publication]:
-    """Every kept publication, the newest first."""
-    history = published_dir / HISTORY
-    if not history.is_dir():
-        return []
-    found = [read_publication(folder) for folder in history.iterdir() if not folder.name.startswith(".")]
-    return sorted((p for p in found if p is not None), key=lambda p: (p.published_at, p.id), reverse=True)
-
-
-def find_publication(published_dir: Path, wanted: str | None) -> Publication:
-    """The current publication, or the one whose id (or id prefix) is `wanted`."""
-    from trade_pipeline.settings import SettingsError
-
-    if wanted is None:
-        current = current_publication(published_dir)
-        if current is None:
-            raise SettingsError(f"{published_dir}: nothing published yet (run trade-pipeline build first)")
-        return current
-    kept = publications(published_dir)
-    matches = [p for p in kept if p.id == wanted] or [p for p in kept if p.id.startswith(wanted)]
-    if len(matches) != 1:
-        listed = ", ".join(p.id for p in kept[:10]) or "none"
-        what = "matches several publications" if matches else "is not a kept publication"
-        raise SettingsError(f"--publication {wanted}: {what} (kept: {listed}; trade-pipeline publications lists them)")
-    return matches[0]
-
-
-# -- publishing --------------------------------------------------------------------------------
-
 def publish(connection: duckdb.DuckDBPyConnection, published_dir: Path, kept: int = 10,
             tables: Mapping[str, str] | None = None, now: datetime | None = None,
             cited: Set[str] = frozenset()) -> PublishResult:
@@ -252,8 +193,8 @@ def publish(connection: duckdb.DuckDBPyConnection, published_dir: Path, kept: in
 
     history = published_dir / HISTORY
     history.mkdir(parents=True, exist_ok=True)
-    _remove_unfinished(published_dir)
-    publication_id = _new_id(history, now)
+    remove_unfinished(published_dir)
+    publication_id = new_id(history, now)
     staging = history / f".staging-{publication_id}"
     staging.mkdir()
     same = previous is not None and previous.checksum == checksum
@@ -265,7 +206,7 @@ def publish(connection: duckdb.DuckDBPyConnection, published_dir: Path, kept: in
         else:
             _write_duckdb(connection, staging / "trade.duckdb", queries, checksum, years, now)
         _write_open_formats(staging, parts, previous)
-        write_atomically(staging / MANIFEST, _manifest(publication))
+        write_atomically(staging / MANIFEST, manifest_bytes(publication))
         for path in staging.rglob("*"):
             if path.is_file():
                 fsync_path(path)
@@ -277,47 +218,14 @@ def publish(connection: duckdb.DuckDBPyConnection, published_dir: Path, kept: in
         pending.touch()
         os.rename(staging, folder)
         fsync_path(history)
-        _make_current(published_dir, folder)
+        make_current(published_dir, folder)
         pending.unlink()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    pruned = _prune(published_dir, kept, cited)
+    pruned = prune(published_dir, kept, cited)
     return PublishResult(published_dir / "trade.duckdb", not same, checksum, counts, years,
                          read_publication(folder) or publication, pruned)
-
-
-def _remove_unfinished(published_dir: Path) -> None:
-    """What a crashed publication left: its staging folder, temporary links, and a snapshot
-    renamed into history/ but never made current (its `.pending-<id>` marker is still there)."""
-    history = published_dir / HISTORY
-    current = published_dir / CURRENT
-    current_name = Path(os.readlink(current)).name if current.is_symlink() else None
-    for marker in history.glob(".pending-*"):
-        name = marker.name.removeprefix(".pending-")
-        if name != current_name:  # made current after all, the process died just after the swap
-            shutil.rmtree(history / name, ignore_errors=True)
-        marker.unlink(missing_ok=True)
-    for path in [*history.glob(".staging-*"), *published_dir.glob(".*.tmp")]:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-
-
-def _new_id(history: Path, now: datetime) -> str:
-    """`2026-12-02T17-58-28Z`: sortable, readable, a valid file name; `-2`, `-3` the same second."""
-    base = now.strftime("%Y-%m-%dT%H-%M-%SZ")
-    candidate, n = base, 1
-    while any((history / name).exists() for name in (candidate, f".staging-{candidate}", f".pending-{candidate}")):
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
-def _manifest(publication: Publication) -> bytes:
-    manifest = {k: v for k, v in asdict(publication).items() if k != "folder"}
-    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _link(source: Path, target: Path) -> None:
@@ -347,11 +255,6 @@ def _write_duckdb(connection: duckdb.DuckDBPyConnection, path: Path, queries: Ma
                 connection.execute("DETACH pub")
     finally:
         connection.unregister("publication_metadata")
-
-
-def part_files(folder: Path, table: str, part: str) -> tuple[Path, Path]:
-    """The Parquet and the CSV file of a table-year in a snapshot folder."""
-    return folder / "parquet" / table / f"{part}.parquet", folder / "csv" / table / f"{part}.csv"
 
 
 def _write_open_formats(staging: Path, parts: Mapping[str, Mapping[str, str]], previous: Publication | None) -> None:
@@ -390,35 +293,3 @@ def _write_open_formats(staging: Path, parts: Mapping[str, Mapping[str, str]], p
                      (json.dumps(csvw, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
-def _make_current(published_dir: Path, folder: Path) -> None:
-    """Point published/current at `folder` (one atomic rename), and the stable paths through it."""
-    link = published_dir / f".{CURRENT}.{os.getpid()}.tmp"
-    link.unlink(missing_ok=True)
-    os.symlink(Path(HISTORY) / folder.name, link)
-    os.replace(link, published_dir / CURRENT)
-    for entry in STABLE_ENTRIES:
-        stable = published_dir / entry
-        if stable.is_symlink() and os.readlink(stable) == str(Path(CURRENT) / entry):
-            continue
-        # First publication, or a data directory of the single-file layout: its trade.duckdb
-        # file is replaced by the link in one rename (a reader of the old file keeps it).
-        temporary = published_dir / f".{entry}.{os.getpid()}.tmp"
-        temporary.unlink(missing_ok=True)
-        os.symlink(Path(CURRENT) / entry, temporary)
-        if stable.is_dir() and not stable.is_symlink():
-            shutil.rmtree(stable)
-        os.replace(temporary, stable)
-    fsync_path(published_dir)
-
-
-def _prune(published_dir: Path, kept: int, cited: Set[str]) -> list[str]:
-    """Remove the oldest snapshots beyond `kept` — never the current one, nor one that `cited`
-    holds (a fiche on disk names it: its reader must find it)."""
-    current = current_publication(published_dir)
-    pruned = []
-    for old in publications(published_dir)[kept:]:
-        if (current is not None and old.id == current.id) or old.id in cited:
-            continue
-        shutil.rmtree(old.folder, ignore_errors=True)
-        pruned.append(old.id)
-    return pruned

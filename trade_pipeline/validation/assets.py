@@ -6,13 +6,13 @@ from collections.abc import Iterator
 import dagster as dg
 import pyarrow as pa
 
-from trade_pipeline.automation.conditions import EAGER_ON_DATA_CHANGE
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.ingestion.sources import archive_limits, expected_errors
-from trade_pipeline.metadata import Stopwatch, column_schema, table_metadata
-from trade_pipeline.partitions import year_partitions
-from trade_pipeline.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
+from trade_pipeline.orchestration.conditions import EAGER_ON_DATA_CHANGE
+from trade_pipeline.orchestration.metadata import Stopwatch, column_schema, table_metadata
+from trade_pipeline.orchestration.partitions import year_partitions
+from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from trade_pipeline.tables import TRADE_FLOWS
 from trade_pipeline.validation.expectations import (
     EXPECTATION_SPECS,

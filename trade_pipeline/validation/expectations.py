@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from trade_pipeline.nomenclature import Reference
+from trade_pipeline.lib.nomenclature import Reference
 
 #: The key of a row: one value per (year, quarter, flow, département, CPF4, country).
 ROW_KEY = ["year", "quarter", "flow", "department_code", "cpf4_code", "country_code"]
@@ -207,7 +207,7 @@ def _duplicate_lines(keys: RowKeys, duplicated: list[int]) -> list[str]:
 def _comparisons(new: pd.DataFrame, year: int, stored: Stored) -> pd.DataFrame:
     """Rows and euros per flow (`new`, indexed by flow) against what is stored; `excess` > 0
     where it moved too far."""
-    from trade_pipeline import french
+    from trade_pipeline.lib import french
 
     records = []
     for against, tolerance, frame in (

@@ -6,25 +6,21 @@ column (1-based, in DGDDI field order) and the value of each failing cell.
 
 from __future__ import annotations
 
-import os
-
 import duckdb
 import pandas as pd
+import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
-os.environ.setdefault("DISABLE_PANDERA_IMPORT_WARNING", "True")
-import pandera.pandas as pa  # noqa: E402  (after the warning switch)
-
-from trade_pipeline.messages import cut, quoted  # noqa: E402
-from trade_pipeline.nomenclature import (  # noqa: E402
+from trade_pipeline.lib.messages import cut, quoted
+from trade_pipeline.lib.nomenclature import (
     A129_CODE_PATTERN,
     COUNTRY_CODE_PATTERN,
     CPF4_CODE_PATTERN,
     DEPARTMENT_CODE_PATTERN,
     REGION_CODE_PATTERN,
 )
-from trade_pipeline.tables import FILE_COLUMNS, TRADE_FLOWS  # noqa: E402
+from trade_pipeline.tables import FILE_COLUMNS, TRADE_FLOWS
 
 _MAX_LISTED = 25
 
@@ -56,7 +52,7 @@ PANDAS_TYPES = {"VARCHAR": "string[pyarrow]", "INTEGER": "int32", "BIGINT": "int
 
 
 def column_rules(year: int, department_regions: dict[str, str]) -> dict[str, list[pa.Check]]:
-    """What each `trade_flows` column must hold, beyond its type (dgddi_format.md §8)."""
+    """What each `trade_flows` column must hold, beyond its type (docs/source-format.md, « Invariants »)."""
     return {
         "flow": [pa.Check.isin(["E", "I"])],
         "quarter": [pa.Check.isin([1, 2, 3, 4])],
@@ -97,7 +93,7 @@ def trade_flows_schema(year: int, department_regions: dict[str, str], file_flows
             pa.Check(flow_matches_file, name="flow_matches_file", element_wise=False),
         ],
         name=f"trade_flows_{year}",
-        description="DGDDI regional trade rows of one year (dgddi_format.md §3, §8)",
+        description="DGDDI regional trade rows of one year (docs/source-format.md)",
     )
 
 

@@ -9,7 +9,6 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from trade_pipeline.failpoints import WAREHOUSE_WRITE, failpoint
 from trade_pipeline.ingestion.archives import ArchiveLimits
 from trade_pipeline.ingestion.dgddi_files import (
     INTEGER_COLUMNS,
@@ -19,11 +18,12 @@ from trade_pipeline.ingestion.dgddi_files import (
     restrict_to_year,
 )
 from trade_pipeline.ingestion.raw_store import RawFile, RawVersion
-from trade_pipeline.nomenclature import LABEL_KINDS, Reference, packaged_reference
+from trade_pipeline.lib.failpoints import WAREHOUSE_WRITE, failpoint
+from trade_pipeline.lib.nomenclature import LABEL_KINDS, Reference, packaged_reference
+from trade_pipeline.lib.territories import department_codes
+from trade_pipeline.lib.warehouse import transaction
 from trade_pipeline.tables import TRADE_FLOWS
-from trade_pipeline.territories import department_codes
 from trade_pipeline.validation.schema import trade_flows_schema, validate_trade_flows
-from trade_pipeline.warehouse import transaction
 
 
 @dataclass

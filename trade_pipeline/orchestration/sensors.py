@@ -2,21 +2,24 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition as UnresolvedAssetJob
 
-from trade_pipeline.automation import refresh
 from trade_pipeline.ingestion.assets import raw_trade_files
 from trade_pipeline.ingestion.vintages import ANY_YEAR, fingerprints
-from trade_pipeline.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
-from trade_pipeline.resources import PipelineSettings
-from trade_pipeline.warehouse import PipelineBusy, holding_pipeline_lock
+from trade_pipeline.lib.warehouse import PipelineBusy, holding_pipeline_lock
+from trade_pipeline.orchestration import refresh
+from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
+from trade_pipeline.orchestration.resources import PipelineSettings
+
+if TYPE_CHECKING:
+    from trade_pipeline.orchestration.dagster_internals import AssetJob
 
 AUTOMATION_SENSOR = "trade_automation"
 
 
-def automation_sensor(interval_s: int, jobs: list[UnresolvedAssetJob]) -> dg.SensorDefinition:
+def automation_sensor(interval_s: int, jobs: list[AssetJob]) -> dg.SensorDefinition:
     """The daemon's side of `automation.refresh`: the same evaluation, cursor and plan as
     `trade-pipeline build`, whose runs go to the run queue (in dependency order: one run at a
     time, dagster.yaml). Skipped while a build holds the pipeline lock: it does the work."""
@@ -27,7 +30,7 @@ def automation_sensor(interval_s: int, jobs: list[UnresolvedAssetJob]) -> dg.Sen
         minimum_interval_seconds=interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Recomputes what depends on data whose version changed — the same decision as "
-                    "`trade-pipeline build` (automation/refresh.py).",
+                    "`trade-pipeline build` (orchestration/refresh.py).",
     )
     def trade_automation(context: dg.SensorEvaluationContext, settings: PipelineSettings):
         config = settings.get()

@@ -1,7 +1,7 @@
 """Debian's Chromium, shared by the chart pictures and the fiche PDFs.
 
 Chromium must be found *before* anything starts: a browser that is not there would make a
-rendering wait forever (stack_notes.md §6). Without one the pipeline still writes HTML fiches,
+rendering wait forever. Without one the pipeline still writes HTML fiches,
 the figures and their CSVs, and says what it skipped.
 
 `WarmTabs` keeps one headless Chromium and a few tabs open for a whole step, each tab with its
@@ -45,27 +45,28 @@ class BrowserFailed(RuntimeError):
     """Chromium did not start or stopped answering; the message names it and what to check."""
 
 
-def browser_name() -> str:
+def browser_name(configured: str | None) -> str:
     """The browser as a user set or finds it: `BROWSER_PATH=…`, or the `chromium` found on PATH."""
-    if os.environ.get("BROWSER_PATH"):
-        return f"BROWSER_PATH={os.environ['BROWSER_PATH']}"
-    return f"{chromium_path() or 'chromium'} (found on PATH; BROWSER_PATH picks another)"
+    if configured:
+        return f"BROWSER_PATH={configured}"
+    return f"{chromium_path(None) or 'chromium'} (found on PATH; BROWSER_PATH picks another)"
 
 
-def _what_to_check() -> str:
-    path = os.environ.get("BROWSER_PATH") or chromium_path() or "chromium"
+def _what_to_check(configured: str | None) -> str:
+    path = configured or chromium_path(None) or "chromium"
     return (f"check that it is Chromium or Google Chrome and runs here (`{path} --headless --version`), "
             "or unset BROWSER_PATH to use Debian's chromium (apt-get install -y chromium)")
 
 
-def chromium_path() -> str | None:
-    """BROWSER_PATH (kaleido's convention), else `chromium` or `google-chrome` on PATH."""
-    candidate = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or shutil.which("google-chrome")
+def chromium_path(configured: str | None) -> str | None:
+    """The browser `configured` (the setting BROWSER_PATH, kaleido's convention), else `chromium`
+    or `google-chrome` on PATH; None when it is not an executable file."""
+    candidate = configured or shutil.which("chromium") or shutil.which("google-chrome")
     return candidate if candidate and os.access(candidate, os.X_OK) else None
 
 
-def require_browser() -> str:
-    path = chromium_path()
+def require_browser(configured: str | None) -> str:
+    path = chromium_path(configured)
     if path is None:
         raise BrowserUnavailable(f"no Chromium found: {INSTALL_HINT}")
     return path
@@ -106,11 +107,12 @@ class WarmTabs:
     """
 
     def __init__(self, count: int, prepare: Prepare | None = None, renew_every: int | None = None,
-                 timeout_s: float = DEFAULT_TIMEOUT_S):
+                 timeout_s: float = DEFAULT_TIMEOUT_S, browser_path: str | None = None):
         self.count = max(1, count)
         self.prepare = prepare
         self.renew_every = renew_every
         self.timeout_s = timeout_s
+        self.browser_path = browser_path  # the setting BROWSER_PATH (None: chromium on PATH)
         self._pending = threading.Semaphore(self.count * 4)
         self._ready = threading.Event()
         self._failure: BaseException | None = None
@@ -119,15 +121,19 @@ class WarmTabs:
         self._thread = threading.Thread(target=self._run, name="chromium-tabs", daemon=True)
 
     def __enter__(self) -> WarmTabs:
-        require_browser()
+        self._path = require_browser(self.browser_path)
         self._thread.start()
         # The start is bounded inside the thread; this bound only guards against a bug there.
         if not self._ready.wait(self.timeout_s * (self.count + 1) + CLOSE_TIMEOUT_S * 2):
-            raise BrowserFailed(f"Chromium ({browser_name()}) did not start within {self.timeout_s:.0f} s; {_what_to_check()}")
+            raise BrowserFailed(f"Chromium ({self._name()}) did not start within {self.timeout_s:.0f} s; "
+                                f"{_what_to_check(self.browser_path)}")
         if self._failure is not None:
             self._thread.join()
             raise self._failure
         return self
+
+    def _name(self) -> str:
+        return browser_name(self.browser_path)
 
     def submit(self, work: Work, job: Any) -> Future:
         """Queue a job; raises the first failure of an earlier job (nothing more is worth starting)."""
@@ -164,7 +170,7 @@ class WarmTabs:
         self._queue = asyncio.Queue()
         # choreographer logs, as warnings, what _stop does on purpose (« unclean kill », « watchdog »).
         logging.getLogger("choreographer").setLevel(logging.ERROR)
-        browser = Browser(headless=True)
+        browser = Browser(self._path, headless=True)
         opening = asyncio.ensure_future(browser.open())
         done, _ = await asyncio.wait({opening}, timeout=self.timeout_s)
         if not done or opening.exception() is not None:
@@ -175,7 +181,7 @@ class WarmTabs:
                 await opening
             cause = (f"did not answer within {self.timeout_s:.0f} s of its start (TRADE_PIPELINE_BROWSER_TIMEOUT)"
                      if not done else "exited as soon as it started")
-            raise BrowserFailed(f"Chromium ({browser_name()}) {cause}; {_what_to_check()}")
+            raise BrowserFailed(f"Chromium ({self._name()}) {cause}; {_what_to_check(self.browser_path)}")
         try:
             tabs = [await self._new_tab(browser) for _ in range(self.count)]
             self._ready.set()
@@ -198,8 +204,8 @@ class WarmTabs:
         try:
             return await asyncio.wait_for(open_tab(), self.timeout_s)
         except TimeoutError:
-            raise BrowserFailed(f"Chromium ({browser_name()}) did not open a tab within {self.timeout_s:.0f} s; "
-                                f"{_what_to_check()}") from None
+            raise BrowserFailed(f"Chromium ({self._name()}) did not open a tab within {self.timeout_s:.0f} s; "
+                                f"{_what_to_check(self.browser_path)}") from None
 
     async def _worker(self, browser: Any, tab: Any) -> None:
         done = 0
@@ -215,9 +221,9 @@ class WarmTabs:
                 future.set_result(await asyncio.wait_for(work(tab, job), self.timeout_s))
             except BaseException as error:  # noqa: BLE001 - the job's error, for its caller
                 if isinstance(error, TimeoutError):
-                    error = BrowserFailed(f"Chromium ({browser_name()}) did not finish {getattr(job, 'label', 'a job')} "
+                    error = BrowserFailed(f"Chromium ({self._name()}) did not finish {getattr(job, 'label', 'a job')} "
                                           f"within {self.timeout_s:.0f} s (TRADE_PIPELINE_BROWSER_TIMEOUT); "
-                                          f"{_what_to_check()}")
+                                          f"{_what_to_check(self.browser_path)}")
                 self._failure = self._failure or error
                 future.set_exception(error)
             done += 1

@@ -12,22 +12,24 @@ evaluates the graph up to the published store; `--departement` runs only those t
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from trade_pipeline.automation import refresh
-from trade_pipeline.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
-from trade_pipeline.partitions import parse_partition_key
-from trade_pipeline.provenance import SYNTHETIC_LABEL
-from trade_pipeline.publication.store import Publication, current_publication
+from trade_pipeline.lib.provenance import SYNTHETIC_LABEL
+from trade_pipeline.lib.territories import department_scope, territory, territory_keys
+from trade_pipeline.lib.warehouse import storage_write_message
+from trade_pipeline.orchestration import dagster_internals, refresh
+from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
+from trade_pipeline.orchestration.partitions import parse_partition_key, years_of
+from trade_pipeline.publication.history import Publication, current_publication
 from trade_pipeline.settings import Settings
-from trade_pipeline.territories import department_scope, territory, territory_keys
-from trade_pipeline.warehouse import storage_write_message
+
+if TYPE_CHECKING:
+    from trade_pipeline.orchestration.dagster_internals import AssetGraph
 
 #: The runs this command executes in its own process (see fail_abandoned_runs).
 CLI_TAG = {LAUNCHED_BY_TAG: "cli"}
@@ -71,60 +73,32 @@ class RunSummary:
 
 def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
     summary = RunSummary(result.run_id, label, result.success)
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_MATERIALIZATION":
-            materialization = event.event_specific_data.materialization
-            key = materialization.asset_key.to_user_string()
-            summary.materialized.append((key, str(materialization.partition) if materialization.partition else None))
-            written = materialization.metadata.get("html_written")
-            if key == "fiches" and written is not None and written.value:
-                summary.rewritten_fiches.add(str(materialization.partition))
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            failing = evaluation.metadata.get("failing_count")
-            examples = evaluation.metadata.get("examples")
-            detail = f"{failing.value:,} failing" if failing is not None and failing.value else ""
-            if examples is not None and examples.value:  # what failed, and where: a code and its file and lines
-                shown = list(examples.value)
-                detail += f": {'; '.join(map(str, shown[:2]))}{'; …' if len(shown) > 2 else ''}"
-            summary.checks.append((evaluation.check_name, evaluation.passed, detail))
-        elif event.event_type_value == "STEP_SUCCESS":
-            seconds = event.event_specific_data.duration_ms / 1000
-            summary.step_seconds[event.step_key] = summary.step_seconds.get(event.step_key, 0.0) + seconds
-        elif event.event_type_value == "STEP_FAILURE":
-            data = event.event_specific_data
-            description = data.user_failure_data.description if data.user_failure_data else None
-            if not description and data.error is not None:
-                cause = data.error.cause or data.error
-                description = cause.message.strip()
-            summary.failures.append(f"{event.step_key}: {description}")
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        key = materialization.asset_key.to_user_string()
+        summary.materialized.append((key, str(materialization.partition) if materialization.partition else None))
+        written = materialization.metadata.get("html_written")
+        if key == "fiches" and written is not None and written.value:
+            summary.rewritten_fiches.add(str(materialization.partition))
+    for evaluation in result.get_asset_check_evaluations():
+        failing = evaluation.metadata.get("failing_count")
+        examples = evaluation.metadata.get("examples")
+        detail = f"{failing.value:,} failing" if failing is not None and failing.value else ""
+        if examples is not None and examples.value:  # what failed, and where: a code and its file and lines
+            shown = list(examples.value)
+            detail += f": {'; '.join(map(str, shown[:2]))}{'; …' if len(shown) > 2 else ''}"
+        summary.checks.append((evaluation.check_name, evaluation.passed, detail))
+    for event in result.get_step_success_events():
+        seconds = event.step_success_data.duration_ms / 1000
+        summary.step_seconds[event.step_key] = summary.step_seconds.get(event.step_key, 0.0) + seconds
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        description = data.user_failure_data.description if data.user_failure_data else None
+        if not description and data.error is not None:
+            cause = data.error.cause or data.error
+            description = cause.message.strip()
+        summary.failures.append(f"{event.step_key}: {description}")
     return summary
-
-
-class _AssetMessages(logging.Handler):
-    """What the command line shows of a run's log: the assets' own messages (progress,
-    warnings). Dagster's events — stack traces of a failure included — stay in the run log."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        meta = getattr(record, "dagster_meta", None) or {}
-        if meta.get("dagster_event") is not None:
-            return
-        step = meta.get("step_key")
-        message = meta.get("orig_message") or record.getMessage()
-        stream = sys.stderr if record.levelno >= logging.WARNING else sys.stdout
-        print(f"    {step + ': ' if step else ''}{message}", file=stream)
-
-
-@dg.logger(description="The command line's view of a run: the assets' messages, without Dagster's events.")
-def asset_messages(init_context: dg.InitLoggerContext) -> logging.Logger:
-    logger = logging.Logger("trade_pipeline.build", level=logging.INFO)
-    logger.addHandler(_AssetMessages())
-    return logger
-
-
-#: The loggers of the code location: Dagster's console logger (runs of the UI and the daemon,
-#: `build --verbose`) and the command line's.
-LOGGERS = {"console": dg.colored_console_logger, "cli": asset_messages}
 
 
 def _run_config(settings: Settings, verbose: bool) -> dict:
@@ -174,8 +148,7 @@ def fail_abandoned_runs(instance: dg.DagsterInstance, echo: Echo) -> None:
     abandoned = instance.get_runs(dg.RunsFilter(statuses=UNFINISHED_STATUSES, tags=CLI_TAG))
     for run in abandoned:
         instance.report_run_failed(run, "its trade-pipeline process ended without finishing it (killed?)")
-        if instance.event_log_storage.supports_global_concurrency_limits:
-            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        dagster_internals.free_pool_slots(instance, run.run_id)
     if abandoned:
         echo(f"{len(abandoned)} run(s) of an interrupted build marked as failed; their work is done again now")
 
@@ -252,11 +225,7 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
         elif all("|" not in k for k in keys):
             echo(f"  {asset:17} {', '.join(sorted(keys))}{took}")
         else:
-            by_year: dict[int, list[str]] = {}
-            for key in keys:
-                year, place = parse_partition_key(key)
-                by_year.setdefault(year, []).append(place)
-            for year, places in sorted(by_year.items()):
+            for year, places in sorted(years_of(keys).items()):
                 skipped = len(territory_keys()) - len(places)
                 names = ", ".join(territory(p).name for p in sorted(places)) if len(places) <= 6 \
                     else f"{len(places)} territories"
@@ -273,7 +242,7 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
          "the evaluation of what changed)")
 
 
-def _not_made(run: refresh.Run | None, graph: refresh.AssetGraph, only: Set[dg.AssetKey] | None) -> list[str]:
+def _not_made(run: refresh.Run | None, graph: AssetGraph, only: Set[dg.AssetKey] | None) -> list[str]:
     """The failed run's assets and every asset after them in the graph (within `only`)."""
     if run is None:
         return []
@@ -294,11 +263,11 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
     the fiches' series read them);
     `departments` restricts the territories to these départements, their régions and France;
     `accept` lets through a year whose totals differ widely from what is stored (see
-    validation/consistency.py); `verbose` prints Dagster's own log, stack traces included.
+    the check `consistent_with_stored`); `verbose` prints Dagster's own log, stack traces included.
     """
     from trade_pipeline.definitions import defs
-    from trade_pipeline.instance import open_instance, prepare_dagster_home
-    from trade_pipeline.warehouse import holding_pipeline_lock
+    from trade_pipeline.lib.warehouse import holding_pipeline_lock
+    from trade_pipeline.orchestration.instance import open_instance, prepare_dagster_home
 
     try:
         scope: Set[str] | None = set(department_scope(list(departments))) if departments else None

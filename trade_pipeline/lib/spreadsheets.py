@@ -9,9 +9,6 @@ numbers stay numbers.
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -38,13 +35,6 @@ def defuse(text: object) -> object:
     return text
 
 
-def restore(text: object) -> object:
-    """The cell as it was before `defuse` (for a page that shows a CSV's table)."""
-    if isinstance(text, str) and text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
-
-
 def defused(table: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text columns are defused; numeric and boolean columns are left as they are."""
     safe = table.copy()
@@ -61,14 +51,6 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
         if french[column].dtype == bool:
             french[column] = french[column].map({True: "oui", False: "non"})
     return french.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
-
-
-def read_csv_cells(path: Path) -> tuple[list[str], list[list[str]]]:
-    """A CSV written by :func:`csv_bytes`, back as its header and rows of text cells, the cells
-    as they were before `defuse` (a page or a workbook shows the labels as written)."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        header, *rows = csv.reader(handle, delimiter=";")
-    return header, [[restore(cell) for cell in row] for row in rows]
 
 
 def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:

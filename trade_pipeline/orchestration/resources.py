@@ -17,10 +17,10 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from trade_pipeline import browser
-from trade_pipeline.partitions import years_of
+from trade_pipeline.lib import browser
+from trade_pipeline.lib.warehouse import create_tables, holding_pipeline_lock, ingested_years, no_space_message
+from trade_pipeline.orchestration.partitions import years_of
 from trade_pipeline.settings import Settings, get_settings, prepare_data_dir
-from trade_pipeline.warehouse import create_tables, holding_pipeline_lock, no_space_message
 
 
 class PipelineSettings(dg.ConfigurableResource):
@@ -31,7 +31,8 @@ class PipelineSettings(dg.ConfigurableResource):
 
     source: str | None = None
     data_dir: str | None = None
-    #: Let through a year whose totals differ widely from what is stored (validation/consistency.py).
+    #: Let through a year whose totals differ widely from what is stored (the check
+    #: `consistent_with_stored`, validation/expectations.py).
     accept_change: bool = False
 
     _settings: Settings | None = PrivateAttr(default=None)
@@ -53,7 +54,7 @@ class PipelineSettings(dg.ConfigurableResource):
         return self._settings
 
 
-#: The Dagster pool of every step that opens the DuckDB warehouse. Its limit, 1 (instance.py), holds across
+#: The Dagster pool of every step that opens the DuckDB warehouse. Its limit, 1 (orchestration/instance.py), holds across
 #: processes and machines (the instance storage keeps the slots): DuckDB allows one writer per
 #: file, and a reader in another process blocks that writer.
 WAREHOUSE_POOL = "duckdb_warehouse"
@@ -91,7 +92,7 @@ class Warehouse(dg.ConfigurableResource):
         often not published yet: nothing to compute, no error."""
         requested = years_of(partition_keys)
         with self.connect() as connection:
-            ingested = {year for (year,) in connection.execute("SELECT year FROM ingestions").fetchall()}
+            ingested = ingested_years(connection)
         missing = sorted(set(requested) - ingested)
         if missing:
             warn(f"no data for {', '.join(map(str, missing))} (not ingested yet): nothing computed for "
@@ -111,16 +112,19 @@ class Chromium(dg.ConfigurableResource):
     @property
     def available(self) -> bool:
         if not self._probed:
-            self._path, self._probed = browser.chromium_path(), True
+            self._path, self._probed = browser.chromium_path(self.path_setting), True
         return self._path is not None
 
     @property
-    def tabs(self) -> int:
-        return self.settings.get().render_tabs
+    def path_setting(self) -> str | None:
+        """BROWSER_PATH, as the settings read it (None: chromium on PATH)."""
+        return self.settings.get().browser_path
 
     @property
-    def timeout_s(self) -> float:
-        return self.settings.get().browser_timeout_s
+    def options(self) -> dict[str, object]:
+        """How to run it, for `render_pictures` and `print_pdfs`: tabs, timeout, which browser."""
+        config = self.settings.get()
+        return {"tabs": config.render_tabs, "timeout_s": config.browser_timeout_s, "browser_path": config.browser_path}
 
     def warn_if_missing(self, log: dg.DagsterLogManager, consequence: str) -> None:
         """Say in the run log what a run without Chromium leaves out."""

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from trade_pipeline.ingestion.assets import raw_trade_files
-from trade_pipeline.metadata import LAUNCHED_BY_TAG
+from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG
 
 #: Years refreshed by each tick: the last complete year (provisional in March) and the one
 #: before (revised by DGDDI in the meantime).

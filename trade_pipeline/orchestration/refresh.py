@@ -16,20 +16,25 @@ and what one requested, the other finds handled or in progress. Nothing is reque
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster._core.asset_graph_view.serializable_entity_subset import SerializableEntitySubset
-from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
-from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition as UnresolvedAssetJob
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from trade_pipeline.partitions import parse_partition_key, partition_key, territory_partitions, year_partitions
+from trade_pipeline.orchestration import dagster_internals
+from trade_pipeline.orchestration.partitions import (
+    parse_partition_key,
+    partition_key,
+    territory_partitions,
+    year_partitions,
+    years_of,
+)
+
+if TYPE_CHECKING:
+    from trade_pipeline.orchestration.dagster_internals import AssetDaemonCursor, AssetGraph, AssetJob
 
 #: Where the cursor lives in the Dagster instance (its key-value store).
 CURSOR_KEY = "trade_pipeline/automation_cursor"
@@ -44,14 +49,14 @@ def job_name(partitions_def: dg.PartitionsDefinition | None) -> str:
     return JOB_NAMES["year" if partitions_def == year_partitions else "year_territory"]
 
 
-def jobs_for(assets: Sequence[dg.AssetsDefinition]) -> list[UnresolvedAssetJob]:
+def jobs_for(assets: Sequence[dg.AssetsDefinition]) -> list[AssetJob]:
     """The graph's jobs, one per partitioning, each selecting the assets partitioned that way."""
     by_job: dict[str, list[dg.AssetKey]] = {}
     for definition in assets:
         by_job.setdefault(job_name(definition.partitions_def), []).extend(definition.keys)
     return [dg.define_asset_job(name, selection=dg.AssetSelection.assets(*keys),
                                 description="The runs that trade-pipeline build and the trade_automation sensor plan "
-                                            "(automation/refresh.py).")
+                                            "(orchestration/refresh.py).")
             for name, keys in by_job.items()]
 
 Requested = dict[dg.AssetKey, set[str | None]]
@@ -82,8 +87,8 @@ class Run:
     def tags(self) -> dict[str, str]:
         """The range tags Dagster gives a run over several partitions (single-run backfills)."""
         if len(self.territories) > 1:
-            return {ASSET_PARTITION_RANGE_START_TAG: str(partition_key(self.year, self.territories[0])),
-                    ASSET_PARTITION_RANGE_END_TAG: str(partition_key(self.year, self.territories[-1]))}
+            return dagster_internals.partition_range_tags(str(partition_key(self.year, self.territories[0])),
+                                                          str(partition_key(self.year, self.territories[-1])))
         return {}
 
     @property
@@ -116,12 +121,11 @@ class Evaluation:
 
 
 def load_cursor(instance: dg.DagsterInstance) -> AssetDaemonCursor | None:
-    stored = instance.daemon_cursor_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY)
-    return dg.deserialize_value(stored, AssetDaemonCursor) if stored else None
+    return dagster_internals.load_cursor(instance, CURSOR_KEY)
 
 
 def save_cursor(instance: dg.DagsterInstance, cursor: AssetDaemonCursor) -> None:
-    instance.daemon_cursor_storage.set_cursor_values({CURSOR_KEY: dg.serialize_value(cursor)})
+    dagster_internals.save_cursor(instance, CURSOR_KEY, cursor)
 
 
 @contextmanager
@@ -202,7 +206,7 @@ def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None =
     """Runs for the requested partitions, in dependency order.
 
     A year-level asset runs once per year; a territory asset once per year and contiguous range
-    of territories (one run for all of them), alone in its run (partition_versions.py); an
+    of territories (one run for all of them), alone in its run (orchestration/partition_versions.py); an
     unpartitioned asset in its place in the graph (the fiches name the publication made before
     them), with the unpartitioned assets next to it. `scope` restricts the territories (`--departement`);
     `years` restricts the partitions of the assets `years_restrict` (a build makes the charts and
@@ -241,11 +245,7 @@ def plan(requested: Requested, asset_graph: AssetGraph, scope: Set[str] | None =
         elif partitions_def == year_partitions:
             runs += [Run((key,), int(year)) for year in sorted(keys)]
         else:
-            by_year: dict[int, list[str]] = {}
-            for partition in keys:
-                year, territory = parse_partition_key(partition)
-                by_year.setdefault(year, []).append(territory)
-            for year, territories in sorted(by_year.items()):
+            for year, territories in sorted(years_of(keys).items()):
                 runs += [Run((key,), year, span) for span in _contiguous(sorted(territories, key=order.__getitem__), order)]
     return Plan(runs, left_out, held_back)
 
@@ -290,16 +290,9 @@ def advance(evaluation: Evaluation, not_run: Requested) -> AssetDaemonCursor:
     """
     if not not_run:
         return evaluation.cursor
-    cursors = []
-    for cursor in evaluation.cursor.previous_condition_cursors or []:
-        dropped = not_run.get(cursor.key)
-        requested = cursor.previous_requested_subset.value
-        if dropped and isinstance(requested, bool):  # an unpartitioned asset held back
-            cursor = dataclasses.replace(cursor, previous_requested_subset=SerializableEntitySubset(key=cursor.key,
-                                                                                             value=False))
-        elif dropped:
-            kept = requested.empty_subset().with_partition_keys(set(requested.get_partition_keys()) - set(dropped))
-            cursor = dataclasses.replace(cursor, previous_requested_subset=SerializableEntitySubset(key=cursor.key,
-                                                                                             value=kept))
-        cursors.append(cursor)
-    return dataclasses.replace(evaluation.cursor, previous_condition_cursors=cursors)
+    kept = {}
+    for key, dropped in not_run.items():
+        recorded = dagster_internals.requested_partitions(evaluation.cursor, key)
+        if recorded is not None:
+            kept[key] = recorded - set(dropped)
+    return dagster_internals.with_requested_partitions(evaluation.cursor, kept)

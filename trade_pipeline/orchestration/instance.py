@@ -8,7 +8,6 @@ so runs started by `trade-pipeline build` and by the UI land in the same instanc
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import yaml
@@ -46,7 +45,7 @@ def instance_config(storage_root: str, postgres: bool = False) -> dict:
         # A killed run's pool slot is given back once the daemon has seen the run end.
         "run_monitoring": {"enabled": True, "free_slots_after_run_end_seconds": 30},
         # Dagster's asset daemon would evaluate the automation conditions a second time (its
-        # default_automation_condition_sensor): the trade_automation sensor does (automation/refresh.py).
+        # default_automation_condition_sensor): the trade_automation sensor does (orchestration/refresh.py).
         "auto_materialize": {"enabled": False},
         "retention": {
             "schedule": {"purge_after_days": 90},
@@ -58,7 +57,7 @@ def instance_config(storage_root: str, postgres: bool = False) -> dict:
 
 
 HEADER = (
-    "# Dagster instance of trade_pipeline. Generated from trade_pipeline/instance.py (a test keeps\n"
+    "# Dagster instance of trade_pipeline. Generated from trade_pipeline/orchestration/instance.py (a test keeps\n"
     "# the two equal). Paths are relative to the repository root, where `dagster dev` is started;\n"
     "# `trade-pipeline` writes the same file with absolute paths to $TRADE_PIPELINE_DATA_DIR/dagster.\n"
 )
@@ -67,8 +66,8 @@ HEADER = (
 PRODUCTION_HEADER = (
     "# Dagster instance of a production trade_pipeline: the same as ../dagster.yaml with runs, events\n"
     "# and schedules in PostgreSQL (URL in $TRADE_PIPELINE_DAGSTER_PG_URL). Generated from\n"
-    "# trade_pipeline/instance.py; `trade-pipeline` writes it, with absolute paths, to\n"
-    "# $TRADE_PIPELINE_DATA_DIR/dagster when TRADE_PIPELINE_DAGSTER_PG_URL is set (README, Production).\n"
+    "# trade_pipeline/orchestration/instance.py; `trade-pipeline` writes it, with absolute paths, to\n"
+    "# $TRADE_PIPELINE_DATA_DIR/dagster when TRADE_PIPELINE_DAGSTER_PG_URL is set (docs/production.md).\n"
 )
 
 
@@ -78,27 +77,26 @@ def render(storage_root: str, postgres: bool = False) -> str:
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
-    """Create `$DATA_DIR/dagster/dagster.yaml` if needed and point `DAGSTER_HOME` at it."""
+    """Create `$DATA_DIR/dagster/dagster.yaml` if needed; returns the folder (the `DAGSTER_HOME`
+    of services started on their own, which the CLI prints or sets for the processes it starts)."""
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     text = render(str(home), postgres=settings.dagster_pg_url is not None)
     if not config.exists() or config.read_text(encoding="utf-8") != text:
         config.write_text(text, encoding="utf-8")
-    os.environ["DAGSTER_HOME"] = str(home)
-    if settings.dagster_pg_url is not None:  # runs launched from this process read it from there
-        os.environ[PG_URL_VARIABLE] = settings.dagster_pg_url
-    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     return home
 
 
 def open_instance(settings: Settings):  # noqa: ANN201 - dagster is imported here, not at module import
-    """The Dagster instance of `settings` (prepare_dagster_home first); a PostgreSQL server that
-    cannot be reached is one clear error naming the setting, not a traceback."""
+    """The Dagster instance of `settings` (prepare_dagster_home first), from its folder — not from
+    `DAGSTER_HOME`, which this process does not set; a PostgreSQL server that cannot be reached
+    is one clear error naming the setting, not a traceback. (The instance file names the
+    PostgreSQL URL's variable, which the settings were read from: it is in the environment.)"""
     import dagster as dg
 
     try:
-        return dg.DagsterInstance.get()
+        return dg.DagsterInstance.from_config(str(settings.dagster_home))
     except Exception as error:  # dagster_postgres.DagsterPostgresException, after its own retries
         if settings.dagster_pg_url is None or "DB connection" not in str(error):
             raise

@@ -20,7 +20,7 @@ import duckdb
 from filelock import FileLock, Timeout
 
 from trade_pipeline.settings import Settings
-from trade_pipeline.tables import WAREHOUSE
+from trade_pipeline.tables import INGESTIONS, WAREHOUSE
 
 _locks: dict[Path, FileLock] = {}
 _locks_guard = threading.Lock()
@@ -85,6 +85,11 @@ def create_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """The warehouse's tables (idempotent), from the registry."""
     for table in WAREHOUSE.values():
         connection.execute(table.ddl())
+
+
+def ingested_years(connection: duckdb.DuckDBPyConnection) -> set[int]:
+    """The years whose rows the warehouse holds."""
+    return {year for (year,) in connection.execute(f"SELECT year FROM {INGESTIONS.name}").fetchall()}
 
 
 @contextmanager

@@ -1,5 +1,9 @@
-"""What a fiche shows about one territory and year, read from the marts: the charts and the
-fiche page are drawn from this view."""
+"""Every read of the warehouse by the charts, the fiches and the publication's wiring: what a fiche
+shows about one territory and year (`load` → `TerritoryData`, from which the charts and the page
+are drawn), the totals and map values of a year's index, and the years and raw versions stored.
+
+The charts and fiches run no SQL of their own (a test checks it): a new section of the fiche reads
+its data here, from the marts named in the registry (`tables.py`)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,24 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from trade_pipeline.aggregation.marts import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
-from trade_pipeline.nomenclature import short_label
-from trade_pipeline.territories import Territory, parse_territory_key, territories_frame, territory
+from trade_pipeline.aggregation.mart_sql import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
+from trade_pipeline.lib.nomenclature import short_label
+from trade_pipeline.lib.territories import Territory, parse_territory_key, territories_frame, territory
+from trade_pipeline.tables import (
+    EXPOSURE,
+    FLOW_LINKS,
+    GROWTH_CONTRIBUTIONS,
+    INGESTIONS,
+    MART_TERRITORY_TOTALS,
+    PARTNER_BALANCE,
+    PRODUCT_BREAKDOWN,
+    UNITED_STATES_EXPORTS,
+    mart_table_name,
+)
+
+_TOTALS, _PARTNERS, _PRODUCTS, _LINKS, _GROWTH, _EXPOSURE, _UNITED_STATES = (mart_table_name(mart) for mart in (
+    MART_TERRITORY_TOTALS, PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE,
+    UNITED_STATES_EXPORTS))
 
 
 @dataclass
@@ -58,20 +77,18 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
 
     # The shares come from the same query as the published table: one place for that logic.
     totals = of_scope(f"SELECT * FROM ({TERRITORY_TOTALS_WITH_SHARES}) x WHERE x.year = $year")
-    partners = of_scope("SELECT * FROM mart_partner_balance WHERE year = $year")
-    products = of_scope("SELECT * FROM mart_product_breakdown WHERE year = $year AND product_level = 'a129'")
-    links = of_scope("SELECT * FROM mart_flow_links WHERE year = $year")
-    exposure = of_scope("SELECT * FROM mart_exposure WHERE year = $year")
-    previous = of_scope("""SELECT level, territory_code, flow, previous_value_eur FROM mart_growth_contributions
-                           WHERE year = $year AND dimension = 'total'""")
-    synthetic = bool(connection.execute("SELECT coalesce(bool_or(synthetic), false) FROM ingestions WHERE year = ?",
-                                        [year]).fetchall()[0][0])
-    contributions = of_scope("SELECT * FROM mart_growth_contributions WHERE year = $year")
-    united_states = of_scope("SELECT * FROM mart_united_states_exports WHERE year = $year ORDER BY product_rank")
+    partners = of_scope(f"SELECT * FROM {_PARTNERS} WHERE year = $year")
+    products = of_scope(f"SELECT * FROM {_PRODUCTS} WHERE year = $year AND product_level = 'a129'")
+    links = of_scope(f"SELECT * FROM {_LINKS} WHERE year = $year")
+    exposure = of_scope(f"SELECT * FROM {_EXPOSURE} WHERE year = $year")
+    previous = of_scope(f"""SELECT level, territory_code, flow, previous_value_eur FROM {_GROWTH}
+                            WHERE year = $year AND dimension = 'total'""")
+    synthetic = is_synthetic(connection, year)
+    contributions = of_scope(f"SELECT * FROM {_GROWTH} WHERE year = $year")
+    united_states = of_scope(f"SELECT * FROM {_UNITED_STATES} WHERE year = $year ORDER BY product_rank")
     comparison = of_scope(f"SELECT * FROM ({EXPOSURE_COMPARISON}) x WHERE x.year = $year")
     history = of_scope(f"SELECT * FROM ({TERRITORY_TOTALS_WITH_SHARES}) x WHERE x.year <= $year")
-    (first_year,) = connection.execute("SELECT coalesce(min(year), $year) FROM mart_territory_totals",
-                                       params).fetchall()[0]
+    (first_year,) = connection.execute(f"SELECT coalesce(min(year), $year) FROM {_TOTALS}", params).fetchall()[0]
     connection.unregister("chart_scope")
 
     partners["short"] = [short_label("pays", c, n) for c, n in zip(partners["country_code"], partners["country_name"],
@@ -137,3 +154,39 @@ def top_flows(links: pd.DataFrame, flow: str) -> list[tuple[int, str, str, int]]
     return [(int(r.link_rank),) + ((r.product_short, r.country_short) if flow == "E"
                                    else (r.country_short, r.product_short)) + (int(r.value_eur),)
             for r in top.itertuples(index=False)]
+
+
+# --------------------------------------------------------------------------------------------
+# A year as a whole: its index, its maps; the years and raw versions stored
+# --------------------------------------------------------------------------------------------
+
+
+def is_synthetic(connection: duckdb.DuckDBPyConnection, year: int | None = None) -> bool:
+    """Whether the rows of `year` (of any year, without one) come from the synthetic sample."""
+    where = "" if year is None else f" WHERE year = {int(year)}"
+    return bool(connection.execute(f"SELECT coalesce(bool_or(synthetic), false) FROM {INGESTIONS.name}{where}"
+                                   ).fetchall()[0][0])
+
+
+def raw_versions(connection: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """The raw version of each year stored: what the published store holds."""
+    return dict(connection.execute(f"SELECT year, raw_version FROM {INGESTIONS.name} ORDER BY year").fetchall())
+
+
+def years_with_marts(connection: duckdb.DuckDBPyConnection) -> list[int]:
+    return [y for (y,) in connection.execute(f"SELECT DISTINCT year FROM {_TOTALS} ORDER BY 1").fetchall()]
+
+
+def year_totals(connection: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    """Exports and imports of every territory of a year (the index of the fiches)."""
+    return connection.execute(f"SELECT level, territory_code, exports_eur, imports_eur FROM {_TOTALS} WHERE year = ?",
+                              [year]).df()
+
+
+def department_values(connection: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    """What the maps of a year show, per département: exports, balance, share of exports to the US."""
+    return connection.execute(f"""
+        SELECT t.territory_code AS department_code, t.exports_eur, (t.exports_eur - t.imports_eur) AS balance_eur,
+               e.exports_share_united_states
+        FROM {_TOTALS} t JOIN {_EXPOSURE} e USING (year, level, territory_code)
+        WHERE t.year = ? AND t.level = 'departement' ORDER BY t.territory_code""", [year]).df()

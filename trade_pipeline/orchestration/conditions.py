@@ -1,7 +1,7 @@
 """When Dagster's automation re-materializes each asset: only when what it reads changed.
 
 Dagster's `eager()` fires when a parent was *updated*, whatever its data; these fire when a
-parent's *data version* changed (dagster_notes.md §3), for every year, not only the latest.
+parent's *data version* changed (docs/refresh.md), for every year, not only the latest.
 Territory slices carry one content hash per territory, so a change in one département reaches
 that département, its région and France — not 116 territories.
 """
@@ -43,12 +43,19 @@ def _when(trigger: dg.AutomationCondition, label: str, required: dg.AssetsDefini
     return (condition & ~AC.any_deps_in_progress() & ~AC.in_progress()).with_label(label)
 
 
-def eager_on_data_of(changed: tuple[dg.AssetsDefinition, ...], required: dg.AssetsDefinition) -> dg.AutomationCondition:
+def eager_on_data_of(changed: tuple[dg.AssetsDefinition, ...], required: dg.AssetsDefinition,
+                     redo_on_new_code: bool = False) -> dg.AutomationCondition:
     """Eager on a change of the data of `changed`, once `required` is there — for assets that
     also read partitions which may be missing forever: the charts read every earlier year of
     their territory's marts (years before the store's first are never made), the fiches rank
-    their territory among all the others (a `--departement` build makes a few)."""
-    return _when(_data_changed(*changed), "eager_on_data_change", required)
+    their territory among all the others (a `--departement` build makes a few).
+
+    `redo_on_new_code`: also when the asset's code version changed, for the partitions that
+    exist — what it writes changed shape (the charts' typed tables, which the fiches read)."""
+    trigger = _data_changed(*changed)
+    if redo_on_new_code:
+        trigger = trigger | (AC.code_version_changed() & ~AC.missing()).with_label("code_version_changed")
+    return _when(trigger, "eager_on_data_change", required)
 
 
 def after_slices_changed(slices: dg.AssetsDefinition, rows: dg.AssetsDefinition) -> dg.AutomationCondition:

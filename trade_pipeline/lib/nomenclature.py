@@ -20,7 +20,7 @@ from typing import Literal
 
 import pandas as pd
 
-from trade_pipeline.exports import starts_like_a_formula
+from trade_pipeline.lib.spreadsheets import starts_like_a_formula
 
 LabelKind = Literal["pays", "cpf4", "a129", "departements"]
 LABEL_KINDS: tuple[LabelKind, ...] = ("pays", "cpf4", "a129", "departements")
@@ -55,7 +55,7 @@ NON_COUNTRY_CODES = frozenset(
 #: splits D35 into D35A (électricité) and D35B (gaz manufacturé), so both count as well.
 ENERGY_A129_CODES = frozenset({"B05Z", "B06Z", "C19Z", "D35Z", "D35A", "D35B"})
 
-#: Code patterns of the data files (dgddi_format.md §8).
+#: Code patterns of the data files (docs/source-format.md, « Invariants »).
 DEPARTMENT_CODE_PATTERN = r"^(\d{2}|9[A-E])$"
 REGION_CODE_PATTERN = r"^\d{2}$"
 A129_CODE_PATTERN = r"^[A-Z]\d{2}[A-Z]$"

@@ -23,10 +23,8 @@ from collections.abc import Iterator, Mapping
 
 import dagster as dg
 
-from trade_pipeline.partitions import parse_partition_key, partition_key
-
-DATA_VERSION_TAG = "dagster/data_version"
-CODE_VERSION_TAG = "dagster/code_version"
+from trade_pipeline.orchestration.dagster_internals import materialization_version_tags
+from trade_pipeline.orchestration.partitions import parse_partition_key, partition_key
 
 
 def no_data_version(year: int) -> str:
@@ -65,6 +63,6 @@ def partition_results(
         yield dg.AssetMaterialization(
             asset_key=context.asset_key,
             partition=partition_key(year, territory),
-            tags={DATA_VERSION_TAG: version, CODE_VERSION_TAG: code_version},
+            tags=materialization_version_tags(version, code_version),
             metadata={"data_version": version, **dict(metadata.get((year, territory), {}))},
         )

@@ -1,0 +1,148 @@
+"""The contract of the one adapter of Dagster's private APIs (trade_pipeline/orchestration/
+dagster_internals.py): each of its functions, and each type it names, still does what we rely
+on with the pinned Dagster. An upgrade that removes one or changes its signature fails here, by
+name — not in a user's refresh."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import dagster as dg
+import pytest
+
+from trade_pipeline.orchestration import dagster_internals as internals
+
+#: The types the adapter names for annotations: where Dagster keeps them.
+TYPES = {
+    "AssetDaemonCursor": "dagster._core.definitions.asset_daemon_cursor",
+    "AssetGraph": "dagster._core.definitions.assets.graph.asset_graph",
+    "UnresolvedAssetJobDefinition": "dagster._core.definitions.unresolved_asset_job_definition",
+}
+
+
+@dg.asset(partitions_def=dg.StaticPartitionsDefinition(["a", "b", "c"]))
+def lettered() -> None:
+    return None
+
+
+@dg.asset
+def versioned() -> dg.MaterializeResult:
+    return dg.MaterializeResult(data_version=dg.DataVersion("v1"))
+
+
+@dg.asset(deps=[lettered], automation_condition=dg.AutomationCondition.eager())
+def downstream() -> None:
+    return None
+
+
+def _range_tags() -> None:
+    tags = internals.partition_range_tags("a", "c")
+    request = dg.RunRequest(asset_selection=[lettered.key], tags=tags)
+    assert request.partition_key_range == dg.PartitionKeyRange("a", "c")  # Dagster reads them as a range
+
+
+def _version_tags(instance: dg.DagsterInstance) -> None:
+    dg.materialize([versioned], instance=instance)
+    written = instance.get_latest_materialization_event(versioned.key).asset_materialization.tags
+    ours = internals.materialization_version_tags("v1", "c1")
+    assert set(ours) <= set(written) and written[next(iter(ours))] == "v1"  # the tags Dagster itself writes
+
+
+def _cursor(instance: dg.DagsterInstance) -> None:
+    result = dg.evaluate_automation_conditions(defs=[lettered, downstream], instance=instance)
+    internals.save_cursor(instance, "contract/cursor", result.cursor)
+    loaded = internals.load_cursor(instance, "contract/cursor")
+    assert loaded is not None and dg.serialize_value(loaded) == dg.serialize_value(result.cursor)
+    assert internals.load_cursor(instance, "contract/none") is None
+    edited = internals.with_requested_partitions(loaded, {downstream.key: {None}})
+    assert internals.requested_partitions(edited, downstream.key) == {None}
+    assert internals.requested_partitions(internals.with_requested_partitions(edited, {downstream.key: set()}),
+                                          downstream.key) == set()
+    assert internals.requested_partitions(edited, dg.AssetKey("nowhere")) is None
+
+
+def _partitioned_cursor(instance: dg.DagsterInstance) -> None:
+    from trade_pipeline.definitions import defs
+    from trade_pipeline.orchestration import refresh
+
+    cursor = refresh.evaluate(defs.get_repository_def(), instance).cursor
+    marts = dg.AssetKey("territory_marts")
+    keys = {"departement-34|2024", "france-FR|2024"}
+    edited = internals.with_requested_partitions(cursor, {marts: keys})
+    assert internals.requested_partitions(edited, marts) == keys
+    # It can be stored, after it was read.
+    assert dg.serialize_value(dg.deserialize_value(dg.serialize_value(edited), type(cursor))) == dg.serialize_value(edited)
+
+
+def _pool_slots(instance: dg.DagsterInstance) -> None:
+    storage = instance.event_log_storage
+    storage.set_concurrency_slots("contract_pool", 1)
+    assert storage.claim_concurrency_slot("contract_pool", "run-1", "step").is_claimed
+    assert storage.get_concurrency_info("contract_pool").active_slot_count == 1
+    internals.free_pool_slots(instance, "run-1")
+    assert storage.get_concurrency_info("contract_pool").active_slot_count == 0
+
+
+def _types() -> None:
+    for name, module in TYPES.items():
+        assert isinstance(getattr(importlib.import_module(module), name), type), name
+    assert type(dg.define_asset_job("contract_job", selection=[lettered])).__name__ == "UnresolvedAssetJobDefinition"
+    assert type(dg.Definitions(assets=[lettered]).resolve_asset_graph()).__name__ == "AssetGraph"
+
+
+CONTRACT: dict[str, Callable[[dg.DagsterInstance], None]] = {
+    "partition_range_tags": lambda instance: _range_tags(),
+    "materialization_version_tags": _version_tags,
+    "load_cursor, save_cursor, requested_partitions, with_requested_partitions": _cursor,
+    "with_requested_partitions (partitions of our graph)": _partitioned_cursor,
+    "free_pool_slots": _pool_slots,
+    "AssetDaemonCursor, AssetGraph, AssetJob": lambda instance: _types(),
+}
+
+
+def contract_failures() -> dict[str, str]:
+    """Each part of the contract that does not hold, with what went wrong."""
+    failures = {}
+    for name, check in CONTRACT.items():
+        with dg.instance_for_test() as instance:
+            try:
+                check(instance)
+            except Exception as error:  # noqa: BLE001 - reported by name
+                failures[name] = f"{type(error).__name__}: {error}"
+    return failures
+
+
+def test_every_private_dagster_api_the_adapter_uses_still_works():
+    assert contract_failures() == {}
+
+
+def test_every_function_of_the_adapter_is_in_the_contract():
+    functions = {name for name, value in vars(internals).items()
+                 if callable(value) and getattr(value, "__module__", "") == internals.__name__}
+    covered = {part.strip().split(" ")[0] for name in CONTRACT for part in name.split(",")}
+    assert functions <= covered, functions - covered
+
+
+def test_the_contract_fails_by_name_when_a_private_api_is_removed_or_changes(monkeypatch):
+    """What an upgrade would do, done here by hand: one private name gone, one signature changed."""
+    tags = importlib.import_module("dagster._core.storage.tags")
+    monkeypatch.delattr(tags, "ASSET_PARTITION_RANGE_START_TAG")
+    subsets = importlib.import_module("dagster._core.asset_graph_view.serializable_entity_subset")
+
+    class ChangedSignature:
+        def __init__(self, asset_key, subset):  # noqa: ANN001 - `key`, `value` renamed
+            raise TypeError("SerializableEntitySubset.__init__() got an unexpected keyword argument 'key'")
+
+    monkeypatch.setattr(subsets, "SerializableEntitySubset", ChangedSignature)
+    failures = contract_failures()
+    # (Dagster's own materialization reads the range tag too: it fails with it, as an upgrade would.)
+    assert {"partition_range_tags", "load_cursor, save_cursor, requested_partitions, with_requested_partitions",
+            "with_requested_partitions (partitions of our graph)"} <= set(failures)
+    assert "ASSET_PARTITION_RANGE_START_TAG" in failures["partition_range_tags"]
+    assert "unexpected keyword argument 'key'" in failures["with_requested_partitions (partitions of our graph)"]
+
+
+@pytest.mark.parametrize("name", sorted(TYPES))
+def test_the_types_the_adapter_names_exist(name):
+    assert hasattr(importlib.import_module(TYPES[name]), name)

@@ -1,0 +1,67 @@
+"""What every page of the fiches shares: the Jinja environment and stylesheet, plotly.js shipped
+beside the pages, the names of the levels, and a chart as a page refers to it."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import plotly
+
+from trade_pipeline.charts.table import ChartTable
+
+LEVEL_LABELS = {"departement": "Département", "region": "Région", "france": "France entière"}
+PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("trade_pipeline.fiches", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.globals["zip"] = zip
+    return environment
+
+
+@lru_cache(maxsize=1)
+def css() -> str:
+    return (resources.files("trade_pipeline.fiches") / "templates" / "fiche.css").read_text(encoding="utf-8")
+
+
+def ensure_assets(fiches_dir: Path) -> Path:
+    """Ship plotly.js once next to the fiches (no CDN: the pages work offline)."""
+    target = fiches_dir / "assets" / PLOTLY_JS
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+        temporary = target.with_suffix(".tmp")
+        shutil.copyfile(source, temporary)
+        temporary.replace(target)
+    return target
+
+
+@dataclass(frozen=True)
+class ChartRef:
+    """A chart of some territory's folder, as a page refers to it (paths relative to the page),
+    with its typed table shown under it."""
+
+    key: str
+    name: str
+    manifest: dict
+    table: ChartTable
+
+    @property
+    def entry(self) -> dict:
+        return self.manifest["charts"][self.name]
+
+    def as_dict(self) -> dict:
+        return {"territory": self.key, "name": self.name, "alt": self.entry["alt"], "title": self.entry["title"],
+                "svg": f"{self.key}/{self.name}.svg", "png": f"{self.key}/{self.name}.png",
+                "csv": f"{self.key}/{self.name}.csv", "width": self.entry["width"], "height": self.entry["height"],
+                "table": self.table.page()}

@@ -1,0 +1,1 @@
+"""Shared modules without Dagster: files, French, territories, nomenclatures, provenance, Chromium, the warehouse lock."""

@@ -1,0 +1,114 @@
+"""Every Dagster API we use that is not public, in one place (Dagster 1.13.27, pinned in pyproject.toml).
+
+Each function says what the public API lacks and where upstream tracks it. The private names are
+imported inside the functions, never when this module loads: a Dagster upgrade that removes or
+changes one breaks the contract test (tests/test_dagster_internals.py) by name, not the import of
+the whole code location. Checked against 1.13.29, the newest release when this was written: none
+of them has become public (its package exports the same names). The cron check that
+used `dagster._utils.schedules` was dropped: `ScheduleDefinition` validates a cron itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Set
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+if TYPE_CHECKING:  # the types our annotations name; Dagster exports none of them
+    from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
+
+def partition_range_tags(first: str, last: str) -> dict[str, str]:
+    """The tags that make a run cover the partitions `first` … `last` (a single-run backfill).
+
+    `JobDefinition.execute_in_process` and `RunRequest` take one `partition_key`; a range is
+    expressed by these two tags (dagster-io/dagster#10441 introduced them; #21560 gave the CLI a
+    `--partition-range`, not Python), whose names are constants of `dagster._core.storage.tags`.
+    """
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+
+
+def materialization_version_tags(data_version: str, code_version: str) -> dict[str, str]:
+    """The tags by which an `AssetMaterialization` carries its partition's data and code version.
+
+    A run over a range of partitions can report one scalar data version for all of them
+    (dagster-io/dagster#34013, #18649), and `AssetMaterialization` has no `data_version`
+    parameter: the per-partition version is given as the tags Dagster itself reads.
+    """
+    from dagster._core.definitions.data_version import CODE_VERSION_TAG, DATA_VERSION_TAG
+
+    return {DATA_VERSION_TAG: data_version, CODE_VERSION_TAG: code_version}
+
+
+def load_cursor(instance: dg.DagsterInstance, key: str) -> AssetDaemonCursor | None:
+    """The automation cursor stored under `key` in the instance (None before the first one).
+
+    `evaluate_automation_conditions` takes and returns a cursor, but keeping it between
+    processes (the CLI's build and the daemon's sensor share one) has no public API: the cursor
+    class and the daemon's cursor storage are Dagster's own. No upstream issue asks for it that
+    we found.
+    """
+    from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
+
+    stored = instance.daemon_cursor_storage.get_cursor_values({key}).get(key)
+    return dg.deserialize_value(stored, AssetDaemonCursor) if stored else None
+
+
+def save_cursor(instance: dg.DagsterInstance, key: str, cursor: AssetDaemonCursor) -> None:
+    """Store the automation cursor under `key` (see `load_cursor`)."""
+    instance.daemon_cursor_storage.set_cursor_values({key: dg.serialize_value(cursor)})
+
+
+def requested_partitions(cursor: AssetDaemonCursor, key: dg.AssetKey) -> set[str | None] | None:
+    """What an evaluation's cursor records as requested for `key`: its partition keys ({None}
+    for an unpartitioned asset), or None when the cursor does not hold the asset."""
+    # Not `previous_condition_cursors_by_key`: that cached property stays on the cursor, whose
+    # serialization then fails (a dict keyed by AssetKey).
+    condition_cursor = next((c for c in cursor.previous_condition_cursors or [] if c.key == key), None)
+    if condition_cursor is None:
+        return None
+    value = condition_cursor.previous_requested_subset.value
+    if isinstance(value, bool):
+        return {None} if value else set()
+    return set(value.get_partition_keys())
+
+
+def with_requested_partitions(cursor: AssetDaemonCursor, requested: Mapping[dg.AssetKey, Set[str | None]]
+                              ) -> AssetDaemonCursor:
+    """The cursor with what it records as requested replaced, for the assets of `requested`.
+
+    Dagster assumes that whatever an evaluation requests is launched; a build that runs part of
+    it (`--departement`, the charts of other years, a round held back) must record that the rest
+    was not, or the conditions take it as handled. No public API edits a cursor (no upstream
+    issue found): its requested subsets are `SerializableEntitySubset`s of each asset's
+    condition cursor.
+    """
+    from dagster._core.asset_graph_view.serializable_entity_subset import SerializableEntitySubset
+
+    cursors = []
+    for condition_cursor in cursor.previous_condition_cursors or []:
+        if condition_cursor.key in requested:
+            keys = requested[condition_cursor.key]
+            value = condition_cursor.previous_requested_subset.value
+            value = None in keys if isinstance(value, bool) else value.empty_subset().with_partition_keys(keys)
+            condition_cursor = dataclasses.replace(
+                condition_cursor, previous_requested_subset=SerializableEntitySubset(key=condition_cursor.key,
+                                                                                     value=value))
+        cursors.append(condition_cursor)
+    return dataclasses.replace(cursor, previous_condition_cursors=cursors)
+
+
+def free_pool_slots(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Give back the concurrency-pool slots a run holds.
+
+    The daemon frees the slots of runs that ended without doing it themselves
+    (`free_slots_after_run_end_seconds`; dagster-io/dagster#28456, #32560), but a `trade-pipeline
+    build` killed with its process runs without a daemon: the build that finds its runs frees
+    them through the event log storage, which the public `DagsterInstance` does not expose.
+    """
+    storage = instance.event_log_storage
+    if storage.supports_global_concurrency_limits:
+        storage.free_concurrency_slots_for_run(run_id)
