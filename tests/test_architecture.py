@@ -46,7 +46,8 @@ def asset_specs() -> dict:
         specs[key.to_user_string()] = {
             "group": node.group_name,
             "kinds": sorted(node.kinds),
-            "code_version": node.code_version,
+            # The declared number; after « + » a hash of templates (fiches/html.py) that moves with them.
+            "code_version": node.code_version.split("+")[0] if node.code_version else None,
             "partitions": str(node.partitions_def) if node.partitions_def else None,
             "backfill_policy": str(node.backfill_policy) if node.backfill_policy else None,
             "deps": {parent.to_user_string(): _mapping(graph.get_partition_mapping(key, parent))

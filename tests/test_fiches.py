@@ -20,7 +20,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 NB = "\u202f"
 OWN_CHARTS = ["partners", "activities_imports", "activities_exports", "flows_exports", "flows_imports", "evolution",
-              "contributions_exportations", "contributions_importations", "united_states"]
+              "contributions_exportations", "contributions_importations", "united_states", "united_states_imports"]
+
+
+def console_problems(page) -> list[str]:  # noqa: ANN001
+    """What the page logs that a reader's console would show as a problem: errors, warnings,
+    and plotly.js's warnings (`console.trace("WARN: …")`)."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"{m.type}: {m.text}")
+            if m.type in ("error", "warning", "trace") or m.text.startswith("WARN") else None)
+    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    return problems
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +96,7 @@ def test_csv_behind_each_chart_opens_in_french_excel(year_dir):
 def test_real_browser_renders_the_fiche_without_console_errors(served, artifacts_dir):
     with open_browser() as chromium:
         page = chromium.new_page(viewport={"width": 900, "height": 1300})
-        problems = []
-        page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+        problems = console_problems(page)
         page.goto(f"{served}/departement-34.html", wait_until="networkidle")
         page.wait_for_function("document.documentElement.dataset.chartsReady === '1'", timeout=30_000)
         assert problems == []
@@ -105,6 +113,36 @@ def test_real_browser_renders_the_fiche_without_console_errors(served, artifacts
             shot = artifacts_dir / f"fiche-departement-34-{section}.png"
             page.locator(f"section#{section}").screenshot(path=str(shot))
             assert shot.stat().st_size > 20_000, section
+
+
+@pytest.mark.parametrize("name", ["departement-34.html", "region-12.html", "index.html"])
+def test_a_phone_shows_the_page_without_horizontal_scrolling(served, artifacts_dir, name):
+    """At 390 px (a phone held upright): nothing wider than the screen — tables reflow, the charts
+    are their pictures at the screen's width — the locator covers no text, and nothing is logged."""
+    with open_browser() as chromium:
+        page = chromium.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                 has_touch=True)
+        problems = console_problems(page)
+        page.goto(f"{served}/{name}", wait_until="networkidle")
+        if name != "index.html":
+            page.wait_for_function("document.documentElement.dataset.chartsReady === '1'", timeout=30_000)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{name} is {width} px wide"
+        wider = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5 && e.offsetParent !== null)
+            .map(e => e.tagName + '.' + e.className).slice(0, 5)""")
+        assert wider == []
+        if name != "index.html":
+            overlaps = page.evaluate("""() => {
+                const map = document.querySelector('.locator img').getBoundingClientRect();
+                return [...document.querySelectorAll('h1, .subtitle, .banner, .intro')].filter(e => {
+                    const r = e.getBoundingClientRect();
+                    return r.left < map.right && map.left < r.right && r.top < map.bottom && map.top < r.bottom;
+                }).map(e => e.className || e.tagName);
+            }""")
+            assert overlaps == []
+        assert problems == []
+        page.screenshot(path=str(artifacts_dir / f"phone-{name.replace('.html', '')}.png"), full_page=True)
 
 
 def test_index_map_is_drawn_and_a_click_on_a_departement_opens_its_fiche(served, year_dir, artifacts_dir):
@@ -188,14 +226,17 @@ def test_pdf_is_a4_with_the_expected_pages(year_dir):
         assert len(reader.pages) == PAGES, key
         width, height = reader.pages[0].mediabox.width, reader.pages[0].mediabox.height
         assert (round(float(width)), round(float(height))) == (595, 842)  # A4 in points
-    # NFKC: the PDF's text uses typographic ligatures (« ﬁ ») and narrow no-break spaces.
+    # NFKC: the PDF's text has narrow no-break spaces.
     pages = [unicodedata.normalize("NFKC", page.extract_text())
              for page in pypdf.PdfReader(year_dir / "departement-34.pdf").pages]
     first = pages[0]
     assert "2 674,2 M€" in first and "4 818,7 M€" in first and "Données fictives de démonstration" in first
-    # One section per page, in the fiche's order (a section never spills onto the next page).
+    # One section per page, in the fiche's order (a section never spills onto the next page); the
+    # national fiche's four infographics in its order: partners, activities, exports, imports.
     headings = ["Évolution", "Ce qui a fait varier les échanges", "Focus États-Unis", "Principaux pays partenaires",
-                "Principales activités", "Flux d'exportations", "Flux d'importations", "Méthodologie"]
+                "Principales activités", "Flux d'exportations", "Flux d'exportations de la région et de la France",
+                "Flux d'importations", "Flux d'importations de la région et de la France", "À lire avant d'interpréter",
+                "Sources et informations pratiques"]
     assert [page.split("\n")[0] for page in pages[1:]] == headings
 
 

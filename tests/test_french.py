@@ -46,6 +46,8 @@ def test_signs_are_always_written_with_a_true_minus():
     assert french.signed_pct(0.25) == f"+25,0{NB}%"
     assert french.signed_pct(-0.031) == f"{MINUS}3,1{NB}%"
     assert french.number(-0.04, 1) == "0,0"  # a value that rounds to zero has no sign
+    assert french.signed_headline(-2_144_500_000) == f"{MINUS}2{NB}144,5{NB}M€"  # as the totals beside it
+    assert french.signed_headline(12_000_000) == f"+12,0{NB}M€" and french.signed_headline(0) == f"0{NB}€"
 
 
 @pytest.mark.parametrize(("share", "expected"), [
@@ -59,13 +61,3 @@ def test_percentages_with_decimal_comma(share, expected):
 def test_thousands_are_grouped_by_a_narrow_no_break_space():
     assert french.number(1234567.891, 2) == f"1{NB}234{NB}567,89"
     assert " " not in french.eur(123_456_789_000) and "." not in french.eur(1_234_567)
-
-
-def test_territory_names_in_sentences():
-    assert french.of("l'Hérault") == "de l'Hérault"
-    assert french.of("le Nord") == "du Nord"
-    assert french.of("les Bouches-du-Rhône") == "des Bouches-du-Rhône"
-    assert french.of("la Haute-Garonne") == "de la Haute-Garonne"
-    assert french.of("Paris") == "de Paris"
-    assert french.of("La Réunion") == "de La Réunion"
-    assert french.subject("l'Hérault") == "L'Hérault"

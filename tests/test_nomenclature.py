@@ -102,3 +102,16 @@ def test_cpf4_to_a129():
     assert a129_for_cpf4("2042") == "C20B"
     assert a129_for_cpf4("3511") == "D35A"
     assert a129_for_cpf4("4110") is None
+
+
+def test_chart_labels_are_never_cut_short():
+    """A « … » on paper hides what the reader needs: charts wrap long labels instead."""
+    from trade_pipeline.lib.nomenclature import packaged_reference, short_label
+
+    reference = packaged_reference()
+    for kind in ("pays", "a129", "cpf4"):
+        table = reference.table(kind)
+        shorts = [short_label(kind, code, label) for code, label in zip(table["code"], table["label"], strict=True)]
+        assert not [s for s in shorts if "…" in s], kind
+    assert short_label("pays", "QV", "Pays et territoires non déterminés dans les échanges intracommunautaires") \
+        == "Pays non déterminés (intra-UE)"

@@ -149,4 +149,22 @@ def test_the_united_states_focus(data):
     assert list(chart.table.frame["code_a129"]) == ["C21Z"]  # C11Z goes elsewhere only
     assert chart.table.frame["part_du_produit_vers_etats_unis"].tolist() == [pytest.approx(250 / 300, abs=1e-6)]
     assert united_states_lead(d) == ("Exportations vers les États-Unis : 250\u202f€, soit 45,5\u202f% des exportations "
-                                     "(France : 64,4\u202f%) ; sur un an : −16,7\u202f% (−50\u202f€).")
+                                     "(France : 64,4\u202f%) ; sur un an : −16,7\u202f% (−50\u202f€). "
+                                     "Aucune importation depuis les États-Unis.")
+
+
+def test_the_united_states_focus_shows_imports_from_the_united_states_too():
+    from .support import territory_data
+
+    d = territory_data()["departement-31"]  # Haute-Garonne imports 400 € of aircraft, all from the US
+    figures = united_states_figures(d)
+    assert figures.imports.value_eur == 400 and figures.imports.share == pytest.approx(1.0)
+    assert figures.imports.france_share == pytest.approx(400 / (460 + 400 + 700))  # France imports 1 560 €
+    chart = united_states_chart(d, "I")
+    assert chart.name == "united_states_imports"
+    assert list(chart.table.frame["code_a129"]) == ["C30C"]
+    assert chart.table.frame["part_du_produit_depuis_etats_unis"].tolist() == [pytest.approx(1.0)]
+    assert ("Importations depuis les États-Unis : 400\u202f€, soit 100,0\u202f% des importations "
+            "(France : 25,6\u202f%).") in united_states_lead(d)
+    assert chart.alt.startswith("En 2024, la Haute-Garonne importe 400\u202f€ des États-Unis, soit 100,0\u202f% de ses "
+                                "importations.")

@@ -258,12 +258,23 @@ UNITED_STATES_EXPORTS = Table("united_states_exports", "exports to the United St
     Column("product_rank", "INTEGER", "1 = the product most exported to the United States"),
 ))
 
+UNITED_STATES_IMPORTS = Table("united_states_imports", "imports from the United States per A129 product, with the "
+                                                       "product's imports from every origin", (
+    *TERRITORY_COLUMNS,
+    Column("product_code", "VARCHAR", "A129 code"), Column("product_name", "VARCHAR", "label of the year"),
+    _eur("imports_from_united_states_eur", "imports of the product from the United States"),
+    _eur("product_imports_eur", "imports of the product from every origin"),
+    _share("share_of_product_imports", "the United States' share of the product's imports"),
+    _share("share_of_imports_from_united_states", "the product's share of the imports from the United States"),
+    Column("product_rank", "INTEGER", "1 = the product most imported from the United States"),
+))
+
 #: The indicators of `exposure` compared with France and ranked (its shares and indices).
 RANKED_INDICATORS = tuple(c.name for c in EXPOSURE.columns if c.type == "DOUBLE")
 
 #: The marts, in the order the fiche uses them.
 MART_TABLES = (MART_TERRITORY_TOTALS, PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE,
-         UNITED_STATES_EXPORTS)
+         UNITED_STATES_EXPORTS, UNITED_STATES_IMPORTS)
 
 
 def mart_table_name(mart: Table) -> str:
@@ -318,7 +329,7 @@ EXPOSURE_COMPARISON = Table("exposure_comparison", "each indicator of `exposure`
 PUBLISHED = {t.name: t.nullable() for t in (
     TRADE_FLOWS, TERRITORIES, LABELS, INGESTIONS.renamed("sources"), METADATA, PUBLISHED_TERRITORY_TOTALS,
     PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE, EXPOSURE_COMPARISON,
-    UNITED_STATES_EXPORTS)}
+    UNITED_STATES_EXPORTS, UNITED_STATES_IMPORTS)}
 
 
 # --------------------------------------------------------------------------------------------

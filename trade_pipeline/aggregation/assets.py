@@ -1,4 +1,4 @@
-"""Dagster wiring of the aggregation step: territory slices and the seven marts (year × territory)."""
+"""Dagster wiring of the aggregation step: territory slices and the marts (year × territory)."""
 
 from collections.abc import Iterator
 
@@ -21,7 +21,7 @@ from trade_pipeline.tables import TERRITORY_VERSIONS, YEAR_CELLS
 from trade_pipeline.validation.assets import trade_flows
 
 SLICES_CODE_VERSION = "1"
-MARTS_CODE_VERSION = "4"  # 4: exports to the United States
+MARTS_CODE_VERSION = "5"  # 4: exports to the United States; 5: imports from the United States
 
 
 @dg.asset(
@@ -82,10 +82,10 @@ _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
     metadata={"dagster/column_schema": column_schema(MART_QUERIES["territory_totals"].schema),
               **table_schemas({mart.table: mart.schema for mart in MART_QUERIES.values()})},
     description=(
-        "The content of the fiche as data, per territory and year, in seven tables published under "
+        "The content of the fiche as data, per territory and year, in tables published under "
         "these names: " + "; ".join(f"`{m.name}` — {m.description}" for m in MART_QUERIES.values())
         + ". One asset rather than six: they are computed together from the same slice. Data "
-        "version = a hash of the territory's rows in the seven marts."
+        "version = a hash of the territory's rows in the marts."
     ),
 )
 def territory_marts(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse) -> Iterator:

@@ -1,5 +1,5 @@
-"""The SQL of the seven marts — territory totals, partners, products, Sankey links, growth,
-exposure, exports to the United States — and of what is derived from them when read (the shares
+"""The SQL of the eight marts — territory totals, partners, products, Sankey links, growth,
+exposure, exports to and imports from the United States — and of what is derived from them when read (the shares
 of the région and of France, the comparison with France and the ranks).
 
 Each mart's query reads the scope opened by `marts.open_scope` (`cells`: the year's cells of the
@@ -288,22 +288,33 @@ TERRITORY_TOTALS_WITH_SHARES = f"""
 
 _INDICATORS = ", ".join(RANKED_INDICATORS)
 
-def united_states_exports_sql(settings: MartSettings) -> str:
-    """Exports to the United States per A129 product, beside the product's exports to all."""
+def _united_states_sql(flow: str, with_us: str, everywhere: str, share_of_product: str, share_of_us: str) -> str:
+    """A flow with the United States per A129 product, beside the product's flow with every partner."""
     return f"""
         WITH products AS (
             SELECT level, territory_code, a129_code AS product_code,
-                   sum(value_eur) FILTER (country_code = 'US') AS to_us, sum(value_eur) AS everywhere
-            FROM cells WHERE flow = 'E' GROUP BY ALL)
+                   sum(value_eur) FILTER (country_code = 'US') AS with_us, sum(value_eur) AS everywhere
+            FROM cells WHERE flow = '{flow}' GROUP BY ALL)
         SELECT $year AS year, p.level, p.territory_code, p.product_code,
                {_product_name("'a129'", 'p.product_code')} AS product_name,
-               p.to_us::BIGINT AS exports_to_united_states_eur, p.everywhere::BIGINT AS product_exports_eur,
-               p.to_us / nullif(p.everywhere, 0) AS share_of_product_exports,
-               p.to_us / nullif(sum(p.to_us) OVER (PARTITION BY p.level, p.territory_code), 0)
-                   AS share_of_exports_to_united_states,
-               row_number() OVER (PARTITION BY p.level, p.territory_code ORDER BY p.to_us DESC, p.product_code)::INTEGER
+               p.with_us::BIGINT AS {with_us}, p.everywhere::BIGINT AS {everywhere},
+               p.with_us / nullif(p.everywhere, 0) AS {share_of_product},
+               p.with_us / nullif(sum(p.with_us) OVER (PARTITION BY p.level, p.territory_code), 0) AS {share_of_us},
+               row_number() OVER (PARTITION BY p.level, p.territory_code ORDER BY p.with_us DESC, p.product_code)::INTEGER
                    AS product_rank
-        FROM products p WHERE p.to_us > 0"""
+        FROM products p WHERE p.with_us > 0"""
+
+
+def united_states_exports_sql(settings: MartSettings) -> str:
+    """Exports to the United States per A129 product, beside the product's exports to all."""
+    return _united_states_sql("E", "exports_to_united_states_eur", "product_exports_eur", "share_of_product_exports",
+                              "share_of_exports_to_united_states")
+
+
+def united_states_imports_sql(settings: MartSettings) -> str:
+    """Imports from the United States per A129 product, beside the product's imports from all."""
+    return _united_states_sql("I", "imports_from_united_states_eur", "product_imports_eur", "share_of_product_imports",
+                              "share_of_imports_from_united_states")
 
 
 #: Each exposure indicator with France's value and the rank among the territories of the level.

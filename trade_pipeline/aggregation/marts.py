@@ -31,6 +31,7 @@ from trade_pipeline.aggregation.mart_sql import (
     product_breakdown_sql,
     territory_totals_sql,
     united_states_exports_sql,
+    united_states_imports_sql,
 )
 from trade_pipeline.lib.territories import parse_territory_key, territory_key
 from trade_pipeline.lib.warehouse import transaction
@@ -119,7 +120,7 @@ class Mart:
 _SQL = {"territory_totals": territory_totals_sql, "partner_balance": partner_balance_sql,
         "product_breakdown": product_breakdown_sql, "flow_links": flow_links_sql,
         "growth_contributions": growth_contributions_sql, "exposure": exposure_sql,
-        "united_states_exports": united_states_exports_sql}
+        "united_states_exports": united_states_exports_sql, "united_states_imports": united_states_imports_sql}
 MART_QUERIES = {table.name: Mart(table, _SQL[table.name]) for table in MART_TABLES}
 
 
@@ -143,7 +144,7 @@ def refresh(connection: duckdb.DuckDBPyConnection, mart: Mart, year: int, territ
 
 def refresh_marts(connection: duckdb.DuckDBPyConnection, year: int, territory_keys: list[str],
                   settings: MartSettings) -> dict[str, int]:
-    """Replace the seven marts of these territories for `year`, in one transaction: rows per mart."""
+    """Replace the marts of these territories for `year`, in one transaction: rows per mart."""
     with transaction(connection):
         return {mart.name: refresh(connection, mart, year, territory_keys, settings) for mart in MART_QUERIES.values()}
 

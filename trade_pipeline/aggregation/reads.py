@@ -14,7 +14,7 @@ import pandas as pd
 
 from trade_pipeline.aggregation.mart_sql import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
 from trade_pipeline.lib.nomenclature import short_label
-from trade_pipeline.lib.territories import Territory, parse_territory_key, territories_frame, territory
+from trade_pipeline.lib.territories import Territory, parse_territory_key, territories_frame, territory, territory_key
 from trade_pipeline.tables import (
     EXPOSURE,
     FLOW_LINKS,
@@ -24,12 +24,13 @@ from trade_pipeline.tables import (
     PARTNER_BALANCE,
     PRODUCT_BREAKDOWN,
     UNITED_STATES_EXPORTS,
+    UNITED_STATES_IMPORTS,
     mart_table_name,
 )
 
-_TOTALS, _PARTNERS, _PRODUCTS, _LINKS, _GROWTH, _EXPOSURE, _UNITED_STATES = (mart_table_name(mart) for mart in (
-    MART_TERRITORY_TOTALS, PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE,
-    UNITED_STATES_EXPORTS))
+_TOTALS, _PARTNERS, _PRODUCTS, _LINKS, _GROWTH, _EXPOSURE, _UNITED_STATES, _FROM_UNITED_STATES = (
+    mart_table_name(mart) for mart in (MART_TERRITORY_TOTALS, PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS,
+                                       GROWTH_CONTRIBUTIONS, EXPOSURE, UNITED_STATES_EXPORTS, UNITED_STATES_IMPORTS))
 
 
 @dataclass
@@ -55,6 +56,15 @@ class TerritoryData:
     united_states: pd.DataFrame | None = None
     #: exposure_comparison rows (indicator → value, france_value, rank, ranked_among).
     comparison: pd.DataFrame | None = None
+    #: united_states_imports rows (product_code, product_name, short, imports_from_united_states_eur, …).
+    united_states_imports: pd.DataFrame | None = None
+    #: France's exposure row of the year, with the short names of its first partners and product
+    #: (`exports_first_partner_short`, `imports_first_partner_short`, `exports_first_product_short`).
+    france: dict | None = None
+    #: The territories a région or France is made of, for its fiche: a région's départements, or
+    #: France's régions and départements (key, level, name, exports_eur, imports_eur, balance_eur,
+    #: exports_share, imports_share — shares of the territory's own totals); empty for a département.
+    members: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -86,6 +96,10 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
     synthetic = is_synthetic(connection, year)
     contributions = of_scope(f"SELECT * FROM {_GROWTH} WHERE year = $year")
     united_states = of_scope(f"SELECT * FROM {_UNITED_STATES} WHERE year = $year ORDER BY product_rank")
+    united_states_imports = of_scope(f"SELECT * FROM {_FROM_UNITED_STATES} WHERE year = $year ORDER BY product_rank")
+    everyone = connection.execute(f"SELECT * FROM ({TERRITORY_TOTALS_WITH_SHARES}) x WHERE x.year = $year",
+                                  params).df()
+    france = _france(connection, year)
     comparison = of_scope(f"SELECT * FROM ({EXPOSURE_COMPARISON}) x WHERE x.year = $year")
     history = of_scope(f"SELECT * FROM ({TERRITORY_TOTALS_WITH_SHARES}) x WHERE x.year <= $year")
     (first_year,) = connection.execute(f"SELECT coalesce(min(year), $year) FROM {_TOTALS}", params).fetchall()[0]
@@ -100,12 +114,14 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
     contributions["short"] = [short_label("pays" if d == "country" else "a129", c, n) if d != "total" else n
                               for d, c, n in zip(contributions["dimension"], contributions["code"],
                                                  contributions["name"], strict=True)]
-    united_states["short"] = [short_label("a129", c, n) for c, n in zip(united_states["product_code"],
-                                                                          united_states["product_name"], strict=True)]
+    for frame in (united_states, united_states_imports):
+        frame["short"] = [short_label("a129", c, n) for c, n in zip(frame["product_code"], frame["product_name"],
+                                                                    strict=True)]
     links["country_short"] = [short_label("pays", c, n) for c, n in zip(links["country_code"], links["country_name"],
                                                                          strict=True)]
     split = {id(frame): _rows_by_territory(frame) for frame in
-             (totals, previous, partners, products, links, exposure, history, contributions, comparison, united_states)}
+             (totals, previous, partners, products, links, exposure, history, contributions, comparison, united_states,
+              united_states_imports)}
     result = {}
     for key in keys:
         territory_of_key = parse_territory_key(key)
@@ -126,8 +142,50 @@ def load(connection: duckdb.DuckDBPyConnection, year: int, keys: list[str]) -> d
             exposure=pick(exposure).iloc[0].to_dict(), synthetic=synthetic,
             series=_series(pick(history), int(first_year), year), contributions=pick(contributions),
             comparison=pick(comparison).set_index("indicator"), united_states=pick(united_states),
+            united_states_imports=pick(united_states_imports), france=france, members=_members(everyone, key),
         )
     return result
+
+
+def _france(connection: duckdb.DuckDBPyConnection, year: int) -> dict | None:
+    """France's exposure row of `year` with the short names of its first partners and product."""
+    rows = connection.execute(f"""
+        SELECT e.*, pe.country_name AS exports_first_partner_name, pi.country_name AS imports_first_partner_name,
+               pr.product_name AS exports_first_product_name
+        FROM {_EXPOSURE} e
+        LEFT JOIN {_PARTNERS} pe ON pe.year = e.year AND pe.level = 'france' AND pe.country_code = e.exports_first_partner_code
+        LEFT JOIN {_PARTNERS} pi ON pi.year = e.year AND pi.level = 'france' AND pi.country_code = e.imports_first_partner_code
+        LEFT JOIN {_PRODUCTS} pr ON pr.year = e.year AND pr.level = 'france' AND pr.flow = 'E'
+              AND pr.product_level = 'a129' AND pr.product_code = e.exports_first_product_code
+        WHERE e.year = ? AND e.level = 'france'""", [year]).df()
+    if rows.empty:
+        return None
+    row = rows.iloc[0].to_dict()
+    for what, nomenclature in (("exports_first_partner", "pays"), ("imports_first_partner", "pays"),
+                               ("exports_first_product", "a129")):
+        code, name = row[f"{what}_code"], row[f"{what}_name"]
+        row[f"{what}_short"] = short_label(nomenclature, code, name) if isinstance(code, str) and isinstance(name, str) \
+            else code
+    return row
+
+
+def _members(everyone: pd.DataFrame, key: str) -> pd.DataFrame:
+    """A région's départements, or France's régions and départements, with their shares of its totals."""
+    level, code = parse_territory_key(key)
+    if level == "region":
+        rows = everyone[(everyone["level"] == "departement") & (everyone["parent_region_code"] == code)]
+        shares = ("exports_share_of_region", "imports_share_of_region")
+    elif level == "france":
+        rows = everyone[everyone["level"] != "france"]
+        shares = ("exports_share_of_france", "imports_share_of_france")
+    else:
+        rows, shares = everyone.iloc[0:0], ("exports_share_of_france", "imports_share_of_france")
+    return pd.DataFrame({
+        "key": [territory_key(lv, c) for lv, c in zip(rows["level"], rows["territory_code"], strict=True)],
+        "level": list(rows["level"]), "name": list(rows["territory_name"]), "exports_eur": list(rows["exports_eur"]),
+        "imports_eur": list(rows["imports_eur"]), "balance_eur": list(rows["balance_eur"]),
+        "exports_share": list(rows[shares[0]]), "imports_share": list(rows[shares[1]]),
+    })
 
 
 def _rows_by_territory(frame: pd.DataFrame) -> dict[tuple[str, str], object]:

@@ -1,5 +1,9 @@
 """The activities charts: treemaps of imports (blue) and exports (violet) by A129 product, where
-a tile is drawn only if its label fits; the others are grouped into « Autres activités »."""
+a tile is drawn only if its label fits; the others are grouped into « Autres activités ».
+
+As in the national fiche, the two treemaps' areas are in proportion to the territory's imports
+and exports: the larger flow fills the chart, the smaller one a square-scaled part of it, so the
+balance shows at a glance."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ COLUMNS = (Column("code_a129", "Code A129"), Column("activite", "Activité"), Co
            Column("part", "Part", Kind.SHARE))
 
 
-TREEMAP_FONT = 9
+TREEMAP_FONT = 9.5  # px: 7,1 pt printed
 
 
 def _label_size(label: str, value_text: str, font: float) -> tuple[float, float]:
@@ -42,7 +46,14 @@ def _tile_text(value: float, total: float) -> str:
 
 
 #: The area of the tiles in our 700 × 400 layout (the margins; the implicit root has no padding).
-TREEMAP_AREA = (700 - 8, 400 - 44 - 32)
+TREEMAP_AREA = (700 - 8, 400 - 58 - 32)
+
+
+def area_scale(data: TerritoryData, flow: str) -> float:
+    """The side of this flow's treemap, as a fraction of the chart's: areas in proportion to the
+    flows' totals, the larger flow filling the chart."""
+    largest = max(data.total("E"), data.total("I"))
+    return (data.total(flow) / largest) ** 0.5 if largest > 0 else 1.0
 
 
 def grouped_products(data: TerritoryData, flow: str, area: tuple[float, float] = TREEMAP_AREA,
@@ -86,8 +97,10 @@ def _text_colour(background: str) -> str:
 
 
 def activities_chart(data: TerritoryData, flow: str) -> Chart:
-    tiles = grouped_products(data, flow)
-    width, height = 700, 400
+    side = area_scale(data, flow)
+    tiles = grouped_products(data, flow, (TREEMAP_AREA[0] * side, TREEMAP_AREA[1] * side))
+    # The smaller flow's chart is shorter too: its treemap, scaled on both sides, at the top left.
+    width, height = 700, 58 + 32 + round(TREEMAP_AREA[1] * side)
     base = palette.EXPORTS if flow == "E" else palette.IMPORTS
     colours = palette.shades(base, max(len(tiles), 1), lightest=0.6)
     if len(tiles) and tiles["product_code"].iloc[-1] == OTHERS_CODE:
@@ -102,14 +115,18 @@ def activities_chart(data: TerritoryData, flow: str) -> Chart:
         "hovertemplate": "%{customdata}<br>%{text}<extra></extra>", "sort": False,
         "tiling": {"pad": 1, "squarifyratio": 1},
         "marker": {"colors": colours, "line": {"color": "white", "width": 2}, "pad": {"t": 0, "l": 0, "r": 0, "b": 0}},
-        "textfont": {"color": [_text_colour(c) for c in colours[:len(tiles)]], "family": palette.FONT,
-                     "size": TREEMAP_FONT},
+        # Per-tile colours in `insidetextfont`: an array in `textfont` makes plotly.js warn.
+        "textfont": {"family": palette.FONT, "size": TREEMAP_FONT},
+        "insidetextfont": {"color": [_text_colour(c) for c in colours[:len(tiles)]], "family": palette.FONT,
+                           "size": TREEMAP_FONT},
+        "domain": {"x": [0, side], "y": [0, 1]},
     }
     verb = "exportatrices" if flow == "E" else "importatrices"
-    title = f"Principales activités {verb} {french.of(data.territory.name_with_article)} en {data.year}"
+    title = (f"Principales activités {verb} {data.territory.of} en {data.year}"
+             f"<br><span style='font-size:11px'>{_balance_line(data)}</span>")
     # Labels that do not fit their tile would be hidden rather than shrunk (plotly.js #3153):
     # grouped_products keeps only tiles that can carry theirs.
-    figure = plotly_figure([trace], title, source_note(data), width, height, margin={"l": 4, "r": 4, "t": 44, "b": 32},
+    figure = plotly_figure([trace], title, source_note(data), width, height, margin={"l": 4, "r": 4, "t": 58, "b": 32},
                      uniformtext={"minsize": 9, "mode": "hide"})
     table = ChartTable.of(COLUMNS, {"code_a129": tiles["product_code"], "activite": tiles["product_name"],
                                     "valeur_eur": tiles["value_eur"], "part": tiles["share"].round(4)})
@@ -117,10 +134,16 @@ def activities_chart(data: TerritoryData, flow: str) -> Chart:
                  _activities_alt(data, flow, tiles), width, height)
 
 
+def _balance_line(data: TerritoryData) -> str:
+    """The subtitle of both treemaps: what their areas compare."""
+    return (f"surfaces proportionnelles aux montants : importations {french.eur(data.total('I'))}, "
+            f"exportations {french.eur(data.total('E'))}")
+
+
 def _activities_alt(data: TerritoryData, flow: str, tiles: pd.DataFrame) -> str:
-    verb = "exporte" if flow == "E" else "importe"
-    subject = data.territory.name_with_article
-    head = f"En {data.year}, {subject} {verb} {french.headline(data.total(flow))}"
+    territory = data.territory
+    verb = territory.verb("exporte", "exportent") if flow == "E" else territory.verb("importe", "importent")
+    head = f"En {data.year}, {territory.the} {verb} {french.headline(data.total(flow))}"
     listed = tiles[tiles["product_code"] != OTHERS_CODE].head(3)
     if listed.empty:
         return head + "."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from dataclasses import dataclass
 
 from trade_pipeline.aggregation.reads import TerritoryData
@@ -25,6 +26,20 @@ def plotly_text(label: str) -> str:
     return html.escape(label, quote=False)
 
 
+#: A bar chart's category labels: characters per line before wrapping (never cut).
+CATEGORY_LINE = 26
+#: DejaVu Sans: average character width, in font sizes (a little generous).
+CHAR_WIDTH = 0.6
+
+
+def category_labels(names: list[str], font: float = 11) -> tuple[list[str], int]:
+    """Category labels as plotly text, long ones on two lines, and the left margin they need."""
+    lines = [textwrap.wrap(name, CATEGORY_LINE, break_long_words=False) or [name] for name in names]
+    longest = max((len(line) for parts in lines for line in parts), default=10)
+    return (["<br>".join(plotly_text(line) for line in parts) for parts in lines],
+            int(longest * CHAR_WIDTH * font) + 16)
+
+
 @dataclass
 class Chart:
     name: str  # file stem: partners, activities_exports, flows_exports, …
@@ -37,8 +52,9 @@ class Chart:
     interactive: bool = True  # drawn by plotly.js in the page (else shown as its picture only)
 
 
-def source_note(data: TerritoryData) -> str:
-    return source_line(data.year, data.synthetic)
+def source_note(data: TerritoryData, since: int | None = None) -> str:
+    """The chart's source line; a chart of several years says from when (`since`)."""
+    return source_line(data.year, data.synthetic, since=since)
 
 
 def plotly_figure(traces: list[dict], title: str, note: str, width: int, height: int, margin: dict,
@@ -57,7 +73,7 @@ def plotly_figure(traces: list[dict], title: str, note: str, width: int, height:
         "width": width, "height": height, "margin": margin, "separators": ",\u202f",
         "font": {"family": palette.FONT, "size": 11, "color": palette.TEXT},
         "paper_bgcolor": "white", "plot_bgcolor": "white", "hoverlabel": {"font": {"family": palette.FONT}},
-        "annotations": [*(annotations or []), note_annotation], **layout,
+        "annotations": [*(annotations or []), *([note_annotation] if note else [])], **layout,
     }}
 
 

@@ -11,14 +11,16 @@ import pandas as pd
 
 from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts import palette
-from trade_pipeline.charts.chart import FLOW_WORDS, Chart, axis_ticks, plotly_figure, plotly_text, source_note
+from trade_pipeline.charts.chart import FLOW_WORDS, Chart, axis_ticks, category_labels, plotly_figure, source_note
 from trade_pipeline.charts.table import ChartTable, Column, Kind
 from trade_pipeline.lib import french
 
 CONTRIBUTORS_SHOWN = 8  # per panel, by size of the contribution
 PANELS = (("country", "Par pays partenaire", "Autres pays"), ("product", "Par activité (A129)", "Autres activités"))
-#: Points of growth as given to plotly: the precision shown (0,01 pt).
+#: Points of growth as given to plotly (the bars' lengths).
 POINT_DIGITS = 2
+#: Points of growth as printed (« −7,1 pts »).
+SHOWN_DIGITS = 1
 
 COLUMNS = (Column("dimension", "Dimension"), Column("code", "Code"), Column("libelle", "Libellé"),
            Column("variation_eur", "Variation", Kind.EUR), Column("contribution_points", "Contribution", Kind.POINTS))
@@ -27,12 +29,14 @@ COLUMNS = (Column("dimension", "Dimension"), Column("code", "Code"), Column("lib
 def main_contributions(data: TerritoryData, flow: str, dimension: str, others_name: str,
                        count: int = CONTRIBUTORS_SHOWN) -> pd.DataFrame:
     """The largest contributions of one dimension, « autres » for the rest and the total (in this
-    order): name, code, change_eur, contribution (points); empty without a previous year."""
+    order): name, code, change_eur, contribution (points), rounded (to the precision shown) and
+    shown (its text: the bar's label and the caption's figure are this one string); empty without
+    a previous year."""
     rows = data.contributions
     rows = rows[rows["flow"] == flow] if rows is not None else pd.DataFrame()
     total = rows[rows["dimension"] == "total"]
     if total.empty or total["contribution_pct_points"].isna().all():  # no previous year, or nothing traded then
-        return pd.DataFrame(columns=["code", "name", "short", "change_eur", "contribution", "kind"])
+        return pd.DataFrame(columns=["code", "name", "short", "change_eur", "contribution", "kind", "rounded", "shown"])
     members = rows[rows["dimension"] == dimension].assign(size=lambda f: f["contribution_pct_points"].abs())
     members = members.sort_values(["size", "code"], ascending=[False, True])
     shown, rest = members.head(count), members.iloc[count:]
@@ -48,14 +52,18 @@ def main_contributions(data: TerritoryData, flow: str, dimension: str, others_na
         "kind": "others"}])
     whole = pd.DataFrame([{"code": "TOTAL", "name": "Total", "short": "Total", "change_eur": int(total_row["change_eur"]),
                            "contribution": float(total_row["contribution_pct_points"]), "kind": "total"}])
-    return pd.concat([listed, others, whole], ignore_index=True)
+    result = pd.concat([listed, others, whole], ignore_index=True)
+    # Rounded once, to the precision shown: bars, labels and caption all print this value.
+    result["rounded"] = [round(float(value), SHOWN_DIGITS) for value in result["contribution"]]
+    result["shown"] = [french.points(value) for value in result["rounded"]]
+    return result
 
 
 def contributions_chart(data: TerritoryData, flow: str) -> Chart:
     words = FLOW_WORDS[flow]
     width, height = 700, 410
     panels = [(main_contributions(data, flow, dimension, others), heading) for dimension, heading, others in PANELS]
-    title = f"Contributions à l'évolution des {words} {french.of(data.territory.name_with_article)}, " \
+    title = f"Contributions à l'évolution des {words} {data.territory.of}, " \
             f"{data.year - 1}–{data.year}"
     if panels[0][0].empty:
         figure = plotly_figure([], title, source_note(data), width, 160, margin={"l": 20, "r": 20, "t": 60, "b": 40},
@@ -72,28 +80,31 @@ def contributions_chart(data: TerritoryData, flow: str) -> Chart:
     pad = 0.22 * ((high - low) or 1.0)  # room for the value written beside each bar
     shown_range = [low - pad if low < 0 else -pad / 4, high + pad if high > 0 else pad / 4]
     ticks = [t for t in axis_ticks(low, high, steps=4) if shown_range[0] <= t <= shown_range[1]]
+    _, left = category_labels([name for frame, _ in panels for name in frame["short"]], font=10)
+    left = max(left, 150)
     for index, ((frame, heading), domain) in enumerate(zip(panels, domains, strict=True)):
         suffix = "" if index == 0 else "2"
         values = [round(v, POINT_DIGITS) for v in frame["contribution"]]
         colours = [palette.NODE if kind == "total" else palette.SURPLUS if value >= 0 else palette.DEFICIT
                    for kind, value in zip(frame["kind"], values, strict=True)]
-        names = [plotly_text(n) for n in frame["short"]]
+        names, _ = category_labels(list(frame["short"]), font=10)
         traces.append({
             "type": "bar", "orientation": "h", "x": values, "y": names, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
-            "marker": {"color": colours}, "text": [french.points(v) for v in values], "textposition": "outside",
-            "cliponaxis": False, "textfont": {"size": 10},
+            "marker": {"color": colours}, "text": list(frame["shown"]), "textposition": "outside",
+            "constraintext": "none", "cliponaxis": False, "textfont": {"size": 10},
             "customdata": [french.signed_eur(v) for v in frame["change_eur"]],
             "hovertemplate": "%{y} : %{text} (%{customdata})<extra></extra>", "showlegend": False})
         layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "tickvals": ticks, "ticktext": [french.points(t) for t in ticks],
                                     "range": shown_range, "zeroline": True,
                                     "zerolinecolor": palette.TEXT, "gridcolor": "#E6E6E6"}
         layout[f"yaxis{suffix}"] = {"domain": domain, "anchor": f"x{suffix}", "autorange": "reversed", "ticks": "",
-                                    "automargin": False, "tickfont": {"size": 10}}
+                                    "automargin": False, "tickfont": {"size": 10},
+                                    "ticklabelstandoff": 4}
         annotations.append({"text": f"<b>{heading}</b>", "xref": "paper", "yref": "paper", "x": 0, "y": domain[1],
-                            "xanchor": "left", "yanchor": "bottom", "xshift": -170, "showarrow": False,
+                            "xanchor": "left", "yanchor": "bottom", "xshift": -left + 4, "showarrow": False,
                             "font": {"size": 11}})
-    figure = plotly_figure(traces, title, source_note(data), width, height,
-                           margin={"l": 170, "r": 30, "t": 80, "b": 50}, annotations=annotations, bargap=0.25,
+    figure = plotly_figure(traces, title, source_note(data, since=data.year - 1), width, height,
+                           margin={"l": left, "r": 30, "t": 80, "b": 50}, annotations=annotations, bargap=0.25,
                            showlegend=False, **layout)
     table = ChartTable.of(COLUMNS, pd.concat([
         pd.DataFrame({"dimension": "pays" if dimension == "country" else "activité", "code": frame["code"],
@@ -113,21 +124,21 @@ def _nothing_to_decompose(data: TerritoryData, flow: str) -> str:
 
 def _alt(data: TerritoryData, flow: str, panels: list) -> str:
     words = FLOW_WORDS[flow]
-    name = data.territory.name_with_article
     countries = panels[0][0]
     if countries.empty:
         return _nothing_to_decompose(data, flow)
     total = countries.iloc[-1]
-    parts = [f"De {data.year - 1} à {data.year}, les {words} {french.of(name)} évoluent de "
-             f"{french.signed_pct(total['contribution'] / 100)} ({french.signed_eur(total['change_eur'])})"]
+    # The total's contribution in points is the change in per cent: the caption gives the bar's figure.
+    parts = [f"De {data.year - 1} à {data.year}, les {words} {data.territory.of} évoluent de "
+             f"{french.signed_pct(total['rounded'] / 100, SHOWN_DIGITS)} ({french.signed_eur(total['change_eur'])})"]
     for frame, what in ((countries, "le pays"), (panels[1][0], "l'activité")):
         members = frame[frame["kind"] == "member"]
         if len(members):
             up, down = members.loc[members["contribution"].idxmax()], members.loc[members["contribution"].idxmin()]
             if up["contribution"] > 0:
                 parts.append(f"{what} qui contribue le plus à la hausse : {up['short']} "
-                             f"({french.points(up['contribution'])})")
+                             f"({up['shown']})")
             if down["contribution"] < 0:
                 parts.append(f"{what} qui contribue le plus à la baisse : {down['short']} "
-                             f"({french.points(down['contribution'])})")
+                             f"({down['shown']})")
     return " ; ".join(parts) + "."

@@ -104,9 +104,8 @@ def evolution_chart(data: TerritoryData) -> Chart:
         annotations.append({"x": SERIES_BREAK_YEAR - 0.5, "xref": "x", "y": 1.0, "yref": "paper", "yshift": -2,
                             "xanchor": "left", "yanchor": "top", "showarrow": False,
                             "text": " rupture de série (EMEBI)", "font": {"size": 9, "color": palette.MUTED_TEXT}})
-    name = data.territory.name_with_article
-    title = f"Évolution des échanges {french.of(name)}, {years[0]}–{years[-1]}"
-    figure = plotly_figure(traces, title, source_note(data), width, height,
+    title = f"Évolution des échanges {data.territory.of}, {years[0]}–{years[-1]}"
+    figure = plotly_figure(traces, title, source_note(data, since=years[0]), width, height,
                            margin={"l": 90, "r": 20, "t": 135 if with_share else 115, "b": 50},
                            annotations=annotations, shapes=shapes,
                            showlegend=True, **layout)
@@ -125,11 +124,11 @@ def evolution_chart(data: TerritoryData) -> Chart:
 def _evolution_alt(data: TerritoryData) -> str:
     series = data.series
     known = series.dropna(subset=["exports_eur"])
-    name = data.territory.name_with_article
+    territory = data.territory
     missing = [str(int(y)) for y in series.loc[series["exports_eur"].isna(), "year"]]
     gap = f" Années absentes de la base : {', '.join(missing)}." if missing else ""
     if len(known) < 2:
-        return (f"Une seule année dans la base ({data.year}) : l'évolution {french.of(name)} ne peut pas encore être "
+        return (f"Une seule année dans la base ({data.year}) : l'évolution {territory.of} ne peut pas encore être "
                 f"tracée.{gap}")
     first, last = known.iloc[0], known.iloc[-1]
     start, end = int(first["year"]), int(last["year"])
@@ -139,12 +138,12 @@ def _evolution_alt(data: TerritoryData) -> str:
         change = f" ({french.signed_pct(after / before - 1)})" if before else ""
         return f"passent de {french.headline(before)} à {french.headline(after)}{change}"
 
-    sentence = (f"De {start} à {end}, les exportations {french.of(name)} {moved('exports_eur')} "
+    sentence = (f"De {start} à {end}, les exportations {territory.of} {moved('exports_eur')} "
                 f"et les importations {moved('imports_eur')}. ")
     balance, excl = float(last["balance_eur"]), float(last["balance_excl_energy_eur"])
     sentence += f"Solde {end} : {french.signed_eur(balance)} ({french.signed_eur(excl)} hors énergie)."
     if data.territory.level != "france" and _known(first["exports_share_of_france"]):
-        sentence += (f" Part {french.of(name)} dans les exportations françaises : "
+        sentence += (f" Part {territory.of} dans les exportations françaises : "
                      f"{french.pct(first['exports_share_of_france'])} en "
                      f"{start}, {french.pct(last['exports_share_of_france'])} en {end}.")
     if start < SERIES_BREAK_YEAR <= end:

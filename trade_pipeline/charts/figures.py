@@ -26,6 +26,7 @@ OWN_CHARTS: tuple[Callable[[TerritoryData], Chart], ...] = (
     lambda d: contributions_chart(d, "E"),
     lambda d: contributions_chart(d, "I"),
     united_states_chart,
+    lambda d: united_states_chart(d, "I"),
     lambda d: locator_chart(d.territory),
 )
 

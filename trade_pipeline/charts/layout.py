@@ -1,6 +1,6 @@
 """Layout algorithms computed before plotly draws, so that the same data always gives the same
 picture and every label is readable: d3's squarified treemap (which plotly uses) to know which
-tile labels fit, and Sankey node positions with labels spread so they never overlap."""
+tile labels fit, and Sankey node positions that leave each label room beside its node."""
 
 from __future__ import annotations
 
@@ -66,44 +66,77 @@ class SankeyNode:
     height: float  # pixels
 
 
-def column_layout(nodes: list[tuple[str, str, int]], plot_height: float, pad: float, scale: float) -> list[SankeyNode]:
-    """Stack a column of nodes from the top: biggest first, « Autres » last, ties by code."""
-    ordered = sorted(nodes, key=lambda n: (n[0] == OTHERS_CODE, -n[2], n[0]))
-    placed, top = [], 0.0
-    for code, label, value in ordered:
+@dataclass(frozen=True)
+class SankeyLayout:
+    left: list[SankeyNode]
+    right: list[SankeyNode]
+    pad: float  # the node padding to give plotly: it then sizes the nodes as placed here
+    plot_height: float  # the plot area it needs (more than asked when the labels need it)
+
+
+def _ordered(nodes: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """Biggest first, « Autres » last, ties by code."""
+    return sorted(nodes, key=lambda n: (n[0] == OTHERS_CODE, -n[2], n[0]))
+
+
+def _gaps(values: list[int], labels: list[float], scale: float, min_pad: float) -> tuple[float, list[float], float]:
+    """Room above the first node, between nodes, and below the last one, so that every label —
+    centred on its node — clears its neighbours and the plot's edges."""
+    heights = [v * scale for v in values]
+    above = max(0.0, (labels[0] - heights[0]) / 2) if values else 0.0
+    below = max(0.0, (labels[-1] - heights[-1]) / 2) if values else 0.0
+    between = [max(min_pad, (labels[i] + labels[i + 1]) / 2 - (heights[i] + heights[i + 1]) / 2)
+               for i in range(len(values) - 1)]
+    return above, between, below
+
+
+def _column_height(values: list[int], labels: list[float], scale: float, min_pad: float) -> float:
+    above, between, below = _gaps(values, labels, scale, min_pad)
+    return above + sum(between) + below + sum(values) * scale
+
+
+def _place(nodes: list[tuple[str, str, int]], labels: list[float], scale: float, min_pad: float,
+           plot_height: float) -> list[SankeyNode]:
+    above, between, _ = _gaps([n[2] for n in nodes], labels, scale, min_pad)
+    placed, top = [], above
+    for index, (code, label, value) in enumerate(nodes):
         height = value * scale
         placed.append(SankeyNode(code, label, value, (top + height / 2) / plot_height, height))
-        top += height + pad
+        top += height + (between[index] if index < len(between) else 0.0)
     return placed
 
 
 def sankey_layout(left: list[tuple[str, str, int]], right: list[tuple[str, str, int]], plot_height: float,
-                  pad: float) -> tuple[list[SankeyNode], list[SankeyNode]]:
-    """Node positions for plotly's `arrangement='fixed'`, with plotly's own vertical scale.
+                  min_pad: float, label_heights: tuple[dict[str, float], dict[str, float]] = ({}, {})) -> SankeyLayout:
+    """Node positions for plotly's `arrangement='fixed'` where each label sits beside its node.
 
-    plotly sizes nodes with ky = min over columns of (height − (n − 1)·pad) / column total;
-    using the same ky, stacked nodes never overlap and labels can be placed beside them.
+    Nodes are stacked biggest first (« Autres » last). Small nodes are far thinner than their
+    labels: the gap between two nodes is widened until their labels, each centred on its node,
+    clear each other. The vertical scale is the largest that fits both columns in the plot area;
+    if even a scale near zero cannot (too many labels), the plot area grows. plotly sizes nodes
+    with ky = min over columns of (height − (n − 1)·pad) / column total (d3-sankey): the pad
+    returned makes its ky the scale used here, so its nodes are exactly where we placed them.
+    `label_heights` gives the pixels each node's label needs, by code, for each column.
     """
-    scale = min(
-        (plot_height - (len(column) - 1) * pad) / max(sum(v for _, _, v in column), 1)
-        for column in (left, right) if column
-    ) if (left or right) else 1.0
-    return column_layout(left, plot_height, pad, scale), column_layout(right, plot_height, pad, scale)
+    columns = [_ordered(column) for column in (left, right)]
+    labels = [[float(heights.get(node[0], 0.0)) for node in column]
+              for column, heights in zip(columns, label_heights, strict=True)]
+    values = [[n[2] for n in column] for column in columns]
+    needed = max((_column_height(v, lab, 0.0, min_pad) for v, lab in zip(values, labels, strict=True) if v),
+                 default=0.0)
+    plot_height = max(plot_height, needed + 1.0)
 
+    def fits(scale: float) -> bool:
+        return all(_column_height(v, lab, scale, min_pad) <= plot_height
+                   for v, lab in zip(values, labels, strict=True) if v)
 
-def spread_labels(centres: list[float], label_height: float, plot_height: float) -> list[float]:
-    """Label centres (pixels from the top) as close to `centres` as possible without overlapping.
-
-    Nodes are small when values are small; their two-line labels would collide. Push labels down
-    in order, then back up from the bottom edge: the order is kept, the shift is minimal.
-    """
-    positions: list[float] = []
-    for centre in centres:
-        low = positions[-1] + label_height if positions else label_height / 2
-        positions.append(max(centre, low))
-    ceiling = plot_height - label_height / 2
-    for index in range(len(positions) - 1, -1, -1):
-        ceiling = min(positions[index], ceiling)
-        positions[index] = ceiling
-        ceiling -= label_height
-    return positions
+    totals = [sum(v) for v in values if v]
+    low, high = 0.0, plot_height / max(min(totals), 1) if totals else 1.0
+    for _ in range(60):  # bisection: the column heights grow with the scale
+        middle = (low + high) / 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    scale = low
+    pads = [(plot_height - scale * sum(v)) / (len(v) - 1) for v in values if len(v) > 1]
+    pad = min(pads) if pads else min_pad
+    return SankeyLayout(*(_place(column, lab, scale, min_pad, plot_height)
+                          for column, lab in zip(columns, labels, strict=True)), pad=pad, plot_height=plot_height)

@@ -241,19 +241,18 @@ def locator_chart(territory: Territory) -> Chart:
                        "line": {"color": "white", "width": 0.4}, "hoverinfo": "text", "hoveron": "fills",
                        "text": plotly_text(t.name), "showlegend": False})
     traces += _outline_traces(coarse=True)
-    shown_tiles = [code for code in INSETS if code in own | region]
-    if shown_tiles:
-        traces.append(_tile_labels(shown_tiles))
-    title = f"Situation {french.of(territory.name_with_article)}"
-    figure = plotly_figure(_with_uids(traces, "locator"), title, geometry()["attribution"], 320, 330,
-                           margin={"l": 4, "r": 4, "t": 34, "b": 22}, showlegend=False, **_axes())
-    figure["layout"]["title"]["font"]["size"] = 12
-    figure["layout"]["annotations"][-1]["font"]["size"] = 7
+    # No words in the picture: printed 5 cm wide, they would be unreadable. The fiche writes its
+    # caption and the map's attribution beside it (fiches/templates/fiche.html.j2).
+    title = f"Situation {territory.of}"
+    figure = plotly_figure(_with_uids(traces, "locator"), "", "", 320, 300,
+                           margin={"l": 4, "r": 4, "t": 4, "b": 4}, showlegend=False, **_axes())
     names = {t.code: t.name for t in _departements()}
     table = ChartTable.of((DEPARTMENT_CODE, DEPARTMENT, Column("role", "Sur la carte")), {
         "code_departement": sorted(own | region), "departement": [names[c] for c in sorted(own | region)],
         "role": ["territoire" if c in own else "même région" for c in sorted(own | region)]})
-    where = (f"{french.subject(territory.name_with_article)} est mis en évidence sur la carte des départements"
-             + (f", avec les autres départements de sa région ({', '.join(names[c] for c in sorted(region))})"
+    where = (f"{territory.subject} {territory.verb('est', 'sont')} {territory.agree('mis', 'mise', 'mis', 'mises')} "
+             "en évidence sur la carte des départements"
+             + (f", avec les autres départements de {territory.its('région', feminine=True)} "
+                f"({', '.join(names[c] for c in sorted(region))})"
                 if region else "") + ".")
-    return Chart("locator", title, figure, table, where, 320, 330, interactive=False)
+    return Chart("locator", title, figure, table, where, 320, 300, interactive=False)

@@ -7,11 +7,12 @@ import pandas as pd
 
 from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts import palette
-from trade_pipeline.charts.chart import Chart, axis_ticks, plotly_figure, plotly_text, source_note
+from trade_pipeline.charts.chart import Chart, axis_ticks, category_labels, plotly_figure, source_note
 from trade_pipeline.charts.table import ChartTable, Column, Kind
 from trade_pipeline.lib import french
 
 PARTNERS_SHOWN = 8  # from each side: the main clients and the main suppliers
+VALUE_FONT = 10  # px: 7,5 pt printed
 
 COLUMNS = (Column("code_pays", "Code"), Column("pays", "Pays"), Column("exportations_eur", "Exportations", Kind.EUR),
            Column("importations_eur", "Importations", Kind.EUR), Column("solde_eur", "Solde", Kind.EUR))
@@ -31,22 +32,30 @@ def main_partners(data: TerritoryData, count: int = PARTNERS_SHOWN) -> pd.DataFr
 def partners_chart(data: TerritoryData) -> Chart:
     partners = main_partners(data)
     width, height = 700, max(300, 110 + 34 * len(partners))
-    names = [plotly_text(name) for name in partners["short"]]
+    names, left = category_labels(list(partners["short"]))
+    # Each bar's value written at its end: on paper the axis alone cannot be read.
+    imports_text = [french.eur(v) if v else "" for v in partners["imports_eur"]]
+    exports_text = [french.eur(v) if v else "" for v in partners["exports_eur"]]
     traces = [
         {"type": "bar", "y": names, "x": (-partners["imports_eur"]).tolist(), "orientation": "h",
-         "name": "Importations", "marker": {"color": palette.IMPORTS},
+         "name": "Importations", "marker": {"color": palette.IMPORTS}, "text": imports_text,
+         "textposition": "outside", "constraintext": "none", "cliponaxis": False,
+         "textfont": {"size": VALUE_FONT, "color": palette.TEXT},
          "customdata": [french.eur(v) for v in partners["imports_eur"]],
          "hovertemplate": "%{y} — importations : %{customdata}<extra></extra>"},
         {"type": "bar", "y": names, "x": partners["exports_eur"].tolist(), "orientation": "h",
-         "name": "Exportations", "marker": {"color": palette.EXPORTS},
+         "name": "Exportations", "marker": {"color": palette.EXPORTS}, "text": exports_text,
+         "textposition": "outside", "constraintext": "none", "cliponaxis": False,
+         "textfont": {"size": VALUE_FONT, "color": palette.TEXT},
          "customdata": [french.eur(v) for v in partners["exports_eur"]],
          "hovertemplate": "%{y} — exportations : %{customdata}<extra></extra>"},
     ]
     limit = float(max(partners["exports_eur"].max(), partners["imports_eur"].max())) if len(partners) else 1.0
     ticks = axis_ticks(-limit, limit)
+    # Room beyond the longest bar for its value.
     xaxis = {"tickvals": ticks, "ticktext": [french.eur(abs(t)) for t in ticks], "zeroline": True,
-             "zerolinecolor": palette.TEXT, "gridcolor": "#E6E6E6", "range": [-1.08 * limit, 1.08 * limit]}
-    yaxis = {"autorange": "reversed", "ticks": "", "automargin": False}
+             "zerolinecolor": palette.TEXT, "gridcolor": "#E6E6E6", "range": [-1.4 * limit, 1.4 * limit]}
+    yaxis = {"autorange": "reversed", "ticks": "", "automargin": False, "ticklabelstandoff": 4}
     annotations = []
     for name, balance in zip(names, partners["balance_eur"], strict=True):
         surplus = balance >= 0
@@ -57,16 +66,16 @@ def partners_chart(data: TerritoryData) -> Chart:
             "font": {"color": palette.SURPLUS if surplus else palette.DEFICIT}})
     annotations += [
         {"x": 1.0, "xref": "paper", "xshift": 12, "y": 1.0, "yref": "paper", "yshift": 14, "xanchor": "left",
-         "showarrow": False, "text": "<b>Solde</b>", "font": {"size": 10}},
+         "showarrow": False, "text": "<b>Solde</b>", "font": {"size": 11}},
         {"x": 0.25, "xref": "paper", "y": 1.0, "yref": "paper", "yshift": 14, "showarrow": False,
          "text": "◀ Importations", "font": {"color": palette.IMPORTS, "size": 11}},
         {"x": 0.75, "xref": "paper", "y": 1.0, "yref": "paper", "yshift": 14, "showarrow": False,
          "text": "Exportations ▶", "font": {"color": palette.EXPORTS, "size": 11}},
     ]
-    title = f"Principaux pays partenaires {french.of(data.territory.name_with_article)} en {data.year}"
-    figure = plotly_figure(traces, title, source_note(data), width, height, margin={"l": 150, "r": 120, "t": 80, "b": 50},
-                     annotations=annotations, xaxis=xaxis, yaxis=yaxis, barmode="relative", bargap=0.25,
-                     showlegend=False)
+    title = f"Principaux pays partenaires {data.territory.of} en {data.year}"
+    figure = plotly_figure(traces, title, source_note(data), width, height,
+                           margin={"l": max(left, 120), "r": 120, "t": 80, "b": 50}, annotations=annotations,
+                           xaxis=xaxis, yaxis=yaxis, barmode="relative", bargap=0.25, showlegend=False)
     table = ChartTable.of(COLUMNS, {
         "code_pays": partners["country_code"], "pays": partners["country_name"],
         "exportations_eur": partners["exports_eur"], "importations_eur": partners["imports_eur"],
@@ -76,15 +85,17 @@ def partners_chart(data: TerritoryData) -> Chart:
 
 
 def _partners_alt(data: TerritoryData, partners: pd.DataFrame) -> str:
-    subject = data.territory.name_with_article
+    territory = data.territory
     if partners.empty:
-        return f"En {data.year}, {data.territory.name_with_article} n'a pas d'échanges avec des pays identifiés."
+        no = territory.verb("n'a", "n'ont")
+        return f"En {data.year}, {territory.the} {no} pas d'échanges avec des pays identifiés."
     exports, imports = data.total("E"), data.total("I")
     client = partners.loc[partners["exports_eur"].idxmax()]
     supplier = partners.loc[partners["imports_eur"].idxmax()]
     surplus = partners.loc[partners["balance_eur"].idxmax()]
     deficit = partners.loc[partners["balance_eur"].idxmin()]
-    parts = [f"En {data.year}, {subject} exporte {french.headline(exports)} et importe {french.headline(imports)}"]
+    parts = [f"En {data.year}, {territory.the} {territory.verb('exporte', 'exportent')} {french.headline(exports)} et "
+             f"{territory.verb('importe', 'importent')} {french.headline(imports)}"]
     if exports:
         parts.append(f"premier client : {client['short']} ({french.pct(client['exports_eur'] / exports)} des exportations)")
     if imports:

@@ -48,6 +48,10 @@ class PictureJob:
         return f"the chart {self.svg}"
 
 
+#: Written into every SVG file, after kaleido's picture is made: typographic ligatures off, so that
+#: text copied from a fiche's PDF reads « flux », not « ﬂux » (the PNG is kaleido's, as drawn).
+NO_LIGATURES = '<style>text{font-variant-ligatures:none;font-feature-settings:"liga" 0,"clig" 0}</style>'
+
 #: kaleido's own call (kaleido/vendor/kaleido_scopes.js `render`): the same options give the same
 #: pictures; the PNG is the SVG drawn on a white canvas, as plotly.js draws its own PNG.
 _RENDER = """async (figure, width, height, scale) => {
@@ -80,6 +84,12 @@ async def _load_plotly(tab) -> None:  # noqa: ANN001
     await open_page(tab, _plotly_page().as_uri())
 
 
+def with_style(svg: str, style: str) -> str:
+    """The SVG with `style` as the first element inside its root."""
+    end = svg.index(">", svg.index("<svg")) + 1
+    return svg[:end] + style + svg[end:]
+
+
 async def _render_one(tab, job: PictureJob, timeout_s: float = 60.0) -> None:  # noqa: ANN001
     arguments = ", ".join(json.dumps(a, ensure_ascii=False) for a in (job.figure, job.width, job.height, job.png_scale))
     response = await asyncio.wait_for(tab.send_command("Runtime.evaluate", params={
@@ -91,6 +101,7 @@ async def _render_one(tab, job: PictureJob, timeout_s: float = 60.0) -> None:  #
         first_line = str(detail or "no picture").splitlines()[0]  # plotly.js's message, not its stack
         raise RuntimeError(f"Chromium could not draw the chart {job.svg} ({first_line})")
     svg, png = value
+    svg = with_style(svg, NO_LIGATURES)
     for path, data in ((job.svg, svg.encode("utf-8")), (job.png, base64.b64decode(png))):
         temporary = temporary_path(path)
         temporary.write_bytes(data)

@@ -12,7 +12,7 @@ from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.charts.files import abandoned_on_failure
 from trade_pipeline.charts.pictures import render_pictures
-from trade_pipeline.fiches.html import ensure_assets
+from trade_pipeline.fiches.html import ensure_assets, templates_digest
 from trade_pipeline.fiches.index import write_index, write_years_index
 from trade_pipeline.fiches.maps import write_maps
 from trade_pipeline.fiches.page import comparison_keys, fiche_paths, read_manifests, write_fiche
@@ -28,7 +28,9 @@ from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, Chromium, Pip
 from trade_pipeline.publication.assets import published_store
 from trade_pipeline.publication.history import current_publication
 
-FICHES_CODE_VERSION = "3"  # 3: evolution, contributions, comparison and ranks, United States
+#: The fiches' code: its number (3: evolution, contributions, comparison and ranks, United States;
+#: 4: twelve printed pages, French that agrees, definitions, phones) and the templates' hash.
+FICHES_CODE_VERSION = f"4+{templates_digest()}"
 
 
 def _shown_in() -> dict[str, set[str]]:
@@ -63,7 +65,8 @@ EVERY_TERRITORY_OF_THE_YEAR = dg.MultiPartitionMapping({
           published_store],
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,  # one materialization per partition: orchestration/partition_versions.py
-    automation_condition=eager_on_data_of((territory_charts, territory_marts), required=territory_charts),
+    automation_condition=eager_on_data_of((territory_charts, territory_marts), required=territory_charts,
+                                          redo_on_new_code=True),
     group_name="fiches",
     kinds={"html", "pdf"},
     code_version=FICHES_CODE_VERSION,
@@ -71,7 +74,7 @@ EVERY_TERRITORY_OF_THE_YEAR = dg.MultiPartitionMapping({
         "The fiche of each territory: fiches/<year>/<level>-<code>.html (works offline: plotly.js is "
         "shipped in fiches/assets) and .pdf (A4, vector charts, printed by Chromium). A fiche is "
         "rewritten only when something it shows changed — its charts, its région's or France's, the "
-        "ranks among the other territories. "
+        "ranks among the other territories — or its template (the code version holds the templates' hash). "
         "Data version = a hash of the page (and whether its PDF exists)."
     ),
 )
@@ -139,7 +142,7 @@ def _digest(path: Path) -> str:
 @dg.asset(
     pool=WAREHOUSE_POOL,
     deps=[fiches],
-    automation_condition=after_any_data_change(fiches),
+    automation_condition=after_any_data_change(fiches, redo_on_new_code=True),
     group_name="fiches",
     kinds={"html"},
     code_version=FICHES_CODE_VERSION,

@@ -3,6 +3,7 @@ beside the pages, the names of the levels, and a chart as a page refers to it.""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +28,16 @@ def environment() -> jinja2.Environment:
     )
     environment.globals["zip"] = zip
     return environment
+
+
+@lru_cache(maxsize=1)
+def templates_digest() -> str:
+    """A hash of the pages' templates and stylesheet: part of the fiches' code version, so that a
+    changed template rewrites the fiches without anyone remembering to bump a number."""
+    digest = hashlib.sha256()
+    for path in sorted(resources.files("trade_pipeline.fiches").joinpath("templates").iterdir(), key=str):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trade_pipeline.aggregation.reads import TerritoryData
+from trade_pipeline.fiches.prose import HHI_HIGH, HHI_MODERATE
 from trade_pipeline.lib import french
 from trade_pipeline.lib.provenance import SYNTHETIC_LABEL
 
@@ -25,7 +26,7 @@ class Note:
 
 def data_notes(data: TerritoryData) -> list[Note]:
     notes = []
-    name = data.territory.name_with_article
+    territory = data.territory
     if data.synthetic:
         notes.append(Note("synthetic", "Données fictives de démonstration",
                           f"Les chiffres de cette fiche sont des {SYNTHETIC_LABEL} générées par trade_pipeline au "
@@ -36,7 +37,7 @@ def data_notes(data: TerritoryData) -> list[Note]:
         balance = data.totals["balance_excl_energy_eur"]
         notes.append(Note("energy", "Effet port, raffinerie ou terminal énergétique",
                           f"L'énergie (hydrocarbures, produits pétroliers raffinés, électricité) représente "
-                          f"{french.pct(energy)} des importations {french.of(name)}. Les produits énergétiques "
+                          f"{french.pct(energy)} des importations {territory.of}. Les produits énergétiques "
                           "sont comptés là où ils entrent réellement (port, raffinerie, dépôt), souvent pour être "
                           f"consommés ailleurs. Hors énergie, le solde commercial est de {french.signed_eur(balance)}."))
     first_share = data.exposure.get("exports_first_product_share")
@@ -46,7 +47,7 @@ def data_notes(data: TerritoryData) -> list[Note]:
         product = products["short"].iloc[0] if len(products) else code
         notes.append(Note("concentration", "Exportations concentrées",
                           f"Un seul produit, « {product} », représente {french.pct(first_share)} des exportations "
-                          f"{french.of(name)}. Quelques livraisons (avions, navires, lots de médicaments…) suffisent "
+                          f"{territory.of}. Quelques livraisons — des avions, des navires, des lots de médicaments — suffisent "
                           "alors à faire varier fortement le total d'une année à l'autre."))
     if data.key in ("departement-75", "region-03"):
         notes.append(Note("paris", "Gaz et électricité attribués à Paris",
@@ -88,4 +89,28 @@ METHODOLOGY = [
                 "coke, électricité et gaz (A129 B05Z, B06Z, C19Z, D35)."),
     ("Rupture de 2022", "Depuis janvier 2022 l'enquête EMEBI remplace la déclaration d'échanges de biens pour les "
                         "échanges intra-UE : les évolutions entre 2021 et 2022 sont à lire avec prudence."),
+]
+
+
+#: The « Définitions » box: the words of the fiche a reader may not know.
+DEFINITIONS = [
+    ("A129", "Nomenclature agrégée de l'Insee en 129 postes (NA 2008) : les produits y sont regroupés par activité "
+             "qui les produit. Les « activités » et « produits » des graphiques sont des postes A129, sous un nom "
+             "court."),
+    ("CPF4", "Classification des produits française, niveau à 4 chiffres (environ 575 postes, révision 2.1) : le "
+             "niveau le plus fin des données départementales ; chaque poste CPF4 appartient à un poste A129."),
+    ("FAB, CAF", "Les exportations sont valorisées FAB (franco à bord : à la frontière, sans le transport au-delà), "
+                 "les importations CAF (coût, assurance, fret : transport et assurance jusqu'à la frontière compris). "
+                 "Le solde FAB − CAF est donc un peu plus défavorable que l'écart réel des valeurs."),
+    ("Indice de Herfindahl", "Somme des carrés des parts des clients (ou des produits) dans les exportations : "
+                             "proche de 0 quand elles sont très dispersées, 1 quand un seul client (ou produit) "
+                             f"les reçoit toutes. La fiche dit la concentration faible sous {french.number(HHI_MODERATE, 2)}, "
+                             f"modérée de {french.number(HHI_MODERATE, 2)} à {french.number(HHI_HIGH, 2)} et forte "
+                             "au-delà, seuils usuels des autorités de la concurrence."),
+    ("Part du produit", "Dans le focus États-Unis, la part des exportations (importations) d'un produit du "
+                        "territoire qui va vers les États-Unis (qui en vient)."),
+    ("Contribution, en points", "Ce qu'un pays ou une activité apporte au taux d'évolution des échanges : les "
+                                "contributions s'additionnent pour donner l'évolution totale, en %."),
+    ("Solde hors énergie", "Le solde commercial sans les produits énergétiques (voir Énergie ci-dessous), "
+                           "souvent importés par un port ou une raffinerie pour être consommés ailleurs."),
 ]

@@ -1,6 +1,7 @@
-"""What the fiche says in words about a territory: the totals box, the exposure table with
-France's value and the rank, where the territory stands out, the United States in one sentence.
-Every number through the one French formatter."""
+"""What the fiche says in words about a territory: its introduction, the totals box, the exposure
+table with France's value and the rank, where the territory stands out, the United States in two
+sentences. Every number through the one French formatter; every name of the territory through
+its own grammar (lib/territories.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,23 @@ from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts.united_states import united_states_figures
 from trade_pipeline.lib import french
 from trade_pipeline.lib.territories import territories, territory
+
+
+def introduction(data: TerritoryData) -> str:
+    """What the fiche shows, where its data come from and their limits, and why now — written for
+    the territory, as the national fiche's opening paragraph."""
+    t = data.territory
+    known = data.series.dropna(subset=["exports_eur"]) if data.series is not None else None
+    first = int(known["year"].min()) if known is not None and len(known) else data.year
+    since = f", leur évolution depuis {first}" if first < data.year else ""
+    return (f"Cette fiche présente les échanges de marchandises {t.of} avec l'étranger en {data.year} : "
+            f"exportations, importations et solde{since}, principaux partenaires et activités, flux entre "
+            "produits et pays, place des États-Unis. Les chiffres sont ceux des douanes (DGDDI) : une "
+            "marchandise est comptée dans le département d'où elle est expédiée ou où elle est livrée, pas "
+            "forcément là où elle est produite ; un port ou une plateforme logistique grossit ainsi les "
+            "échanges de son département. Face aux tensions commerciales et aux menaces de hausse des droits "
+            f"de douane américains, elle aide à voir de quels clients, fournisseurs et produits {t.the} "
+            f"{t.verb('dépend', 'dépendent')}.")
 
 
 def _share_line(share: float | None, what: str, of_whom: str) -> str | None:
@@ -33,7 +51,7 @@ def totals_boxes(data: TerritoryData) -> list[dict]:
     for flow, key, label, what in (("E", "exports", "Exportations", "exportée"),
                                    ("I", "imports", "Importations", "importée")):
         details = [
-            _share_line(totals.get(f"{key}_share_of_region"), what, f"par {region.name_with_article}") if region else None,
+            _share_line(totals.get(f"{key}_share_of_region"), what, f"par {region.the}") if region else None,
             _share_line(totals.get(f"{key}_share_of_france"), what, "au niveau national"),
             _change_line(totals[f"{key}_eur"], (data.previous or {}).get(flow)),
         ]
@@ -44,8 +62,8 @@ def totals_boxes(data: TerritoryData) -> list[dict]:
     balance, excl = totals["balance_eur"], totals["balance_excl_energy_eur"]
     mark = "▲" if balance >= 0 else "▼"
     boxes.append({"kind": "balance", "label": "Solde commercial", "sign_class": "surplus" if balance >= 0 else "deficit",
-                  "value": f"{mark} {french.signed_eur(balance)}",
-                  "details": [f"hors énergie : {french.signed_eur(excl)}",
+                  "value": f"{mark} {french.signed_headline(balance)}",
+                  "details": [f"hors énergie : {french.signed_headline(excl)}",
                               f"{'excédent' if balance >= 0 else 'déficit'} (exportations FAB − importations CAF)"]})
     boxes.append({"kind": "diversity", "label": "Diversité des exportations", "sign_class": "",
                   "value": f"{int(totals['exported_products'])} produits",
@@ -53,10 +71,15 @@ def totals_boxes(data: TerritoryData) -> list[dict]:
     return boxes
 
 
+#: Herfindahl index thresholds of the words « faible / modérée / forte » (usual in competition
+#: analysis; explained in the fiche's « Définitions », fiches/notes.py).
+HHI_MODERATE, HHI_HIGH = 0.15, 0.25
+
+
 def _hhi_words(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    level = "faible" if value < 0.15 else "modérée" if value < 0.25 else "forte"
+    level = "faible" if value < HHI_MODERATE else "modérée" if value < HHI_HIGH else "forte"
     return f"{french.number(value, 2)} ({level})"
 
 
@@ -111,11 +134,22 @@ def exposure_items(data: TerritoryData) -> list[dict]:
         "imports_first_partner_share": lambda v: f"{partner(e['imports_first_partner_code'])} ({french.pct(v)})",
         "exports_partner_hhi": _hhi_words, "exports_product_hhi": _hhi_words,
     }
+    france = data.france or {}
+
+    def named(what: str):  # noqa: ANN202 — France's first partner (product) and its share
+        return lambda v: f"{france.get(f'{what}_short') or '–'} ({french.pct(v)})"
+
+    france_shown = {
+        "exports_first_partner_share": named("exports_first_partner"),
+        "exports_first_product_share": named("exports_first_product"),
+        "imports_first_partner_share": named("imports_first_partner"),
+        "exports_partner_hhi": _hhi_words, "exports_product_hhi": _hhi_words,
+    }
     items = []
     for indicator, label in INDICATOR_LABELS.items():
         row = compared.loc[indicator] if indicator in compared.index else None
         formatter = shown.get(indicator, french.pct)
-        france_formatter = _hhi_words if indicator.endswith("_hhi") else french.pct
+        france_formatter = france_shown.get(indicator, french.pct)
         items.append({
             "indicator": indicator, "label": label, "value": formatter(e[indicator]),
             "france": france_formatter(row["france_value"]) if row is not None else "–",
@@ -147,25 +181,34 @@ def exposure_notes(data: TerritoryData) -> list[str]:
         ratio = float(value) / float(france)
         if ratio >= STANDS_OUT or ratio <= 1 / STANDS_OUT:
             far.append((abs(math.log(ratio)), indicator, float(value), float(france), ratio > 1))
-    name = french.subject(data.territory.name_with_article)
+    territory = data.territory
     if not far:
-        notes.append(f"{name} a un profil d'échanges proche de celui de la France sur ces indicateurs.")
+        notes.append(f"{territory.subject} {territory.verb('a', 'ont')} un profil d'échanges proche de celui de la "
+                     "France sur ces indicateurs.")
         return notes
     phrases = [f"une {INDICATOR_LABELS[indicator][0].lower() + INDICATOR_LABELS[indicator][1:]} "
                f"{'plus élevée' if higher else 'plus faible'} ({french.pct(value)} contre {french.pct(france)})"
                for _, indicator, value, france, higher in sorted(far, reverse=True)[:2]]
-    notes.append(f"Par rapport à la France, {data.territory.name_with_article} se distingue par {' et '.join(phrases)}.")
+    notes.append(f"Par rapport à la France, {territory.the} {territory.verb('se distingue', 'se distinguent')} par "
+                 f"{' et '.join(phrases)}.")
     return notes
 
 
 def united_states_lead(data: TerritoryData) -> str:
-    """The key figures of the United States focus, in one sentence."""
+    """The key figures of the United States focus, both ways, in two sentences."""
     figures = united_states_figures(data)
-    text = (f"Exportations vers les États-Unis : {french.headline(figures.exports_eur)}, soit "
-            f"{french.pct(figures.share_of_exports)} des exportations")
-    if data.territory.level != "france" and figures.france_share is not None:
-        text += f" (France : {french.pct(figures.france_share)})"
-    if figures.change_eur is not None:
-        text += (f" ; sur un an : {french.signed_pct(figures.change_pct)} "
-                 f"({french.signed_eur(figures.change_eur)})")
-    return text + "."
+    compare = data.territory.level != "france"
+    sentences = []
+    for flow, mine in (("E", figures.exports), ("I", figures.imports)):
+        what = "Exportations vers les États-Unis" if flow == "E" else "Importations depuis les États-Unis"
+        if not mine.value_eur:
+            sentences.append(f"Aucune {'exportation vers' if flow == 'E' else 'importation depuis'} les États-Unis.")
+            continue
+        text = (f"{what} : {french.headline(mine.value_eur)}, soit {french.pct(mine.share)} des "
+                f"{'exportations' if flow == 'E' else 'importations'}")
+        if compare and mine.france_share is not None:
+            text += f" (France : {french.pct(mine.france_share)})"
+        if mine.change_eur is not None:
+            text += f" ; sur un an : {french.signed_pct(mine.change_pct)} ({french.signed_eur(mine.change_eur)})"
+        sentences.append(text + ".")
+    return " ".join(sentences)

@@ -1,4 +1,5 @@
-"""The one French formatter: amounts, percentages, signed changes and territory names in sentences.
+"""The one French formatter: amounts, percentages, signed changes, dates. (A territory's name in a
+sentence — article, contraction, agreement — is said by the territory itself: lib/territories.py.)
 
 Typography: decimal comma, narrow no-break space (U+202F) between thousands and before « % » and
 units, true minus sign (U+2212). Numbers are formatted here, in Python, and handed to plotly as
@@ -65,9 +66,15 @@ def pct(share: float | None, decimals: int | None = None) -> str:
     return f"{number(value, decimals)}{NNBSP}%"
 
 
-def signed_pct(share: float | None) -> str:
+def signed_headline(value: float) -> str:
+    """A balance as the totals beside it (« −2 144,5 M€ », « +12,0 M€ »): the sign always written."""
+    text = headline(value)
+    return f"+{text}" if value and not text.startswith(MINUS) and text != headline(0) else text
+
+
+def signed_pct(share: float | None, decimals: int | None = None) -> str:
     """« +25,0 % », « −3,1 % »."""
-    text = pct(share)
+    text = pct(share, decimals)
     return f"+{text}" if share and not text.startswith((MINUS, "–")) and number(share * 100, 1) != "0,0" else text
 
 
@@ -77,32 +84,6 @@ def points(value: float | None) -> str:
         return "–"
     text = number(value, 1)
     return f"{text if text.startswith(MINUS) or value == 0 else '+' + text}{NNBSP}pt{'s' if abs(value) >= 2 else ''}"
-
-
-# --------------------------------------------------------------------------------------------
-# Territory names in sentences (« l'Hérault », « de l'Hérault », « du Nord », « des Yvelines »)
-# --------------------------------------------------------------------------------------------
-
-
-def capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def of(name_with_article: str) -> str:
-    """« de » + a name with its article: du Nord, des Yvelines, de l'Hérault, de Paris."""
-    if name_with_article.startswith("le "):
-        return "du " + name_with_article[3:]
-    if name_with_article.startswith("les "):
-        return "des " + name_with_article[4:]
-    if name_with_article.startswith(("la ", "La ", "l'")):
-        return "de " + name_with_article
-    first = name_with_article[:1].lower()
-    return ("d'" if first in "aeiouyéèêâîôh" else "de ") + name_with_article
-
-
-def subject(name_with_article: str) -> str:
-    """The name at the start of a sentence: « L'Hérault », « Le Nord », « Paris »."""
-    return capitalise(name_with_article)
 
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",

@@ -268,7 +268,6 @@ def a129_for_cpf4(cpf4_code: str) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 OTHERS_CODE = "AUTRES"
-SHORT_LABEL_MAX = 32
 
 
 @lru_cache(maxsize=1)
@@ -279,7 +278,9 @@ def _short_labels() -> dict[tuple[str, str], str]:
 
 
 def short_label(nomenclature: str, code: str, label: str) -> str:
-    """A chart label: curated for countries and A129, else the official label cut short."""
+    """A chart label: curated for countries and A129, else the official label without its
+    parenthetical qualifiers and, when its head says enough, its tail. Never cut short: a chart
+    wraps a long label (a « … » on paper hides what the reader needs)."""
     if code == OTHERS_CODE:
         return "Autres pays" if nomenclature == "pays" else "Autres produits"
     if (nomenclature, code) in _short_labels():
@@ -290,7 +291,4 @@ def short_label(nomenclature: str, code: str, label: str) -> str:
         if separator in text and len(head) >= 12:
             text = head
             break
-    if len(text) <= SHORT_LABEL_MAX:
-        return text
-    cut = text[: SHORT_LABEL_MAX - 1]
-    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;") + "…"
+    return text

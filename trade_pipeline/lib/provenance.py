@@ -18,12 +18,13 @@ SYNTHETIC_BANNER = (f"{SYNTHETIC_LABEL.capitalize()} : ces chiffres sont invent�
                     "format DGDDI), sauf les totaux 2024 de l'Hérault, de l'Occitanie et de la France.")
 
 
-def source_line(year: int, synthetic: bool, compact: bool = False) -> str:
-    """The source note under a chart."""
+def source_line(year: int, synthetic: bool, compact: bool = False, since: int | None = None) -> str:
+    """The source note under a chart: the years it shows (`since`–`year` for a series)."""
+    years = f"{since}–{year}" if since is not None and since != year else str(year)
     if compact:
-        return f"Source : DGDDI{' (fictif)' if synthetic else ''} · {year}"
+        return f"Source : DGDDI{' (fictif)' if synthetic else ''} · {years}"
     source = "Source : DGDDI" + (f" — {SYNTHETIC_LABEL}" if synthetic else "")
-    return f"{source} · {year} · exportations FAB, importations CAF, hors matériel militaire"
+    return f"{source} · {years} · exportations FAB, importations CAF, hors matériel militaire"
 
 
 #: The `<meta>` of a fiche's head that names the publication its figures come from.

@@ -3,7 +3,10 @@
 A territory is identified by a key, `<level>-<code>` (`departement-34`, `region-12`,
 `france-FR`), used in partition keys, file names and URLs: `territory_key` builds one,
 `parse_territory_key` reads one; nothing else spells or splits them. The reference table
-(`reference/territories.csv`) gives names, the INSEE codes and each département's DGDDI région.
+(`reference/territories.csv`) gives names, the INSEE codes and each département's DGDDI région,
+and the gender and number of each name: a territory says its name in a sentence itself —
+« l'Hérault exporte », « les Bouches-du-Rhône exportent », « de La Réunion », « du Nord » — and
+every sentence of the fiches builds it here (`the`, `subject`, `of`, `verb`, `agree`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,60 @@ class Territory:
     insee_code: str | None
     insee_region_code: str | None
     parent_region_code: str | None
+    #: The gender and number of the name, for the words that agree with it: m, f, mp, fp.
+    grammar: str = "m"
+
+    @property
+    def plural(self) -> bool:
+        return self.grammar.endswith("p")
+
+    @property
+    def feminine(self) -> bool:
+        return self.grammar.startswith("f")
+
+    @property
+    def the(self) -> str:
+        """The name inside a sentence: « l'Hérault », « les Yvelines », « Paris », « La Réunion »."""
+        return self.name_with_article
+
+    @property
+    def subject(self) -> str:
+        """The name at the start of a sentence: « L'Hérault », « Les Yvelines », « Paris »."""
+        return self.the[:1].upper() + self.the[1:]
+
+    @property
+    def of(self) -> str:
+        """« de » and the name, contracted: « de l'Hérault », « du Nord », « des Yvelines », « de la
+        Corse », « de Paris », « de La Réunion » (an article that is part of the name stays)."""
+        the = self.the
+        if the.startswith("le "):
+            return "du " + the[3:]
+        if the.startswith("les "):
+            return "des " + the[4:]
+        if the.startswith(("la ", "l'")) or the[:1].isupper() and the.startswith(("La ", "Le ", "Les ")):
+            return "de " + the
+        return ("d'" if the[:1].lower() in "aeiouyéèêâîôh" else "de ") + the
+
+    @property
+    def possessive(self) -> str:
+        """Its, before a plural noun: « ses exportations », « leurs exportations »."""
+        return "leurs" if self.plural else "ses"
+
+    def its(self, noun: str, feminine: bool) -> str:
+        """Its, before a singular noun: « sa région », « son excédent », « leur région »."""
+        if self.plural:
+            return f"leur {noun}"
+        return f"{'sa' if feminine and noun[:1].lower() not in 'aeiouyéèêâîôh' else 'son'} {noun}"
+
+    def verb(self, singular: str, plural: str) -> str:
+        """The form of a verb that agrees with the name: `verb("exporte", "exportent")`."""
+        return plural if self.plural else singular
+
+    def agree(self, masculine: str, feminine: str, masculine_plural: str, feminine_plural: str) -> str:
+        """The form of a participle or adjective that agrees with the name (« mis », « mise », …)."""
+        if self.plural:
+            return feminine_plural if self.feminine else masculine_plural
+        return feminine if self.feminine else masculine
 
     @property
     def key(self) -> str:
@@ -74,7 +131,7 @@ def territories() -> tuple[Territory, ...]:
         result.append(Territory(
             level=row.level, code=row.code, name=row.name, name_with_article=row.name_with_article,
             insee_code=row.insee_code or None, insee_region_code=row.insee_region_code or None,
-            parent_region_code=row.parent_region_code or None,
+            parent_region_code=row.parent_region_code or None, grammar=row.grammar,
         ))
     return tuple(result)
 

@@ -23,6 +23,10 @@ EAGER_ON_DATA_CHANGE = (
 )
 
 
+#: The asset's code version changed, for the partitions that exist (the others are new partitions).
+_NEW_CODE = (AC.code_version_changed() & ~AC.missing()).with_label("code_version_changed")
+
+
 def _missing(parent: dg.AssetsDefinition) -> dg.AutomationCondition:
     """A partition of `parent` this one reads is missing (and not about to be made)."""
     return AC.any_deps_match(AC.missing() & ~AC.will_be_requested()).allow(dg.AssetSelection.assets(parent))
@@ -51,10 +55,11 @@ def eager_on_data_of(changed: tuple[dg.AssetsDefinition, ...], required: dg.Asse
     their territory among all the others (a `--departement` build makes a few).
 
     `redo_on_new_code`: also when the asset's code version changed, for the partitions that
-    exist — what it writes changed shape (the charts' typed tables, which the fiches read)."""
+    exist — what it writes changed (the charts' typed tables, which the fiches read; a fiche's
+    template)."""
     trigger = _data_changed(*changed)
     if redo_on_new_code:
-        trigger = trigger | (AC.code_version_changed() & ~AC.missing()).with_label("code_version_changed")
+        trigger = trigger | _NEW_CODE
     return _when(trigger, "eager_on_data_change", required)
 
 
@@ -63,14 +68,16 @@ def after_slices_changed(slices: dg.AssetsDefinition, rows: dg.AssetsDefinition)
     re-materialized (every slice of a year is, whenever the year's rows change).
 
     The marts also read the previous year's slice (growth); the year may have no previous year,
-    so "a parent is missing" is checked on the year's rows only.
+    so "a parent is missing" is checked on the year's rows only. New code that changes what the
+    marts hold (a mart added) recomputes the marts that exist.
     """
     slices_changed = AC.any_deps_match(_PARENT_DATA_CHANGED).allow(dg.AssetSelection.assets(slices))
-    return _when(slices_changed, "after_slices_changed", rows)
+    return _when(slices_changed | _NEW_CODE, "after_slices_changed", rows)
 
 
-def after_any_data_change(*parents: dg.AssetsDefinition) -> dg.AutomationCondition:
+def after_any_data_change(*parents: dg.AssetsDefinition, redo_on_new_code: bool = False) -> dg.AutomationCondition:
     """For the unpartitioned outputs that read every year (published store, index): whenever a
-    listened parent's data changed. No "a parent is missing" rule: years without data are
-    missing partitions forever."""
-    return _when(_data_changed(*parents), "after_any_data_change")
+    listened parent's data changed (or, with `redo_on_new_code`, its own code). No "a parent is
+    missing" rule: years without data are missing partitions forever."""
+    trigger = _data_changed(*parents)
+    return _when(trigger | _NEW_CODE if redo_on_new_code else trigger, "after_any_data_change")

@@ -58,6 +58,7 @@ from trade_pipeline.tables import (
     PUBLISHED,
     TRADE_FLOWS,
     UNITED_STATES_EXPORTS,
+    UNITED_STATES_IMPORTS,
     mart_table_name,
 )
 
@@ -82,8 +83,8 @@ PUBLISHED_TABLES: dict[str, str] = {
         (GROWTH_CONTRIBUTIONS, "year, level, territory_code, flow, dimension, code"),
         (EXPOSURE, "year, level, territory_code"))},
     "exposure_comparison": EXPOSURE_COMPARISON,
-    UNITED_STATES_EXPORTS.name: _select(UNITED_STATES_EXPORTS.name, mart_table_name(UNITED_STATES_EXPORTS),
-                                        "year, level, territory_code, product_rank"),
+    **{mart.name: _select(mart.name, mart_table_name(mart), "year, level, territory_code, product_rank")
+       for mart in (UNITED_STATES_EXPORTS, UNITED_STATES_IMPORTS)},
 }
 
 

@@ -1,0 +1,141 @@
+"""The fiche on paper: the sample's 116 PDFs as a reader prints them, read back from the PDFs.
+
+Every fiche has the same pages whatever its territory, no page is left with a heading alone at
+its bottom or less than a third full (but the last), no text is below 6 pt and at least 95 % of
+each page's text is 6,5 pt or more, no chart label is cut short, the text copies without
+ligatures, and no path of the data directory is printed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from trade_pipeline.fiches.page import PAGES
+from trade_pipeline.lib.territories import territories
+
+from .states import copy_state, run_cli, shared_state
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+A4_HEIGHT, MARGIN = 842.0, 31.2  # points; fiche.css: @page margin 11 mm top and bottom
+#: Headings print at 10,5 pt (h3) and more, bold; the body text at 7,9 pt (fiche.css).
+HEADING_MIN_SIZE = 10.0
+LIGATURES = "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
+
+
+@pytest.fixture(scope="module")
+def sample_fiches(tmp_path_factory, sample_build):
+    """Every territory's 2024 fiche of the sample, with its pictures and PDF; read only."""
+    def build(folder: Path) -> None:
+        data = copy_state(sample_build, folder / "data")
+        result = run_cli(data, "build", "--year", "2024", pictures=True, TRADE_PIPELINE_SOURCE="sample")
+        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
+
+    return shared_state(tmp_path_factory, "sample_fiches", build) / "data"
+
+
+@cache
+def _pages(path: Path) -> tuple:
+    import pdfplumber
+
+    pages = []
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            chars = [c for c in page.chars if c["text"].strip()]
+            # A rotated character's size is its box's width (pdfminer gives the height).
+            sizes = [c["size"] if c.get("upright", True) else c["width"] for c in chars]
+            shapes = page.rects + page.curves + page.lines + page.images
+            bottom = max([c["bottom"] for c in chars] + [s["bottom"] for s in shapes], default=MARGIN)
+            lines = {}
+            for c, size in zip(chars, sizes, strict=True):
+                lines.setdefault(round(c["top"]), []).append((c, size))
+            pages.append({"sizes": sizes, "fill": (bottom - MARGIN) / (A4_HEIGHT - 2 * MARGIN),
+                          "text": page.extract_text() or "", "lines": lines, "bottom": bottom})
+    return tuple(pages)
+
+
+@pytest.fixture(scope="module")
+def pdfs(sample_fiches):
+    folder = sample_fiches / "fiches" / "2024"
+    paths = {t.key: folder / f"{t.key}.pdf" for t in territories()}
+    assert all(path.exists() for path in paths.values())
+    return {key: _pages(path) for key, path in paths.items()}
+
+
+def test_every_fiche_prints_on_the_same_pages(pdfs):
+    counts = {key: len(pages) for key, pages in pdfs.items()}
+    assert set(counts.values()) == {PAGES}, {k: v for k, v in counts.items() if v != PAGES}
+
+
+def test_no_page_below_a_third_full_but_the_last(pdfs):
+    thin = {(key, number + 1): round(page["fill"], 2) for key, pages in pdfs.items()
+            for number, page in enumerate(pages[:-1]) if page["fill"] < 1 / 3}
+    assert thin == {}
+
+
+def test_no_heading_alone_at_the_bottom_of_a_page(pdfs):
+    """A heading (large bold text) is followed on its page by what it introduces."""
+    orphans = []
+    for key, pages in pdfs.items():
+        for number, page in enumerate(pages):
+            tops = sorted(page["lines"])
+            for top in tops:
+                line = page["lines"][top]
+                heading = all(size >= HEADING_MIN_SIZE and "Bold" in c["fontname"] for c, size in line)
+                if heading and page["bottom"] - line[0][0]["bottom"] < 40:  # nothing under it but a line or two
+                    orphans.append((key, number + 1, "".join(c["text"] for c, _ in line)))
+    assert orphans == []
+
+
+def test_print_sizes(pdfs):
+    """No text below 6 pt; at least 95 % of each page's text at 6,5 pt or more."""
+    problems = []
+    for key, pages in pdfs.items():
+        for number, page in enumerate(pages):
+            sizes = page["sizes"]
+            if not sizes:
+                continue
+            tiny = sum(size < 6 for size in sizes)
+            small = sum(size < 6.5 for size in sizes) / len(sizes)
+            if tiny or small > 0.05:
+                problems.append((key, number + 1, tiny, round(small, 3)))
+    assert problems == []
+
+
+def test_clean_text(pdfs, sample_fiches):
+    """No ligature, no chart label cut short (« … »), no path of the data directory."""
+    data_dir = str(sample_fiches)
+    problems = []
+    for key, pages in pdfs.items():
+        for number, page in enumerate(pages):
+            text = page["text"]
+            if any(ligature in text for ligature in LIGATURES):
+                problems.append((key, number + 1, "ligature"))
+            if "…" in text:
+                problems.append((key, number + 1, "…"))
+            if data_dir in text or re.search(r"published/history|fiches/\d{4}/|warehouse\.duckdb", text):
+                problems.append((key, number + 1, "path"))
+    assert problems == []
+
+
+def test_the_fiche_names_its_publication_by_date_and_checksum(pdfs):
+    last = pdfs["departement-34"][-1]["text"]
+    assert re.search(r"publication du \d+ \w+ \d{4} à \d\d h \d\d UTC \(empreinte [0-9a-f]{12}\)", last)
+
+
+def test_herault_pages_at_print_size(sample_fiches, artifacts_dir):
+    """Pictures of the pages a reader looks at first (test artefacts, for a person to look at)."""
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    for key, first, last in (("departement-34", 1, 12), ("departement-13", 1, 1), ("region-24", 8, 8)):
+        pdf = sample_fiches / "fiches" / "2024" / f"{key}.pdf"
+        prefix = artifacts_dir / f"print-{key}"
+        subprocess.run(["pdftoppm", "-r", "96", "-png", "-f", str(first), "-l", str(last), str(pdf), str(prefix)],
+                       check=True)
+    pictures = sorted(artifacts_dir.glob("print-departement-34-*.png"))
+    assert len(pictures) == PAGES and all(p.stat().st_size > 20_000 for p in pictures)
