@@ -67,7 +67,9 @@ def test_hostile_label_is_shown_as_text_everywhere(data_dir, tmp_path, capsys):
     assert "&lt;script&gt;x&lt;/script&gt;" in page
     assert "<script>x</script>" not in page
     svg = ElementTree.parse(folder / "departement-34" / "partners.svg").getroot()
-    shown = ["".join(element.itertext()) for element in svg.iter("{http://www.w3.org/2000/svg}text")]
+    # A long label is wrapped at spaces onto lines (one <tspan> each): read it back as words.
+    shown = [" ".join(" ".join(element.itertext()).split())
+             for element in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert HOSTILE in shown  # the picture shows the label as written
     assert not list(svg.iter("{http://www.w3.org/2000/svg}script")) and not list(svg.iter("script"))
     table = pd.read_csv(folder / "departement-34" / "partners.csv", sep=";", dtype=str, encoding="utf-8-sig")
