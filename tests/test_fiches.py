@@ -214,10 +214,19 @@ def test_index_page_searches_by_name_or_code(served):
         page.goto(f"{served}/index.html")
         rows = page.locator("#fiches tbody tr")
         assert rows.count() == 3
+
+        def shown() -> list[str]:
+            return [r.locator("td").first.locator("a").inner_text() for r in rows.all() if r.is_visible()]
+
         page.fill("#search", "herault")  # accents are optional
-        assert [r.inner_text().split("\t")[0] for r in rows.all() if r.is_visible()] == ["Hérault"]
-        page.fill("#search", "12")
-        assert [r.inner_text().split("\t")[0] for r in rows.all() if r.is_visible()] == ["Occitanie"]
+        assert shown() == ["Hérault"]
+        page.fill("#search", "12")  # DGDDI's code of the région
+        assert shown() == ["Occitanie"]
+        page.fill("#search", "76")  # INSEE's
+        assert shown() == ["Occitanie"]
+        page.fill("#search", "Béziers")  # a Territoire d'industrie, named under the row it was found by
+        assert shown() == ["Hérault"]
+        assert "Béziers – Sète" in rows.filter(visible=True).first.inner_text()
 
 
 def test_pdf_is_a4_with_the_expected_pages(year_dir):

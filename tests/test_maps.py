@@ -1,18 +1,19 @@
-"""The maps: every DGDDI département is drawn (Corsica whole, the DROM and Monaco as insets), every
-colour is the class of the mart value it encodes, every département links to its fiche."""
+"""The maps: every DGDDI département is drawn and large enough to see and click (Corsica whole, the
+DROM in named insets, Paris and the petite couronne enlarged, Monaco a tile), every colour is the
+class of the mart value it encodes, every département links to its fiche."""
 
 import pandas as pd
 import pytest
 
 from trade_pipeline.charts import palette
 from trade_pipeline.charts.maps import (
-    INSETS,
     MEASURES,
     choropleth_chart,
     class_bounds,
     class_colours,
     class_of,
     geometry,
+    insets,
     locator_chart,
     shape_of,
 )
@@ -37,9 +38,58 @@ def test_every_dgddi_departement_has_a_shape():
     for code in department_codes():
         rings = shape_of(code)
         assert rings and all(len(ring) >= 4 for ring in rings), code
-    assert set(INSETS) == {"9A", "9B", "9C", "9D", "9E", "99"}
     assert "20" in geometry()["departements"] and "2A" not in geometry()["departements"]
-    assert "CC BY 4.0" in geometry()["attribution"]
+    assert "ANCT" in geometry()["attribution"] and "Licence Ouverte 2.0" in geometry()["attribution"]
+
+
+def _bounds(rings: list) -> tuple[float, float, float, float]:
+    xs, ys = [p[0] for r in rings for p in r], [p[1] for r in rings for p in r]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def test_every_departement_is_at_least_ten_pixels_on_the_index_map():
+    """On the index map as drawn (its size and margins), each département, or its enlarged copy in
+    the Paris inset, is at least 10 px across both ways: visible, and a target a mouse can click."""
+    chart = choropleth_chart(values(), EXPORTS, 2024, synthetic=True)
+    layout = chart.figure["layout"]
+    x_range, y_range = layout["xaxis"]["range"], layout["yaxis"]["range"]
+    pixels_per_unit = min((chart.width - layout["margin"]["l"] - layout["margin"]["r"]) / (x_range[1] - x_range[0]),
+                          (chart.height - layout["margin"]["t"] - layout["margin"]["b"]) / abs(y_range[0] - y_range[1]))
+    sizes = {}
+    for code in department_codes():
+        rings = geometry()["enlarged"].get(code) or geometry()["departements"][code]
+        x0, y0, x1, y1 = _bounds(rings)
+        sizes[code] = min(x1 - x0, y1 - y0) * pixels_per_unit
+    assert min(sizes.values()) >= 10, sorted(sizes.items(), key=lambda item: item[1])[:5]
+
+
+def test_the_drom_are_shapes_in_named_insets_and_paris_is_enlarged():
+    boxes = {inset["name"]: inset for inset in insets()}
+    assert list(boxes) == ["Paris et petite couronne", "Guadeloupe", "Martinique", "Guyane", "La Réunion", "Mayotte"]
+    for name, code in (("Guadeloupe", "9A"), ("Martinique", "9B"), ("Guyane", "9C"), ("La Réunion", "9D"),
+                       ("Mayotte", "9E")):
+        x, y, w, h = boxes[name]["box"]
+        x0, y0, x1, y1 = _bounds(shape_of(code))
+        assert x <= x0 and x1 <= x + w and y <= y0 and y1 <= y + h, name
+        assert max(len(ring) for ring in shape_of(code)) > 20, name  # a coastline, not a tile
+    x, y, w, h = boxes["Paris et petite couronne"]["box"]
+    for code in ("75", "92", "93", "94"):
+        x0, y0, x1, y1 = _bounds(geometry()["enlarged"][code])
+        assert x <= x0 and x1 <= x + w and y <= y0 and y1 <= y + h, code
+        assert shape_of(code)[-1] == geometry()["enlarged"][code][-1]  # one shape: both copies open the fiche
+    chart = choropleth_chart(values(), EXPORTS, 2024, synthetic=True)
+    labels = next(t for t in chart.figure["data"] if t.get("mode") == "text")["text"]
+    assert {"Guadeloupe", "La Réunion", "Monaco"} <= set(labels)
+
+
+def test_the_locator_enlarges_paris_for_ile_de_france_only():
+    def has_inset(key: str) -> bool:
+        chart = locator_chart(territory(key))
+        paris = next(t for t in chart.figure["data"] if t.get("text") == "Paris")
+        return len([x for x in paris["x"] if x is None]) >= len(shape_of("75", coarse=True, enlarged=False))
+
+    assert has_inset("departement-75") and has_inset("region-03") and has_inset("departement-78")
+    assert not has_inset("departement-34") and not has_inset("france-FR")
 
 
 @pytest.mark.parametrize("measure", MEASURES, ids=lambda m: m.name)

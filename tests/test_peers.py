@@ -129,13 +129,13 @@ def test_the_fiche_ranks_only_among_every_territory_of_its_level(data):
     d = data[2021]["departement-34"]
     item = next(i for i in exposure_items(d) if i["indicator"] == "exports_share_united_states")
     assert item["value"] == "45,5\u202f%" and item["france"] == "64,4\u202f%"
-    assert item["rank"] == "–"  # 3 départements of 101: a rank among them would mislead
+    assert item["rank"] == "–"  # 3 départements of 100: a rank among them would mislead
     notes = exposure_notes(d)
-    assert notes[0] == "Rangs non calculés : seuls 3 départements sur 101 sont dans la base pour 2021."
+    assert notes[0] == "Rangs non calculés : seuls 3 départements sur 100 sont dans la base pour 2021."
     assert "l'Hérault se distingue par" in notes[1]
-    complete = d.comparison.assign(ranked_among=101)
+    complete = d.comparison.assign(ranked_among=100)  # Monaco is not a département: never counted
     full = exposure_items(type(d)(**{**d.__dict__, "comparison": complete}))
-    assert next(i for i in full if i["indicator"] == "exports_share_united_states")["rank"] == "2e sur 101"
+    assert next(i for i in full if i["indicator"] == "exports_share_united_states")["rank"] == "2e sur 100"
 
 
 def test_the_united_states_focus(data):

@@ -139,3 +139,65 @@ def test_herault_pages_at_print_size(sample_fiches, artifacts_dir):
                        check=True)
     pictures = sorted(artifacts_dir.glob("print-departement-34-*.png"))
     assert len(pictures) == PAGES and all(p.stat().st_size > 20_000 for p in pictures)
+
+
+def test_the_territories_are_named_as_their_users_name_them(pdfs, sample_fiches):
+    """No rank or count among 101 « départements » (Monaco is not one), no « région Départements
+    d'outre-mer »: a DROM names its own région; the pages of the Territoires d'industrie are printed."""
+    problems = []
+    for key, pages in pdfs.items():
+        text = " ".join(" ".join(page["text"].split()) for page in pages)
+        if re.search(r"sur 101|101 départements|région Départements d'outre-mer", text):
+            problems.append(key)
+    assert problems == []
+    first = " ".join(pdfs["departement-9A"][0]["text"].split())
+    assert "région Guadeloupe" in first and "code DGDDI 9A (INSEE 971)" in first
+    monaco = " ".join(pdfs["departement-99"][0]["text"].split())
+    assert "Principauté" in monaco and "ni classée ni comptée parmi les départements" in monaco
+    herault = " ".join(pdfs["departement-34"][0]["text"].split())
+    assert "Territoires d'industrie dans le département : Béziers – Sète" in herault
+    folder = sample_fiches / "fiches" / "2024" / "territoires-industrie"
+    assert len(list(folder.glob("ti-*.pdf"))) == 183
+    page = " ".join(_pages(folder / "ti-7604.pdf")[0]["text"].split())
+    assert "Territoire d'industrie : Béziers – Sète" in page and "Hérault" in page
+
+
+def test_a_click_on_paris_in_the_inset_opens_its_fiche(sample_fiches, artifacts_dir):
+    """Paris is a few pixels on the map of France: its enlarged copy in the inset is the same shape,
+    and opens its fiche. Screenshots: the index map, Paris's locator map, a Territoire d'industrie."""
+    import functools
+    import http.server
+    import threading
+
+    from .ui_support import open_browser
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(sample_fiches / "fiches"))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    served = f"http://127.0.0.1:{server.server_address[1]}/2024"
+    try:
+        with open_browser() as chromium:
+            page = chromium.new_page(viewport={"width": 900, "height": 1200})
+            page.goto(f"{served}/index.html", wait_until="networkidle")
+            page.wait_for_function("document.documentElement.dataset.mapsReady === '1'", timeout=30_000)
+            page.locator('figure[data-map="map_exports"]').screenshot(path=str(artifacts_dir / "index-map-insets.png"))
+            # The centre of Paris's last ring — its enlarged copy in the inset — on the screen.
+            x, y = page.evaluate("""() => {
+                const gd = document.querySelector('figure[data-map="map_exports"] .js-plotly-plot');
+                const trace = gd.data.find(t => (t.customdata || [])[0] === 'departement-75.html');
+                const cut = trace.x.lastIndexOf(null);
+                const xs = trace.x.slice(cut + 1), ys = trace.y.slice(cut + 1);
+                const cx = (Math.min(...xs) + Math.max(...xs)) / 2, cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+                const layout = gd._fullLayout, box = gd.getBoundingClientRect();
+                return [box.left + layout._size.l + layout.xaxis.l2p(cx), box.top + layout._size.t + layout.yaxis.l2p(cy)];
+            }""")
+            with page.expect_navigation():
+                page.mouse.click(x, y)
+            assert page.url.endswith("/departement-75.html")
+            page.locator(".locator").screenshot(path=str(artifacts_dir / "locator-departement-75.png"))
+            page.goto(f"{served}/territoires-industrie/ti-7604.html", wait_until="networkidle")
+            page.screenshot(path=str(artifacts_dir / "territoire-industrie-ti-7604.png"), full_page=True)
+            assert page.locator('a[href="../departement-34.html"]').count() >= 1
+    finally:
+        server.shutdown()

@@ -17,8 +17,9 @@ def test_territories_france_regions_departments_with_insee_codes():
     assert len(territories()) == 1 + 14 + 101
     assert territory("departement-34").name == "Hérault" and territory("departement-34").parent_region_code == "12"
     assert territory("departement-9A").insee_code == "971" and territory("departement-9A").insee_region_code == "01"
-    assert territory("departement-20").insee_code is None  # Corsica as one unit: 2A + 2B
-    assert territory("region-12").insee_code == "76"
+    assert territory("departement-20").insee_codes == ("2A", "2B")  # Corsica as one unit: 2A + 2B
+    assert territory("region-12").insee_code == "76" and territory("region-24").insee_codes == ("01", "02", "03", "04", "06")
+    assert territory("departement-99").insee_codes == ()  # Monaco: no INSEE département
     assert territory("france-FR").name == "France"
 
 

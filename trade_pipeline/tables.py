@@ -126,15 +126,48 @@ INGESTIONS = Table("ingestions", "provenance per year: the raw files its rows co
     Column("loaded_at", "TIMESTAMP", "first load of this raw version (UTC)"),
 ), primary_key=("year",))
 
-TERRITORIES = Table("territories", "France, the 14 DGDDI régions and the 101 DGDDI départements", (
+TERRITORIES = Table("territories", "France, the 14 DGDDI régions and the 101 DGDDI départements (Monaco's `99` "
+                    "among them)", (
     LEVEL,
     Column("code", "VARCHAR", "DGDDI code (France: `FR`)"),
     Column("name", "VARCHAR", "name"),
-    Column("insee_code", "VARCHAR", "INSEE code; NULL for `20` (Corsica is INSEE `2A`+`2B`), `99` Monaco and the DOM région `24`",
-           nullable=True),
+    Column("insee_code", "VARCHAR", "INSEE code; several, comma-separated, for `20` Corsica (`2A,2B`) and the DOM "
+                                    "aggregate `24` (the five DROM régions): one row each in `territory_insee_codes`; "
+                                    "NULL for `99` Monaco and France", nullable=True),
     Column("parent_region_code", "VARCHAR", "DGDDI région of a département", nullable=True),
     Column("insee_region_code", "VARCHAR", "INSEE code of the région", nullable=True),
     Column("name_with_article", "VARCHAR", "the name in a sentence: « l'Hérault »"),
+    Column("kind", "VARCHAR", "`overseas` (a DROM), `aggregate` (DGDDI's DOM région `24`), `principality` (`99` "
+                              "Monaco), else NULL", nullable=True),
+    Column("ranked", "BOOLEAN", "counted and ranked among the territories of its level (false for Monaco and France)"),
+    Column("region_name", "VARCHAR", "the région a reader names: a DROM's own (« Guadeloupe »), else the DGDDI "
+                                     "région's; NULL for régions, France and Monaco", nullable=True),
+))
+
+TERRITORY_INSEE_CODES = Table("territory_insee_codes", "the INSEE code(s) of each DGDDI territory, one per row, to "
+                              "join with INSEE data", (
+    LEVEL,
+    Column("code", "VARCHAR", "DGDDI code"),
+    Column("insee_code", "VARCHAR", "INSEE code: département (`34`, `2A`, `971`) or région (`76`, `01`)"),
+))
+
+TERRITOIRES_INDUSTRIE = Table("territoires_industrie", "the Territoires d'industrie (ANCT, Licence Ouverte 2.0, "
+                              "2024-09-16) and the DGDDI départements each lies in, with the share of its area", (
+    Column("phase", "VARCHAR", "programme phase (`2023-2027`); ids are reused across phases: key on (phase, id)"),
+    Column("id_territoire", "VARCHAR", "ANCT id, `ti-RRNN` (RR = INSEE région)"),
+    Column("territoire", "VARCHAR", "name of the Territoire d'industrie"),
+    Column("departement", "VARCHAR", "DGDDI département code"),
+    Column("insee_departement", "VARCHAR", "INSEE code(s) of the département(s) concerned, comma-separated"),
+    Column("part_surface", "DOUBLE", "share of the territory's area in that département (slivers under 1 % "
+                                     "dropped, shares rescaled to sum to 1)"),
+))
+
+TERRITOIRES_INDUSTRIE_GROUPEMENTS = Table("territoires_industrie_groupements", "the member groupements (EPCI) of each "
+                                          "Territoire d'industrie, with their SIREN (ANCT)", (
+    Column("phase", "VARCHAR", "programme phase"),
+    Column("id_territoire", "VARCHAR", "ANCT id"),
+    Column("groupement", "VARCHAR", "name of the groupement"),
+    Column("siren", "VARCHAR", "its SIREN"),
 ))
 
 METADATA = Table("metadata", "facts about the publication, one `key` → `value` per row", (
@@ -321,54 +354,14 @@ EXPOSURE_COMPARISON = Table("exposure_comparison", "each indicator of `exposure`
     _share("value", "the territory's value"),
     _share("france_value", "France's value of the same year"),
     Column("rank", "INTEGER", "1 = the highest value among the départements (or the régions) of the year; ties share "
-                              "a rank; NULL for France", nullable=True),
-    Column("ranked_among", "INTEGER", "how many départements (or régions) have a value that year", nullable=True),
+                              "a rank; NULL for France and Monaco", nullable=True),
+    Column("ranked_among", "INTEGER", "how many départements (or régions) have a value that year; Monaco (`99`) "
+                                      "is neither ranked nor counted", nullable=True),
 ))
 
 #: The published store: name → table (in the data dictionary's order).
 PUBLISHED = {t.name: t.nullable() for t in (
-    TRADE_FLOWS, TERRITORIES, LABELS, INGESTIONS.renamed("sources"), METADATA, PUBLISHED_TERRITORY_TOTALS,
+    TRADE_FLOWS, TERRITORIES, TERRITORY_INSEE_CODES, TERRITOIRES_INDUSTRIE, TERRITOIRES_INDUSTRIE_GROUPEMENTS,
+    LABELS, INGESTIONS.renamed("sources"), METADATA, PUBLISHED_TERRITORY_TOTALS,
     PARTNER_BALANCE, PRODUCT_BREAKDOWN, FLOW_LINKS, GROWTH_CONTRIBUTIONS, EXPOSURE, EXPOSURE_COMPARISON,
     UNITED_STATES_EXPORTS, UNITED_STATES_IMPORTS)}
-
-
-# --------------------------------------------------------------------------------------------
-# The data dictionary (docs/data-dictionary.md)
-# --------------------------------------------------------------------------------------------
-
-DICTIONARY_PATH = "docs/data-dictionary.md"
-
-_DICTIONARY_HEAD = """# The published store — data dictionary
-
-<!-- generated by `python -m trade_pipeline.tables > docs/data-dictionary.md` from trade_pipeline/tables.py;
-     do not edit: a test keeps this file equal to what the registry says -->
-
-`$TRADE_PIPELINE_DATA_DIR/published/trade.duckdb` (and its Parquet and CSV copies,
-docs/consumers.md) is the consumers' contract: its tables and columns below are stable (columns
-may be added). Consumers never open the live warehouse. Open it read-only:
-`duckdb.connect('data/published/trade.duckdb', read_only=True)`.
-
-Conventions: `level` is `departement` | `region` | `france`; `territory_code` is the DGDDI code
-(France: `FR`). Amounts are euros (BIGINT); shares are fractions (0.054, not 5.4). Energy = A129
-`B05Z`, `B06Z`, `C19Z`, `D35Z` — and `D35A`, `D35B`, the codes the DGDDI A129 label file actually
-uses for electricity and manufactured gas.
-
-Every table below is declared once in `trade_pipeline/tables.py`: the warehouse DDL, the pandera
-contract's columns, the Dagster column schemas and this dictionary come from it.
-"""
-
-
-def data_dictionary() -> str:
-    """The published tables as a Markdown page: docs/data-dictionary.md."""
-    parts = [_DICTIONARY_HEAD]
-    for table in PUBLISHED.values():
-        parts.append(f"## `{table.name}`\n\n{table.meaning[:1].upper() + table.meaning[1:]}.\n")
-        parts.append("| column | type | meaning |")
-        parts.append("|---|---|---|")
-        parts += [f"| `{c.name}` | {c.type} | {c.meaning.replace('|', chr(92) + '|')} |" for c in table.columns]
-        parts.append("")
-    return "\n".join(parts)
-
-
-if __name__ == "__main__":
-    print(data_dictionary(), end="")

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from trade_pipeline.lib.nomenclature import ENERGY_A129_CODES, NON_COUNTRY_CODES
+from trade_pipeline.lib.territories import territories
 from trade_pipeline.tables import EXPOSURE, MART_TERRITORY_TOTALS, RANKED_INDICATORS, mart_table_name
 
 #: EU member states (the EU27 since Brexit, 1 February 2020), for the exposure indicators.
@@ -317,18 +318,25 @@ def united_states_imports_sql(settings: MartSettings) -> str:
                               "share_of_imports_from_united_states")
 
 
-#: Each exposure indicator with France's value and the rank among the territories of the level.
+#: The territories never ranked among their level's: Monaco (lib/territories.py).
+_UNRANKED = ", ".join(f"'{t.key}'" for t in territories() if not t.ranked and t.level != "france")
+
+#: Each exposure indicator with France's value and the rank among the territories of the level
+#: (Monaco has its values, no rank, and is not counted in `ranked_among`).
 #: Like the shares, taken when read (fiche, published store): a territory's marts depend on its
 #: own rows only. Ranks are computed over the whole year before any territory is picked.
 EXPOSURE_COMPARISON = f"""
         WITH long AS (
             UNPIVOT (SELECT year, level, territory_code, {_INDICATORS} FROM {mart_table_name(EXPOSURE)})
             ON {_INDICATORS} INTO NAME indicator VALUE value)
+        , ranked AS (SELECT *, level <> 'france' AND (level || '-' || territory_code) NOT IN ({_UNRANKED}) AS ranked
+                     FROM long)
         SELECT l.year, l.level, l.territory_code, l.indicator, l.value, f.value AS france_value,
-               CASE WHEN l.level <> 'france' THEN
-                   rank() OVER (PARTITION BY l.year, l.level, l.indicator ORDER BY l.value DESC) END::INTEGER AS rank,
-               CASE WHEN l.level <> 'france' THEN
-                   count(*) OVER (PARTITION BY l.year, l.level, l.indicator) END::INTEGER AS ranked_among
-        FROM long l
+               CASE WHEN l.ranked THEN
+                   rank() OVER (PARTITION BY l.year, l.level, l.indicator, l.ranked ORDER BY l.value DESC) END::INTEGER
+                   AS rank,
+               CASE WHEN l.ranked THEN
+                   count(*) OVER (PARTITION BY l.year, l.level, l.indicator, l.ranked) END::INTEGER AS ranked_among
+        FROM ranked l
         LEFT JOIN long f ON f.year = l.year AND f.level = 'france' AND f.indicator = l.indicator
         ORDER BY l.year, l.level, l.territory_code, l.indicator"""

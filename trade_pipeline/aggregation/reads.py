@@ -248,3 +248,30 @@ def department_values(connection: duckdb.DuckDBPyConnection, year: int) -> pd.Da
                e.exports_share_united_states
         FROM {_TOTALS} t JOIN {_EXPOSURE} e USING (year, level, territory_code)
         WHERE t.year = ? AND t.level = 'departement' ORDER BY t.territory_code""", [year]).df()
+
+
+def departement_key_figures(connection: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    """The key figures of every département of a year, side by side (the Territoires d'industrie's
+    pages): totals, first client and first product exported with their shares and short names, the
+    share of exports to the United States, and the rank of the exports among the ranked
+    départements (Monaco has no rank)."""
+    frame = connection.execute(f"""
+        SELECT t.territory_code AS departement, t.exports_eur, t.imports_eur, t.exports_eur - t.imports_eur AS balance_eur,
+               e.exports_first_partner_code, e.exports_first_partner_share, pe.country_name AS exports_first_partner_name,
+               e.exports_first_product_code, e.exports_first_product_share, pr.product_name AS exports_first_product_name,
+               e.exports_share_united_states
+        FROM {_TOTALS} t
+        JOIN {_EXPOSURE} e USING (year, level, territory_code)
+        LEFT JOIN {_PARTNERS} pe ON pe.year = t.year AND pe.level = t.level AND pe.territory_code = t.territory_code
+             AND pe.country_code = e.exports_first_partner_code
+        LEFT JOIN {_PRODUCTS} pr ON pr.year = t.year AND pr.level = t.level AND pr.territory_code = t.territory_code
+             AND pr.flow = 'E' AND pr.product_level = 'a129' AND pr.product_code = e.exports_first_product_code
+        WHERE t.year = ? AND t.level = 'departement' ORDER BY t.territory_code""", [year]).df()
+    for what, nomenclature in (("exports_first_partner", "pays"), ("exports_first_product", "a129")):
+        frame[f"{what}_short"] = [short_label(nomenclature, code, name) if isinstance(code, str) and isinstance(name, str)
+                                  else None for code, name in zip(frame[f"{what}_code"], frame[f"{what}_name"],
+                                                                  strict=True)]
+    ranked = frame["departement"].map(lambda code: territory(territory_key("departement", code)).ranked)
+    frame["exports_rank"] = frame["exports_eur"].where(ranked).rank(ascending=False, method="min").astype("Int64")
+    frame["ranked_among"] = int(ranked.sum())
+    return frame

@@ -23,8 +23,9 @@ from trade_pipeline.orchestration.partitions import (
 from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, Chromium, PipelineSettings, Warehouse
 from trade_pipeline.validation.assets import trade_flows
 
-CHARTS_CODE_VERSION = "5"  # 3: evolution and contributions charts; 4: typed tables beside the charts;
-# 5: print-first charts (labels beside nodes, values on bars, no ligatures), imports from the US
+CHARTS_CODE_VERSION = "6"  # 3: evolution and contributions charts; 4: typed tables beside the charts;
+# 5: print-first charts (labels beside nodes, values on bars, no ligatures), imports from the US;
+# 6: locator maps from the ANCT outlines (DROM insets, Paris enlarged for Île-de-France)
 
 #: The charts of a territory and year read its marts of that year and of every earlier year (the
 #: evolution chart), and France's (its share of France): revising 2015 redraws 2016–2024 too.

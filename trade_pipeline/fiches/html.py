@@ -1,10 +1,11 @@
 """What every page of the fiches shares: the Jinja environment and stylesheet, plotly.js shipped
-beside the pages, the names of the levels, and a chart as a page refers to it."""
+beside the pages, the text the pages' search boxes compare, and a chart as a page refers to it."""
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -15,8 +16,12 @@ import plotly
 
 from trade_pipeline.charts.table import ChartTable
 
-LEVEL_LABELS = {"departement": "Département", "region": "Région", "france": "France entière"}
 PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
+
+
+def searchable(text: str) -> str:
+    """Text as the search boxes compare it: without accents, in lower case (their script does the same)."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).lower()
 
 
 @lru_cache(maxsize=1)

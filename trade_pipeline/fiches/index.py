@@ -3,19 +3,19 @@ sortable, with the year's maps and data files) and `fiches/index.html` (every ye
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
 from trade_pipeline.charts.files import read_tables
 from trade_pipeline.charts.maps import geometry
-from trade_pipeline.fiches.html import LEVEL_LABELS, PLOTLY_JS, ChartRef, css, environment
+from trade_pipeline.fiches.html import PLOTLY_JS, ChartRef, css, environment, searchable
 from trade_pipeline.fiches.maps import MAPS_FOLDER
 from trade_pipeline.fiches.page import fiche_paths
 from trade_pipeline.lib import french
 from trade_pipeline.lib.atomic import write_if_changed
 from trade_pipeline.lib.provenance import ATTRIBUTION, SYNTHETIC_BANNER
+from trade_pipeline.lib.territoires_industrie import FOLDER, of_departement, territoires_industrie
 from trade_pipeline.lib.territories import territory, territory_key, territory_keys
 
 
@@ -33,19 +33,31 @@ def write_index(fiches_dir: Path, year: int, totals: pd.DataFrame, synthetic: bo
         if not html.exists():
             continue
         t = territory(key)
-        region = territory(t.region_key).name if t.region_key else ""
-        rows.append({"name": t.name, "code": t.code, "level": LEVEL_LABELS[t.level], "region": region,
+        region = t.region_name or ""
+        within = of_departement(t.code) if t.level == "departement" else []
+        names = [t.name, *t.other_names, region, t.kind_label,
+                 *(ti.name for ti in within), *(name for ti in within for name, _ in ti.groupements)]
+        insee = ", ".join(t.insee_codes)
+        rows.append({"name": t.name, "code": t.code, "level": t.kind_label, "region": region,
+                     "code_shown": f"{t.code} · INSEE {insee}" if insee and insee != t.code else t.code,
+                     "counted": t.level if t.ranked else "",
                      "exports": french.headline(row.exports_eur), "imports": french.headline(row.imports_eur),
                      "balance": french.signed_eur(row.exports_eur - row.imports_eur),
                      "values": {"exports": int(row.exports_eur), "imports": int(row.imports_eur),
                                 "balance": int(row.exports_eur - row.imports_eur)},
                      "html": html.name, "pdf": pdf.name if pdf.exists() else None,
-                     "search": _normalise(f"{t.name} {t.code} {t.insee_code or ''} {region} {t.level}")})
+                     # Names match in part (« herault », « beziers »), codes whole (« 12 » is not « 121 »).
+                     "search": searchable(" | ".join(names)),
+                     "codes": " ".join(dict.fromkeys(searchable(code) for code in (t.code, *t.insee_codes))),
+                     "territoires_industrie": ", ".join(ti.name for ti in within)})
     map_tables = read_tables(year_dir / MAPS_FOLDER) if maps else {}
     context = {"year": year, "rows": rows, "count": len(rows), "css": css(), "synthetic": synthetic,
                "synthetic_banner": SYNTHETIC_BANNER, "attribution": ATTRIBUTION,
-               "regions": sum(r["level"] == "Région" for r in rows),
-               "departements": sum(r["level"] == "Département" for r in rows),
+               "regions": sum(r["counted"] == "region" for r in rows),
+               "departements": sum(r["counted"] == "departement" for r in rows),
+               "others": [r["name"] for r in rows if r["counted"] == "" and r["level"] != "France entière"],
+               "territoires_industrie": f"{FOLDER}/index.html" if (year_dir / FOLDER / "index.html").exists() else None,
+               "territoires_count": len(territoires_industrie()),
                "other_years": [y for y in years if y != year],
                "maps": [ChartRef(MAPS_FOLDER, name, maps, map_tables[name]).as_dict() for name in maps["charts"]]
                if maps else [], "plotly_src": f"../assets/{PLOTLY_JS}", "maps_script": f"{MAPS_FOLDER}/charts.js",
@@ -71,6 +83,3 @@ def write_years_index(fiches_dir: Path, years: dict[int, bool]) -> Path:
     write_if_changed(path, environment().get_template("years.html.j2").render(**context).encode("utf-8"))
     return path
 
-
-def _normalise(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).lower()

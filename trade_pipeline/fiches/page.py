@@ -22,13 +22,14 @@ from trade_pipeline.charts.chart import FLOW_WORDS
 from trade_pipeline.charts.files import MANIFEST, read_tables, territory_dir
 from trade_pipeline.charts.maps import geometry
 from trade_pipeline.charts.table import Kind, page_cell
-from trade_pipeline.fiches.html import LEVEL_LABELS, PLOTLY_JS, ChartRef, css, environment
+from trade_pipeline.fiches.html import PLOTLY_JS, ChartRef, css, environment
 from trade_pipeline.fiches.notes import DEFINITIONS, METHODOLOGY, data_notes
 from trade_pipeline.fiches.prose import exposure_items, exposure_notes, introduction, totals_boxes, united_states_lead
 from trade_pipeline.lib import french
 from trade_pipeline.lib.atomic import holds, write_atomically
 from trade_pipeline.lib.provenance import ATTRIBUTION, SYNTHETIC_BANNER, SYNTHETIC_LABEL
-from trade_pipeline.lib.territories import territories, territory
+from trade_pipeline.lib.territoires_industrie import FOLDER, of_departement
+from trade_pipeline.lib.territories import among_words, territory
 from trade_pipeline.publication.history import Publication
 
 RANKS = "①②③④⑤"
@@ -120,14 +121,6 @@ def members_note(data: TerritoryData) -> str:
     return f"Parts calculées sur le total {of_whom}, somme de {t.possessive} départements dans les mêmes fichiers."
 
 
-def rank_among(level: str) -> str:
-    """Among whom a rank is: « parmi les 101 départements »."""
-    if level == "france":
-        return ""
-    count = sum(1 for other in territories() if other.level == level)
-    return f"parmi les {count} {'départements' if level == 'departement' else 'régions'}"
-
-
 def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Path, with_pdf: bool,
                  publication: Publication | None = None) -> str:
     """The fiche's HTML. `manifests` holds the chart manifests of the territory and its comparisons;
@@ -155,7 +148,8 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
     def compared(flow: str) -> dict:
         word = FLOW_WORDS[flow]
         name = f"flows_{'exports' if flow == 'E' else 'imports'}_compact"
-        heading = {"departement": f"Flux d'{word} de la région et de la France",
+        region_of = territory(t.region_key).of if t.region_key else ""
+        heading = {"departement": f"Flux d'{word} {region_of} et de la France",
                    "region": f"Flux d'{word} de la France et part des départements",
                    "france": f"{word.capitalize()} des régions"}[t.level]
         return {"id": f"comparaison-{word}", "heading": heading, "lead": None, "charts": [],
@@ -180,13 +174,15 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
     ]
     locator = ChartRef(data.key, "locator", own, tables["locator"]).as_dict()
     shown = [own["content_hash"]] + [manifests[k]["content_hash"] for k in comparisons]
-    parent = territory(t.region_key).name if t.region_key else None
+    in_territoires = [{"name": ti.name, "href": f"{FOLDER}/{ti.page}"}
+                      for ti in of_departement(t.code)] if t.level == "departement" else []
     _, pdf = fiche_paths(fiches_dir, data.year, data.key)
     context = {
-        "year": data.year, "name": t.name, "code_label": t.code, "level_label": LEVEL_LABELS[t.level],
-        "code_line": f"code {t.code}" if t.level == "departement" else None, "the_territory": t.the,
-        "rank_among": rank_among(t.level),
-        "parent": parent, "synthetic": data.synthetic, "synthetic_banner": SYNTHETIC_BANNER,
+        "year": data.year, "name": t.name, "code_label": t.code, "level_label": t.kind_label,
+        "code_line": t.codes_line, "the_territory": t.the, "description": t.description,
+        "rank_among": among_words(t.level) if t.ranked else None,
+        "parent": t.region_name, "territoires_industrie": in_territoires,
+        "synthetic": data.synthetic, "synthetic_banner": SYNTHETIC_BANNER,
         "synthetic_label": SYNTHETIC_LABEL, "totals": totals_boxes(data), "exposure": exposure_items(data),
         "exposure_notes": exposure_notes(data), "introduction": introduction(data),
         "is_france": t.level == "france", "locator": locator, "map_attribution": geometry()["attribution"],

@@ -12,7 +12,7 @@ import pandas as pd
 from trade_pipeline.aggregation.reads import TerritoryData
 from trade_pipeline.charts.united_states import united_states_figures
 from trade_pipeline.lib import french
-from trade_pipeline.lib.territories import territories, territory
+from trade_pipeline.lib.territories import ranked_count, territory
 
 
 def introduction(data: TerritoryData) -> str:
@@ -102,10 +102,6 @@ STANDS_OUT = 1.25
 _LEVEL_WORDS = {"departement": "départements", "region": "régions"}
 
 
-def _level_count(level: str) -> int:
-    return sum(1 for t in territories() if t.level == level)
-
-
 def _rank_text(rank: object, among: object, level: str) -> str:
     if level == "france" or rank is None or pd.isna(rank):
         return "–"
@@ -118,7 +114,9 @@ def exposure_items(data: TerritoryData) -> list[dict]:
     territory of its level is in the store — a rank among a few would mislead)."""
     e, level = data.exposure, data.territory.level
     compared = data.comparison if data.comparison is not None else pd.DataFrame()
-    complete = level != "france" and len(compared) and int(compared["ranked_among"].max()) == _level_count(level)
+    # Monaco is never ranked (lib/territories.py): its ranks are « – » like a partial year's.
+    complete = (data.territory.ranked and len(compared) > 0 and compared["ranked_among"].notna().any()
+                and int(compared["ranked_among"].max()) == ranked_count(level))
 
     def partner(code: str | None) -> str:
         match = data.partners[data.partners["country_code"] == code]
@@ -166,8 +164,9 @@ def exposure_notes(data: TerritoryData) -> list[str]:
         return []
     compared = data.comparison
     notes = []
-    expected, present = _level_count(level), int(compared["ranked_among"].max())
-    if present != expected:
+    present = int(compared["ranked_among"].max()) if compared["ranked_among"].notna().any() else 0
+    expected = ranked_count(level)
+    if data.territory.ranked and present != expected:
         notes.append(f"Rangs non calculés : seul{'s' if present > 1 else ''} {present} "
                      f"{_LEVEL_WORDS[level] if present > 1 else _LEVEL_WORDS[level][:-1]} sur {expected} "
                      f"{'sont' if present > 1 else 'est'} dans la base pour {data.year}.")

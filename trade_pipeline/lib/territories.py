@@ -1,5 +1,11 @@
 """The territories of the fiches: France, the 14 DGDDI régions, the 101 DGDDI départements.
 
+DGDDI's list is not INSEE's, and a reader knows INSEE's: DGDDI's `20` is Corsica whole (INSEE 2A
+and 2B), its `9A`–`9E` are the five DROM (INSEE 971–976), each a région of its own for INSEE but
+gathered by DGDDI in one « région » `24` (its `kind` is `aggregate`), and its `99` is the
+Principality of Monaco (`principality`), a foreign State inside the French customs territory that
+DGDDI lists beside the départements: it has its fiche, but is never ranked nor counted among them.
+
 A territory is identified by a key, `<level>-<code>` (`departement-34`, `region-12`,
 `france-FR`), used in partition keys, file names and URLs: `territory_key` builds one,
 `parse_territory_key` reads one; nothing else spells or splits them. The reference table
@@ -51,6 +57,66 @@ class Territory:
     parent_region_code: str | None
     #: The gender and number of the name, for the words that agree with it: m, f, mp, fp.
     grammar: str = "m"
+    #: "" (a département, a région, France), `overseas` (a DROM), `aggregate` (DGDDI's « DOM »
+    #: région), `principality` (Monaco).
+    kind: str = ""
+    #: A DROM's own région (INSEE), which DGDDI does not have: « Guadeloupe ».
+    own_region_name: str | None = None
+    #: Other names a reader may look for it by: INSEE's (« Corse-du-Sud, Haute-Corse »), « DOM »…
+    other_names: tuple[str, ...] = ()
+
+    @property
+    def insee_codes(self) -> tuple[str, ...]:
+        """The INSEE codes this DGDDI territory covers: ('34',), ('2A', '2B') for Corsica, ('971',)."""
+        return tuple(self.insee_code.split(",")) if self.insee_code else ()
+
+    @property
+    def ranked(self) -> bool:
+        """Counted and ranked among the territories of its level (Monaco is not a département)."""
+        return self.level != "france" and self.kind != "principality"
+
+    @property
+    def kind_label(self) -> str:
+        """What the territory is, as a fiche's subtitle says it: « Département », « Principauté »…"""
+        return {"principality": "Principauté", "aggregate": "Ensemble de départements (DGDDI)",
+                "overseas": "Département et région d'outre-mer"}.get(
+            self.kind, {"departement": "Département", "region": "Région", "france": "France entière"}[self.level])
+
+    @property
+    def codes_line(self) -> str | None:
+        """Its codes as a reader looks for them, INSEE's beside DGDDI's where they differ:
+        « code 34 », « code DGDDI 20 (INSEE 2A et 2B) », « code INSEE 76 (DGDDI 12) »."""
+        insee = " et ".join(self.insee_codes)
+        if self.level == "france":
+            return None
+        if self.level == "region" and self.kind != "aggregate":
+            return f"code INSEE {insee} (DGDDI {self.code})" if insee != self.code else f"code {self.code}"
+        if insee == self.code:
+            return f"code {self.code}"
+        return f"code DGDDI {self.code}" + (f" (INSEE {insee})" if insee and self.kind != "aggregate" else "")
+
+    @property
+    def description(self) -> str | None:
+        """What a territory that is not plainly a département or a région is, in a sentence."""
+        if self.kind == "principality":
+            return ("La Principauté de Monaco est un État étranger inclus dans le territoire douanier français : la "
+                    "DGDDI publie ses échanges à part, sous le code 99, à côté des départements. Elle a sa fiche, "
+                    "mais n'est ni classée ni comptée parmi les départements.")
+        if self.kind == "aggregate":
+            return ("Ensemble défini par la DGDDI, qui range les cinq départements et régions d'outre-mer "
+                    "(Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) dans une même « région » de code 24 : "
+                    "ce n'est pas une région administrative. Chacun a sa propre fiche.")
+        return None
+
+    @property
+    def region_name(self) -> str | None:
+        """The région a reader names it by: its own for a DROM (« Guadeloupe »), else its DGDDI
+        région (None for a région, France and Monaco)."""
+        if self.own_region_name:
+            return self.own_region_name
+        if self.kind == "principality" or not self.parent_region_code:
+            return None
+        return territory(territory_key("region", self.parent_region_code)).name
 
     @property
     def plural(self) -> bool:
@@ -131,7 +197,9 @@ def territories() -> tuple[Territory, ...]:
         result.append(Territory(
             level=row.level, code=row.code, name=row.name, name_with_article=row.name_with_article,
             insee_code=row.insee_code or None, insee_region_code=row.insee_region_code or None,
-            parent_region_code=row.parent_region_code or None, grammar=row.grammar,
+            parent_region_code=row.parent_region_code or None, grammar=row.grammar, kind=row.kind,
+            own_region_name=row.own_region_name or None,
+            other_names=tuple(name.strip() for name in row.other_names.split(",") if name.strip()),
         ))
     return tuple(result)
 
@@ -147,6 +215,18 @@ def _territories_by_key() -> dict[str, Territory]:
 
 def territory_keys() -> list[str]:
     return [t.key for t in territories()]
+
+
+def ranked_count(level: str) -> int:
+    """How many territories of a level a rank is among: the départements without Monaco."""
+    return sum(1 for t in territories() if t.level == level and t.ranked)
+
+
+def among_words(level: str) -> str:
+    """« parmi les 100 départements », « parmi les 14 régions » ("" for France)."""
+    if level == "france":
+        return ""
+    return f"parmi les {ranked_count(level)} {'départements' if level == 'departement' else 'régions'}"
 
 
 def department_codes() -> list[str]:
@@ -171,7 +251,16 @@ def department_scope(codes: list[str]) -> list[str]:
 def territories_frame() -> pd.DataFrame:
     """The published `territories` table: level, code, name, insee_code, parent_region_code, …"""
     return pd.DataFrame(
-        [(t.level, t.code, t.name, t.insee_code, t.parent_region_code, t.insee_region_code, t.name_with_article)
+        [(t.level, t.code, t.name, t.insee_code, t.parent_region_code, t.insee_region_code, t.name_with_article,
+          t.kind or None, t.ranked, t.region_name)
          for t in territories()],
-        columns=["level", "code", "name", "insee_code", "parent_region_code", "insee_region_code", "name_with_article"],
+        columns=["level", "code", "name", "insee_code", "parent_region_code", "insee_region_code", "name_with_article",
+                 "kind", "ranked", "region_name"],
     )
+
+
+def insee_codes_frame() -> pd.DataFrame:
+    """The published `territory_insee_codes` table: one row per (DGDDI territory, INSEE code), to
+    join with INSEE data (Corsica `20` → 2A and 2B; the DOM aggregate `24` → the five DROM régions)."""
+    return pd.DataFrame([(t.level, t.code, insee) for t in territories() for insee in t.insee_codes],
+                        columns=["level", "code", "insee_code"])

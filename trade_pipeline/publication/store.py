@@ -27,11 +27,12 @@ import duckdb
 import pandas as pd
 
 from trade_pipeline.aggregation.mart_sql import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
+from trade_pipeline.lib import territoires_industrie
 from trade_pipeline.lib.atomic import fsync_path, link_or_copy, sql_path, write_atomically
 from trade_pipeline.lib.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
 from trade_pipeline.lib.provenance import ATTRIBUTION, SYNTHETIC_LABEL
 from trade_pipeline.lib.spreadsheets import formula_cells_query
-from trade_pipeline.lib.territories import territories_frame
+from trade_pipeline.lib.territories import insee_codes_frame, territories_frame
 from trade_pipeline.publication.history import (
     HISTORY,
     MANIFEST,
@@ -69,7 +70,8 @@ def _select(name: str, source: str, order: str) -> str:
 
 
 #: The published tables and the warehouse query of each (the public contract: tables.PUBLISHED).
-#: `territories` and `metadata` come from the package and from the publication itself.
+#: `territories`, `territory_insee_codes`, the Territoires d'industrie's tables (`_frames`) and
+#: `metadata` come from the package and from the publication itself.
 PUBLISHED_TABLES: dict[str, str] = {
     "trade_flows": _select(TRADE_FLOWS.name, TRADE_FLOWS.name,
                            "year, flow, department_code, a129_code, cpf4_code, country_code, quarter"),
@@ -134,7 +136,9 @@ class PublishResult:
 
 def _frames() -> dict[str, pd.DataFrame]:
     """Tables that come from the package rather than the warehouse."""
-    return {"territories": territories_frame()}
+    return {"territories": territories_frame(), "territory_insee_codes": insee_codes_frame(),
+            "territoires_industrie": territoires_industrie.shares_frame(),
+            "territoires_industrie_groupements": territoires_industrie.groupements_frame()}
 
 
 def part_fingerprints(connection: duckdb.DuckDBPyConnection, queries: Mapping[str, str]
