@@ -149,7 +149,7 @@ def year_with_some_fiches(tmp_path_factory) -> Path:
     for mart in MART_QUERIES.values():
         refresh(connection, mart, YEAR, ["france-FR", "region-12", "departement-34", "departement-31"], MartSettings())
     figures = departement_key_figures(connection, YEAR)
-    pages.write_maps(fiches_dir, YEAR, with_images=False)
+    pages.write_maps(fiches_dir, with_images=False)
     pages.write_pages(fiches_dir, YEAR, figures, synthetic=True, with_pdf=False)
     everyone = pd.DataFrame([(t.level, t.code, 1_000_000, 2_000_000) for t in territories()],
                             columns=["level", "territory_code", "exports_eur", "imports_eur"])

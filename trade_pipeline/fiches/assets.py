@@ -168,8 +168,7 @@ def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings, w
             write_year_data(config.fiches_dir, year)
             maps[year] = write_maps(config.fiches_dir, year, reads.department_values(connection, year),
                                     synthetic_years[year], chromium.available)
-    territory_maps = {year: territoires.write_maps(config.fiches_dir, year, chromium.available) for year in years}
-    folders = [*maps.values(), *(folder for year in years for folder in territory_maps[year])]
+    folders = [*maps.values(), *(territoires.write_maps(config.fiches_dir, chromium.available) if years else [])]
     if chromium.available:  # the maps that changed, every year's in one browser
         with abandoned_on_failure(folders):
             try:

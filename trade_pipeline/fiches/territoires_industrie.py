@@ -37,9 +37,14 @@ def folder(fiches_dir: Path, year: int) -> Path:
     return fiches_dir / str(year) / FOLDER
 
 
-def write_maps(fiches_dir: Path, year: int, with_images: bool) -> list[ChartFolder]:
-    """Each territory's map in `territoires-industrie/<id>/` (call `commit` once their pictures are drawn)."""
-    return [write_charts(folder(fiches_dir, year) / ti.id, ti.id, year, [territoire_industrie_chart(ti)], with_images)
+def maps_folder(fiches_dir: Path) -> Path:
+    """The territories' maps, the same every year: drawn once, in `fiches/territoires-industrie/cartes/`."""
+    return fiches_dir / FOLDER / "cartes"
+
+
+def write_maps(fiches_dir: Path, with_images: bool) -> list[ChartFolder]:
+    """Each territory's map in `cartes/<id>/` (call `commit` once their pictures are drawn)."""
+    return [write_charts(maps_folder(fiches_dir) / ti.id, ti.id, 0, [territoire_industrie_chart(ti)], with_images)
             for ti in territoires_industrie()]
 
 
@@ -53,7 +58,7 @@ def _region_names() -> dict[str, str]:
 def _figures_rows(ti: TerritoireIndustrie, figures: pd.DataFrame, year_dir: Path) -> dict:
     """The key figures of the territory's départements, one column each (side by side)."""
     by_code = figures.set_index("departement") if len(figures) else figures
-    columns, rows = [], {label: [] for label in (
+    columns, missing, rows = [], [], {label: [] for label in (
         "Part de la surface du territoire", "Exportations", "Importations", "Solde commercial", "Premier client",
         "Premier produit exporté (A129)", "Part des exportations vers les États-Unis", "Rang des exportations")}
     for share in ti.departements:
@@ -65,6 +70,7 @@ def _figures_rows(ti: TerritoireIndustrie, figures: pd.DataFrame, year_dir: Path
         if row is None:
             for label in list(rows)[1:]:
                 rows[label].append("–")
+            missing.append(t.of)  # « du Doubs », « de la Haute-Saône »
             continue
         rows["Exportations"].append(french.headline(row["exports_eur"]))
         rows["Importations"].append(french.headline(row["imports_eur"]))
@@ -75,7 +81,7 @@ def _figures_rows(ti: TerritoireIndustrie, figures: pd.DataFrame, year_dir: Path
         rank = row["exports_rank"]
         rows["Rang des exportations"].append(f"{int(rank)}{'er' if rank == 1 else 'e'} sur {int(row['ranked_among'])}"
                                              if pd.notna(rank) else "–")
-    return {"columns": columns, "rows": list(rows.items())}
+    return {"columns": columns, "rows": list(rows.items()), "missing": missing}
 
 
 def _named(row: pd.Series, what: str) -> str:
@@ -96,7 +102,7 @@ def write_pages(fiches_dir: Path, year: int, figures: pd.DataFrame, synthetic: b
         html, pdf = target / ti.page, target / f"{ti.id}.pdf"
         page = environment().get_template("territoire_industrie.html.j2").render(
             **common, ti=ti, region=regions.get(ti.id[3:5], ""), figures=_figures_rows(ti, figures, year_dir),
-            map={"svg": f"{ti.id}/carte.svg", "alt": territoire_industrie_chart(ti).alt},
+            map={"svg": f"../../{FOLDER}/cartes/{ti.id}/carte.svg", "alt": territoire_industrie_chart(ti).alt},
             several=len(ti.departements) > 1, pdf=pdf.name if with_pdf else None)
         if write_if_changed(html, page.encode("utf-8")) or (with_pdf and not pdf.exists()):
             written.append(html)
