@@ -80,6 +80,7 @@ def test_the_drom_are_shapes_in_named_insets_and_paris_is_enlarged():
     chart = choropleth_chart(values(), EXPORTS, 2024, synthetic=True)
     labels = next(t for t in chart.figure["data"] if t.get("mode") == "text")["text"]
     assert {"Guadeloupe", "La Réunion", "Monaco"} <= set(labels)
+    assert chart.alt.endswith("100 départements et Monaco, chacun relié à sa fiche.")  # Monaco is not one
 
 
 def test_the_locator_enlarges_paris_for_ile_de_france_only():

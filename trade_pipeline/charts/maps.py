@@ -258,7 +258,14 @@ def _choropleth_alt(frame: pd.DataFrame, measure: MapMeasure, year: int) -> str:
     low = ", ".join(f"{r.nom} ({measure.format(float(getattr(r, measure.column)))})"
                     for r in known.tail(3).iloc[::-1].itertuples())
     return (f"Carte : {measure.title.lower()} en {year}. Valeurs les plus élevées : {top} ; les plus basses : {low}. "
-            f"{len(known)} départements, chacun relié à sa fiche.")
+            f"{_counted(known['department_code'])}, chacun relié à sa fiche.")
+
+
+def _counted(codes: pd.Series) -> str:
+    """« 100 départements et Monaco »: Monaco is drawn, but is not a département (lib/territories.py)."""
+    unranked = [t.name for t in _departements() if not t.ranked and t.code in set(codes)]
+    count = len(codes) - len(unranked)
+    return f"{count} département{'s' if count > 1 else ''}" + "".join(f" et {name}" for name in unranked)
 
 
 def locator_chart(territory: Territory) -> Chart:
