@@ -79,3 +79,35 @@ def test_scale_multiplies_rows():
 def test_years_outside_the_sample_are_refused():
     with pytest.raises(ValueError, match="covers 2015–2024, not 2014"):
         generate_rows(2014, "E")
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["zips", "text files"])
+def test_files_written_by_sample_stay_synthetic_wherever_they_are_read(tmp_path, as_text):
+    """`trade-pipeline sample` files used as a source keep their label: fiches built from them keep
+    the « données fictives » banner. The same rows without the sample's LISEZ-MOI are not marked."""
+    from trade_pipeline.ingestion.sample import README_NAME, write_sample
+    from trade_pipeline.ingestion.sources import fetch_year
+    from trade_pipeline.settings import Settings
+
+    folder = tmp_path / "sample"
+    write_sample(folder, 2023, as_text=as_text)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    fetched = fetch_year(Settings(data_dir=tmp_path / "data", source=str(folder)), 2023, staging)
+    assert fetched.synthetic and fetched.source == str(folder)
+    # The same data files, without the marked LISEZ-MOI.txt: not recognised as the sample.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for path in folder.iterdir():
+        if path.name == README_NAME:
+            continue
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as source, zipfile.ZipFile(plain / path.name, "w") as target:
+                for info in source.infolist():
+                    if not info.filename.endswith(README_NAME):
+                        target.writestr(info, source.read(info))
+        else:
+            (plain / path.name).write_bytes(path.read_bytes())
+    other = tmp_path / "staging-plain"
+    other.mkdir()
+    assert not fetch_year(Settings(data_dir=tmp_path / "data", source=str(plain)), 2023, other).synthetic

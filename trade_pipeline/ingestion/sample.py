@@ -45,6 +45,12 @@ def data_file_bytes(frame: pd.DataFrame) -> bytes:
     return sink.getvalue()
 
 
+#: What marks the sample's files wherever they are copied: the `LISEZ-MOI.txt` inside its zips and
+#: beside the text files `sample --txt` writes holds this line; a source whose files carry it is
+#: synthetic (ingestion/sources.py), and its fiches keep the « données fictives » banner.
+SAMPLE_MARKER = "ÉCHANTILLON SYNTHÉTIQUE trade_pipeline"
+README_NAME = "LISEZ-MOI.txt"
+
 _README = """LISEZ-MOI — ÉCHANTILLON SYNTHÉTIQUE trade_pipeline
 
 Ces fichiers contiennent des {label} générées par trade_pipeline
@@ -62,7 +68,7 @@ def _zip_bytes(year: int, flow: str, data: bytes) -> bytes:
     folder = f"Regional-{year}-{FLOW_NAMES[flow]}"
     stamp = (year + 1, 2, 1, 0, 0, 0)  # fixed: same bytes on every run
     members = [(f"{folder}/Region_{year}_{FLOW_NAMES[flow].capitalize()}.txt", data),
-               (f"{folder}/LISEZ-MOI.txt", _README.format(label=SYNTHETIC_LABEL, seed=SEED).encode("utf-8"))]
+               (f"{folder}/{README_NAME}", _readme())]
     reference = resources.files("trade_pipeline") / "reference"
     members += [(f"{folder}/{name}", (reference / name).read_bytes()) for name in PACKAGED_LABEL_FILES.values()]
     sink = io.BytesIO()
@@ -74,6 +80,22 @@ def _zip_bytes(year: int, flow: str, data: bytes) -> bytes:
             info.create_system = 3
             archive.writestr(info, content, compresslevel=6)
     return sink.getvalue()
+
+
+def _readme() -> bytes:
+    return _README.format(label=SYNTHETIC_LABEL, seed=SEED).encode("utf-8")
+
+
+def is_sample_file(path: Path) -> bool:
+    """Whether a file comes from the sample: a zip holding the marked LISEZ-MOI.txt, or a text
+    file with the marked LISEZ-MOI.txt beside it."""
+    marker = SAMPLE_MARKER.encode("utf-8")
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            return any(info.filename.rsplit("/", 1)[-1] == README_NAME and info.file_size < 100_000
+                       and marker in archive.read(info) for info in archive.infolist())
+    beside = path.parent / README_NAME
+    return beside.is_file() and beside.stat().st_size < 100_000 and marker in beside.read_bytes()
 
 
 def sample_zip_name(year: int, flow: str) -> str:
@@ -96,6 +118,9 @@ def write_sample(out: Path, year: int, scale: float = 1.0, as_text: bool = False
             path.write_bytes(item.data)
             written.append(path)
         return written
+    marker = out / README_NAME  # the text files' mark: they come from the sample
+    marker.write_bytes(_readme())
+    written.append(marker)
     for flow in ("E", "I"):
         path = out / f"Region_{year}_{FLOW_NAMES[flow].capitalize()}.txt"
         path.write_bytes(data_file_bytes(generate_rows(year, flow, scale)))

@@ -17,7 +17,7 @@ from trade_pipeline.ingestion import download as http
 from trade_pipeline.ingestion.archives import ArchiveLimits, SafeZip
 from trade_pipeline.ingestion.dgddi_files import classify_data_member, classify_zip_name
 from trade_pipeline.ingestion.raw_store import RawFile, sha256_file
-from trade_pipeline.ingestion.sample import sample_files
+from trade_pipeline.ingestion.sample import is_sample_file, sample_files
 from trade_pipeline.lib.nomenclature import label_kind
 from trade_pipeline.settings import DGDDI_SOURCE, SAMPLE_SOURCE, SAMPLE_YEARS, Settings
 
@@ -104,7 +104,8 @@ def _fetch_local(path: Path, year: int, staging: Path, settings: Settings) -> Fe
         target = staging / item.name
         shutil.copyfile(item, target)
         files.append(RawFile(item.name, sha256_file(target), target.stat().st_size, str(item.resolve()), _now()))
-    return Fetched(files, str(path), synthetic=False)
+    # Files that `trade-pipeline sample` wrote stay labelled synthetic wherever they are copied.
+    return Fetched(files, str(path), synthetic=any(is_sample_file(item) for item in chosen))
 
 
 def belongs_to_year(path: Path, year: int, settings: Settings) -> bool:
