@@ -28,8 +28,12 @@ def test_a_whole_year_of_territories_is_one_run_per_asset_in_dependency_order():
     assert [(r.assets, r.year, len(r.territories)) for r in planned.runs] == [
         ((MARTS,), 2024, 116), ((STORE,), None, 0), ((CHARTS,), 2024, 116), ((FICHES,), 2024, 116), ((INDEX,), None, 0)]
     assert planned.left_out == planned.held_back == {}
-    assert planned.runs[0].tags == {"dagster/asset_partition_range_start": "france-FR|2024",
+    # What each run covers, in words the UI's runs list shows, beside Dagster's range tags.
+    assert planned.runs[0].tags == {"assets": "territory_marts", "year": "2024",
+                                    "territories": "france-FR … departement-9E (116)",
+                                    "dagster/asset_partition_range_start": "france-FR|2024",
                                     "dagster/asset_partition_range_end": "departement-9E|2024"}
+    assert planned.runs[1].tags == {"assets": "published_store"}
     assert [r.job_name for r in planned.runs] == ["territory_assets", "unpartitioned_assets", "territory_assets",
                                                   "territory_assets", "unpartitioned_assets"]
     rows = refresh.plan({ROWS: {"2024", "2023"}, FLOWS: keys(2024, *everything)}, GRAPH)
@@ -54,7 +58,8 @@ def test_the_store_waits_while_what_the_rows_change_upstream_of_it_is_not_known(
 def test_territories_are_split_into_contiguous_ranges_one_partition_alone():
     runs = refresh.plan({MARTS: keys(2024, "france-FR", "region-12", "departement-34", "departement-33")}, GRAPH).runs
     assert [r.territories for r in runs] == [("france-FR",), ("region-12",), ("departement-33", "departement-34")]
-    assert runs[0].partition_key == "france-FR|2024" and runs[0].tags == {}
+    assert runs[0].partition_key == "france-FR|2024"
+    assert runs[0].tags == {"assets": "territory_marts", "year": "2024", "territories": "france-FR"}
     assert runs[2].partition_key is None and runs[2].partitions == keys(2024, "departement-33", "departement-34")
 
 

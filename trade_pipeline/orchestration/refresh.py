@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 #: Where the cursor lives in the Dagster instance (its key-value store).
 CURSOR_KEY = "trade_pipeline/automation_cursor"
 
+#: The tags that say what a run covers, in the runs list of the UI.
+RUN_ASSETS_TAG, RUN_YEAR_TAG, RUN_TERRITORIES_TAG = "assets", "year", "territories"
+
 #: One job per partitioning of the graph (a Dagster job has one): the runs go through them.
 JOB_NAMES = {"year": "yearly_assets", "year_territory": "territory_assets", None: "unpartitioned_assets"}
 
@@ -85,11 +88,18 @@ class Run:
 
     @property
     def tags(self) -> dict[str, str]:
-        """The range tags Dagster gives a run over several partitions (single-run backfills)."""
+        """What the run covers, in words the runs list of the UI shows (assets, year, territories),
+        and the range tags Dagster gives a run over several partitions (single-run backfills)."""
+        readable = {RUN_ASSETS_TAG: ", ".join(key.to_user_string() for key in self.assets)}
+        if self.year is not None:
+            readable[RUN_YEAR_TAG] = str(self.year)
+        if self.territories:
+            readable[RUN_TERRITORIES_TAG] = (self.territories[0] if len(self.territories) == 1 else
+                                             f"{self.territories[0]} … {self.territories[-1]} ({len(self.territories)})")
         if len(self.territories) > 1:
-            return dagster_internals.partition_range_tags(str(partition_key(self.year, self.territories[0])),
-                                                          str(partition_key(self.year, self.territories[-1])))
-        return {}
+            return {**readable, **dagster_internals.partition_range_tags(
+                str(partition_key(self.year, self.territories[0])), str(partition_key(self.year, self.territories[-1])))}
+        return readable
 
     @property
     def partitions(self) -> set[str | None]:
