@@ -243,8 +243,8 @@ def test_pdf_is_a4_with_the_expected_pages(year_dir):
     # One section per page, in the fiche's order (a section never spills onto the next page); the
     # national fiche's four infographics in its order: partners, activities, exports, imports.
     headings = ["Évolution", "Ce qui a fait varier les échanges", "Focus États-Unis", "Principaux pays partenaires",
-                "Principales activités", "Flux d'exportations", "Flux d'exportations de la région et de la France",
-                "Flux d'importations", "Flux d'importations de la région et de la France", "À lire avant d'interpréter",
+                "Principales activités", "Flux d'exportations", "Flux d'exportations de l'Occitanie et de la France",
+                "Flux d'importations", "Flux d'importations de l'Occitanie et de la France", "À lire avant d'interpréter",
                 "Sources et informations pratiques"]
     assert [page.split("\n")[0] for page in pages[1:]] == headings
 

@@ -4,6 +4,7 @@ and its cursor, without a build."""
 import dataclasses
 
 import dagster as dg
+import pytest
 
 from trade_pipeline.definitions import defs
 from trade_pipeline.lib.territories import territory_keys
@@ -110,3 +111,30 @@ def test_a_build_makes_the_charts_of_its_years_and_keeps_every_years_marts_curre
     planned = refresh.plan(requested, GRAPH, years={2024}, years_restrict={CHARTS})
     assert [(r.assets, r.year) for r in planned.runs] == [((MARTS,), 2023), ((MARTS,), 2024), ((CHARTS,), 2024)]
     assert planned.left_out == {CHARTS: keys(2023, *everything)}  # reported, and requested again next time
+
+
+def test_the_daemon_keeps_the_charts_and_fiches_of_the_years_a_user_chose(tmp_path, monkeypatch):
+    stored, built = {2015, 2016, 2023, 2024}, {2024}
+    assert refresh.automated_years("built+latest", stored, built) == {2024}
+    assert refresh.automated_years("built+latest", stored | {2025}, built) == {2024, 2025}  # a new year: its fiches
+    assert refresh.automated_years("built", stored | {2025}, built) == {2024}
+    assert refresh.automated_years("latest", stored, {2016}) == {2024}
+    assert refresh.automated_years("all", stored, built) == stored
+    assert refresh.automated_years("2016,2023", stored, built) == {2016, 2023}
+    assert refresh.automated_years("built+latest", set(), set()) == set()
+    # « built »: the years with a fiche page (an index alone, or an empty folder, is not one).
+    (tmp_path / "2023").mkdir()
+    (tmp_path / "2023" / "index.html").write_text("index")
+    (tmp_path / "2024").mkdir()
+    (tmp_path / "2024" / "departement-34.html").write_text("fiche")
+    (tmp_path / "assets").mkdir()
+    assert refresh.years_built(tmp_path) == {2024} and refresh.years_built(tmp_path / "none") == set()
+    # The setting is checked where it is read.
+    from trade_pipeline.settings import SettingsError, get_settings
+
+    monkeypatch.setenv("TRADE_PIPELINE_FICHE_YEARS", "recent")
+    with pytest.raises(SettingsError, match=r"TRADE_PIPELINE_FICHE_YEARS='recent': one of built\+latest"):
+        get_settings()
+    monkeypatch.setenv("TRADE_PIPELINE_FICHE_YEARS", "2023, 2024")
+    assert get_settings().fiche_years == "2023, 2024"
+    assert refresh.automated_years(get_settings().fiche_years, stored, built) == {2023, 2024}

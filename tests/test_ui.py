@@ -84,7 +84,10 @@ def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_d
             tags = {t["key"]: t["value"] for t in run["tags"]}
             start, end = tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]
             year = start.split("|")[1]
-            assert (start, end) == (f"france-FR|{year}", f"{territory_keys()[-1]}|{year}"), tags
+            if year == "2024":
+                assert (start, end) == (f"france-FR|{year}", f"{territory_keys()[-1]}|{year}"), tags
+            else:  # the next year, without data: the backfill daemon may submit it in parts, never one by one
+                assert start != end, tags
             ranges += [(a["path"][0], year) for a in run["assetSelection"]]
         assert {("territory_flows", "2024"), ("territory_marts", "2024")} <= set(ranges)
         assert len(ranges) == len(set(ranges)), ranges

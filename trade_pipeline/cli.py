@@ -110,6 +110,42 @@ def cmd_instance(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """What the daemon would recompute now, without running it (nor recording anything)."""
+    from trade_pipeline.definitions import defs
+    from trade_pipeline.orchestration import refresh
+    from trade_pipeline.orchestration.instance import open_instance, prepare_dagster_home
+    from trade_pipeline.orchestration.sensors import daemon_plan, left_out_words
+
+    settings = get_settings()
+    prepare_data_dir(settings.data_dir)
+    prepare_dagster_home(settings)
+    repository = defs.get_repository_def()
+    with open_instance(settings) as instance:
+        if refresh.load_cursor(instance) is None:
+            print("Nothing to recompute: no build nor daemon has evaluated this data directory yet "
+                  "(`trade-pipeline build` fetches and builds).")
+            return 0
+        evaluation = refresh.evaluate(repository, instance)
+        planned = daemon_plan(evaluation, repository, instance, settings)
+        years = refresh.automated_years(settings.fiche_years, refresh.stored_years(instance),
+                                        refresh.years_built(settings.fiches_dir))
+    print(f"Charts and fiches kept current by the daemon for: {', '.join(map(str, sorted(years))) or 'no year'} "
+          f"(TRADE_PIPELINE_FICHE_YEARS={settings.fiche_years}).")
+    if not planned.runs:
+        print("Nothing to recompute now" + left_out_words(planned.left_out) + ".")
+        return 0
+    print(f"The daemon (or a build) would run now, in this order ({len(planned.runs)} run(s)):")
+    for run in planned.runs:
+        print(f"  {run.label}")
+    if planned.held_back:
+        print("then, once those are done: " + ", ".join(key.to_user_string() for key in planned.held_back))
+    if planned.left_out:
+        words = left_out_words(planned.left_out).removeprefix("; ")
+        print(words[:1].upper() + words[1:] + ".")
+    return 0
+
+
 def cmd_publications(args: argparse.Namespace) -> int:
     from trade_pipeline.lib.provenance import cited_publications
     from trade_pipeline.publication.history import current_publication, publications
@@ -187,6 +223,10 @@ def parser() -> argparse.ArgumentParser:
     instance = commands.add_parser("instance", help="write the Dagster instance of the data directory and print "
                                                     "its DAGSTER_HOME (for the production services)")
     instance.set_defaults(handler=cmd_instance)
+
+    plan = commands.add_parser("plan", help="print what the daemon would recompute now (charts and fiches of "
+                                            "TRADE_PIPELINE_FICHE_YEARS), without running it")
+    plan.set_defaults(handler=cmd_plan)
 
     listing = commands.add_parser("publications", help="list the kept publications (published/history/)")
     listing.set_defaults(handler=cmd_publications)

@@ -62,6 +62,10 @@ class Settings:
     dagster_pg_url: str | None = None
     #: How many publications `published/history/` keeps (the current one is never removed).
     publications_kept: int = 10
+    #: The years whose charts and fiches the daemon keeps current (orchestration/refresh.py,
+    #: `automated_years`): `built+latest` (default: the years with fiches, and the latest year
+    #: stored), `built`, `latest`, `all`, or years (`2023,2024`). A build makes those it is asked for.
+    fiche_years: str = "built+latest"
 
     # -- derived paths: everything the pipeline writes lives under data_dir -------------------
     @property
@@ -177,6 +181,17 @@ def cut_url(url: str) -> str:
     return f"{head}{sep}{userinfo.split(':', 1)[0]}:***@{rest}"
 
 
+FICHE_YEAR_WORDS = ("built+latest", "built", "latest", "all")
+
+
+def _fiche_years(name: str, default: str) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value in FICHE_YEAR_WORDS or all(part.strip().isdigit() and len(part.strip()) == 4 for part in value.split(",")):
+        return value
+    raise SettingsError(f"{name}={value!r}: one of {', '.join(FICHE_YEAR_WORDS)}, or years separated by commas "
+                        "(2023,2024) is expected")
+
+
 def last_complete_year(today: date | None = None) -> int:
     return (today or date.today()).year - 1
 
@@ -240,4 +255,5 @@ def get_settings() -> Settings:
         automation_interval_s=int(_number("TRADE_PIPELINE_AUTOMATION_INTERVAL", 30, int, 1)),
         dagster_pg_url=_postgres_url("TRADE_PIPELINE_DAGSTER_PG_URL"),
         publications_kept=int(_number("TRADE_PIPELINE_PUBLICATIONS_KEPT", 10, int, 1, 10_000)),
+        fiche_years=_fiche_years("TRADE_PIPELINE_FICHE_YEARS", "built+latest"),
     )

@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 CLI_TAG = {LAUNCHED_BY_TAG: "cli"}
 RAW_FILES = dg.AssetKey("raw_trade_files")
 PUBLISHED_STORE = dg.AssetKey("published_store")
-#: The charts and fiches: a build makes those of the years it was asked for.
-PICTURE_ASSETS = frozenset({dg.AssetKey("territory_charts"), dg.AssetKey("fiches")})
 #: Rounds of evaluation before giving up (a year needs three: rows, then marts, then nothing).
 MAX_ROUNDS = 8
 
@@ -291,7 +289,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
                                   verbose)
             for _ in range(MAX_ROUNDS):
                 evaluation = refresh.evaluate(repository, instance, only)
-                planned = refresh.plan(evaluation.requested, graph, scope, set(years), PICTURE_ASSETS)
+                planned = refresh.plan(evaluation.requested, graph, scope, set(years), refresh.PICTURE_ASSETS)
                 left_out = planned.left_out
                 summaries += _run_all(planned.runs, defs, instance, settings, echo, verbose)
                 # Saved only once what was requested succeeded: after a failure or a crash, the next

@@ -17,9 +17,10 @@ and what one requested, the other finds handled or in progress. Nothing is reque
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -180,6 +181,38 @@ def prime(repository: dg.RepositoryDefinition, instance: dg.DagsterInstance) -> 
         return False
     save_cursor(instance, evaluate(repository, instance).cursor)
     return True
+
+
+#: The charts and fiches: made for the years a build is asked for, or the daemon's `automated_years`.
+PICTURE_ASSETS = frozenset({dg.AssetKey("territory_charts"), dg.AssetKey("fiches")})
+
+
+def automated_years(spec: str, stored: Iterable[int], built: Iterable[int]) -> set[int]:
+    """The years whose charts and fiches the daemon keeps current (TRADE_PIPELINE_FICHE_YEARS):
+    `built` — those with fiches already (a `--no-fiches` year stays so until a build asks for
+    it) —, `latest` (the latest year stored: a new year gets its fiches by itself), both
+    (`built+latest`, the default), `all`, or the years listed."""
+    stored, built = set(stored), set(built)
+    if spec == "all":
+        return stored
+    if spec in ("built", "latest", "built+latest"):
+        years = built if "built" in spec else set()
+        return years | ({max(stored)} if "latest" in spec and stored else set())
+    return {int(part) for part in spec.split(",")}
+
+
+def years_built(fiches_dir: Path) -> set[int]:
+    """The years with at least one fiche written."""
+    if not fiches_dir.is_dir():
+        return set()
+    return {int(folder.name) for folder in fiches_dir.iterdir() if folder.name.isdigit() and folder.is_dir()
+            and any(page.stem != "index" for page in folder.glob("[!.]*.html"))}
+
+
+def stored_years(instance: dg.DagsterInstance) -> set[int]:
+    """The years whose rows are in the warehouse (trade_flows materialized): from the instance,
+    without opening the warehouse a run may be writing."""
+    return {int(year) for year in instance.get_materialized_partitions(dg.AssetKey("trade_flows"))}
 
 
 def upstream_of(asset_graph: AssetGraph, keys: Set[dg.AssetKey]) -> set[dg.AssetKey]:

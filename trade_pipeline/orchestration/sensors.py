@@ -11,7 +11,9 @@ from trade_pipeline.ingestion.vintages import ANY_YEAR, fingerprints
 from trade_pipeline.lib.warehouse import PipelineBusy, holding_pipeline_lock
 from trade_pipeline.orchestration import refresh
 from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
+from trade_pipeline.orchestration.partitions import parse_partition_key
 from trade_pipeline.orchestration.resources import PipelineSettings
+from trade_pipeline.settings import Settings
 
 if TYPE_CHECKING:
     from trade_pipeline.orchestration.dagster_internals import AssetJob
@@ -30,7 +32,9 @@ def automation_sensor(interval_s: int, jobs: list[AssetJob]) -> dg.SensorDefinit
         minimum_interval_seconds=interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Recomputes what depends on data whose version changed — the same decision as "
-                    "`trade-pipeline build` (orchestration/refresh.py).",
+                    "`trade-pipeline build` (orchestration/refresh.py). Charts and fiches: only for the years "
+                    "of TRADE_PIPELINE_FICHE_YEARS — by default the years that have fiches and the latest year "
+                    "(a year built with --no-fiches stays so); `trade-pipeline plan` prints what it would run now.",
     )
     def trade_automation(context: dg.SensorEvaluationContext, settings: PipelineSettings):
         config = settings.get()
@@ -46,16 +50,34 @@ def automation_sensor(interval_s: int, jobs: list[AssetJob]) -> dg.SensorDefinit
         try:
             with holding_pipeline_lock(config, timeout=0):
                 evaluation = refresh.evaluate(repository, context.instance)
-                planned = refresh.plan(evaluation.requested, repository.asset_graph)
-                refresh.save_cursor(context.instance, refresh.advance(evaluation, planned.held_back))
+                planned = daemon_plan(evaluation, repository, context.instance, config)
+                refresh.save_cursor(context.instance, refresh.advance(evaluation, planned.not_run))
                 runs = planned.runs
         except PipelineBusy as busy:
             return dg.SkipReason(f"a build is running ({busy}); it recomputes what changed itself")
         if not runs:
-            return dg.SkipReason("nothing changed since the last evaluation")
+            return dg.SkipReason("nothing changed since the last evaluation" + left_out_words(planned.left_out))
         return [run.run_request({LAUNCHED_BY_TAG: AUTOMATION_SENSOR}) for run in runs]
 
     return trade_automation
+
+
+def daemon_plan(evaluation: refresh.Evaluation, repository: dg.RepositoryDefinition,
+                instance: dg.DagsterInstance, config: Settings) -> refresh.Plan:
+    """What the daemon runs of an evaluation: everything, but the charts and fiches of the years
+    outside TRADE_PIPELINE_FICHE_YEARS (left requested: a build of those years makes them)."""
+    years = refresh.automated_years(config.fiche_years, refresh.stored_years(instance),
+                                    refresh.years_built(config.fiches_dir))
+    return refresh.plan(evaluation.requested, repository.asset_graph, years=years,
+                        years_restrict=refresh.PICTURE_ASSETS)
+
+
+def left_out_words(left_out: refresh.Requested) -> str:
+    years = sorted({parse_partition_key(p)[0] for keys in left_out.values() for p in keys})
+    if not years:
+        return ""
+    return (f"; the charts and fiches of {', '.join(map(str, years))} are left alone (TRADE_PIPELINE_FICHE_YEARS: "
+            "`trade-pipeline build --year` makes them)")
 
 
 @dg.sensor(
