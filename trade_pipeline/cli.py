@@ -91,6 +91,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
     # The environment of the Dagster processes this command becomes: the instance, the data directory.
     environment = {**os.environ, "DAGSTER_HOME": str(home), "TRADE_PIPELINE_DATA_DIR": str(settings.data_dir),
                    "DAGSTER_DISABLE_TELEMETRY": os.environ.get("DAGSTER_DISABLE_TELEMETRY", "1")}
+    # From the instance's own folder: Dagster warns at every start that a dagster.yaml in the
+    # current folder (the repository's, for `dagster dev` by hand) « will not be used ».
+    os.chdir(home)
     os.execve(sys.executable, command, environment)
     return 0  # not reached
 
