@@ -42,3 +42,22 @@ def test_a_broken_contract_is_a_failed_check_of_the_year_and_stores_nothing(tmp_
     assert (evaluation.check_name, evaluation.passed, evaluation.partition) == (PANDERA_CHECK, False, "2024")
     assert evaluation.metadata["failing_count"].value == 1
     assert not (tmp_path / "data" / "warehouse" / "warehouse.duckdb").exists()  # refused before the warehouse
+
+
+def test_a_year_without_data_is_never_materialized(tmp_path):
+    """The marts of a year not ingested (Dagster adds the next year to a backfill; the latest year
+    is often not published yet): the run succeeds, says why, and the partitions stay missing —
+    never 116 green « Materialized » partitions of nothing, which would publish again."""
+    from trade_pipeline.aggregation.assets import territory_flows, territory_marts
+    from trade_pipeline.orchestration.partitions import partition_key
+
+    resources = pipeline_resources(PipelineSettings(data_dir=str(tmp_path / "data"), source=str(tmp_path / "none")))
+    with dg.instance_for_test() as instance:
+        for asset in (territory_flows, territory_marts):
+            result = dg.materialize([asset], partition_key=str(partition_key(2025, "departement-34")),
+                                    resources=resources, instance=instance, raise_on_error=False)
+            assert result.success
+            assert result.asset_materializations_for_node(asset.op.name) == []
+            assert instance.get_materialized_partitions(asset.key) == set()
+            logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+            assert any("not materialized: the partitions of 2025 (no data ingested)" in m for m in logged), asset.key

@@ -27,11 +27,6 @@ from trade_pipeline.orchestration.dagster_internals import materialization_versi
 from trade_pipeline.orchestration.partitions import parse_partition_key, partition_key
 
 
-def no_data_version(year: int) -> str:
-    """The version of a partition of a year not ingested yet (nothing computed)."""
-    return f"no-data-{year}"
-
-
 def content_version(*parts: object) -> str:
     """A data version from the content it describes (stable across processes and runs)."""
     return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
@@ -42,24 +37,26 @@ def partition_results(
     versions: Mapping[tuple[int, str], str],
     metadata: Mapping[tuple[int, str], Mapping[str, object]] | None = None,
 ) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization]:
-    """The materialization of each requested partition: its content version and metadata.
+    """The materialization of each partition computed: its content version and metadata.
 
-    `versions` maps (year, territory) to a version for the partitions computed; requested
-    partitions of years without data get `no_data_version`.
+    `versions` maps (year, territory) to a version for the partitions computed. A requested
+    partition of a year without data (not ingested: Dagster adds the next year to a backfill, the
+    latest year is often not published yet) gets no materialization: it stays missing, never a
+    green « Materialized » of nothing, and changes nothing downstream (no publication).
     """
-    requested = list(context.partition_keys)
-    versions = dict(versions)
-    for key in requested:
-        year, territory = parse_partition_key(key)
-        versions.setdefault((year, territory), no_data_version(year))
+    requested = {parse_partition_key(key) for key in context.partition_keys}
+    computed = {key: version for key, version in versions.items() if key in requested}
+    skipped = sorted({year for year, _ in requested - set(computed)})
+    if skipped:
+        context.log.info(f"not materialized: the partitions of {', '.join(map(str, skipped))} (no data ingested)")
     metadata = metadata or {}
     if len(requested) == 1:
-        (only,) = versions
-        yield dg.MaterializeResult(data_version=dg.DataVersion(versions[only]),
-                                   metadata={"data_version": versions[only], **dict(metadata.get(only, {}))})
+        for only, version in computed.items():
+            yield dg.MaterializeResult(data_version=dg.DataVersion(version),
+                                       metadata={"data_version": version, **dict(metadata.get(only, {}))})
         return
     code_version = context.assets_def.code_versions_by_key.get(context.asset_key) or ""
-    for (year, territory), version in sorted(versions.items()):
+    for (year, territory), version in sorted(computed.items()):
         yield dg.AssetMaterialization(
             asset_key=context.asset_key,
             partition=partition_key(year, territory),
