@@ -14,7 +14,7 @@ import pytest
 
 from trade_pipeline.fiches.page import PAGES
 
-from .ui_support import open_browser
+from .ui_support import map_point, open_browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -159,15 +159,8 @@ def test_index_map_is_drawn_and_a_click_on_a_departement_opens_its_fiche(served,
         links = page.evaluate("""() => document.querySelector('figure[data-map="map_balance"] .js-plotly-plot')
             .data.map(t => (t.customdata || [])[0]).filter(Boolean)""")
         assert links and all((year_dir / link).exists() for link in links)  # only fiches that exist
-        # Where Hérault is drawn on the screen (its shape's centre, through plotly's own axes).
-        x, y = page.evaluate("""() => {
-            const gd = document.querySelector('figure[data-map="map_balance"] .js-plotly-plot');
-            const trace = gd.data.find(t => (t.customdata || [])[0] === 'departement-34.html');
-            const xs = trace.x.filter(v => v !== null), ys = trace.y.filter(v => v !== null);
-            const cx = xs.reduce((a, b) => a + b) / xs.length, cy = ys.reduce((a, b) => a + b) / ys.length;
-            const layout = gd._fullLayout, box = gd.getBoundingClientRect();
-            return [box.left + layout._size.l + layout.xaxis.l2p(cx), box.top + layout._size.t + layout.yaxis.l2p(cy)];
-        }""")
+        # Where Hérault is drawn on the screen (the middle of its shape, through plotly's own axes).
+        x, y = map_point(page, 'figure[data-map="map_balance"]', "departement-34.html")
         with page.expect_navigation():
             page.mouse.click(x, y)
         assert page.url.endswith("/departement-34.html")

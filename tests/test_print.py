@@ -169,7 +169,7 @@ def test_a_click_on_paris_in_the_inset_opens_its_fiche(sample_fiches, artifacts_
     import http.server
     import threading
 
-    from .ui_support import open_browser
+    from .ui_support import map_point, open_browser
 
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(sample_fiches / "fiches"))
     handler.log_message = lambda *args: None
@@ -182,16 +182,8 @@ def test_a_click_on_paris_in_the_inset_opens_its_fiche(sample_fiches, artifacts_
             page.goto(f"{served}/index.html", wait_until="networkidle")
             page.wait_for_function("document.documentElement.dataset.mapsReady === '1'", timeout=30_000)
             page.locator('figure[data-map="map_exports"]').screenshot(path=str(artifacts_dir / "index-map-insets.png"))
-            # The centre of Paris's last ring — its enlarged copy in the inset — on the screen.
-            x, y = page.evaluate("""() => {
-                const gd = document.querySelector('figure[data-map="map_exports"] .js-plotly-plot');
-                const trace = gd.data.find(t => (t.customdata || [])[0] === 'departement-75.html');
-                const cut = trace.x.lastIndexOf(null);
-                const xs = trace.x.slice(cut + 1), ys = trace.y.slice(cut + 1);
-                const cx = (Math.min(...xs) + Math.max(...xs)) / 2, cy = (Math.min(...ys) + Math.max(...ys)) / 2;
-                const layout = gd._fullLayout, box = gd.getBoundingClientRect();
-                return [box.left + layout._size.l + layout.xaxis.l2p(cx), box.top + layout._size.t + layout.yaxis.l2p(cy)];
-            }""")
+            # Paris's last ring — its enlarged copy in the inset — on the screen.
+            x, y = map_point(page, 'figure[data-map="map_exports"]', "departement-75.html", last_ring=True)
             with page.expect_navigation():
                 page.mouse.click(x, y)
             assert page.url.endswith("/departement-75.html")

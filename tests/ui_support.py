@@ -247,3 +247,17 @@ def screenshots(pages: list[tuple[str, Path, str]], size: tuple[int, int] = (160
             page.get_by_text(wait_for_text).first.wait_for(timeout=60_000)
             page.wait_for_timeout(1000)  # let the graph layout settle
             page.screenshot(path=str(path))
+
+
+def map_point(page, figure: str, link: str, last_ring: bool = False) -> tuple[float, float]:  # noqa: ANN001
+    """Where the département whose click opens `link` is drawn on the screen, in the plotly map
+    `figure` (a CSS selector): the middle of its shape, or of its last ring (an inset's copy)."""
+    return page.evaluate("""([figure, link, lastRing]) => {
+        const gd = document.querySelector(figure + ' .js-plotly-plot');
+        const trace = gd.data.find(t => (t.customdata || [])[0] === link);
+        const cut = lastRing ? trace.x.lastIndexOf(null) : -1;
+        const xs = trace.x.slice(cut + 1).filter(v => v !== null), ys = trace.y.slice(cut + 1).filter(v => v !== null);
+        const cx = (Math.min(...xs) + Math.max(...xs)) / 2, cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+        const layout = gd._fullLayout, box = gd.getBoundingClientRect();
+        return [box.left + layout._size.l + layout.xaxis.l2p(cx), box.top + layout._size.t + layout.yaxis.l2p(cy)];
+    }""", [figure, link, last_ring])

@@ -151,10 +151,15 @@ TERRITORY_INSEE_CODES = Table("territory_insee_codes", "the INSEE code(s) of eac
     Column("insee_code", "VARCHAR", "INSEE code: département (`34`, `2A`, `971`) or région (`76`, `01`)"),
 ))
 
-TERRITOIRES_INDUSTRIE = Table("territoires_industrie", "the Territoires d'industrie (ANCT, Licence Ouverte 2.0, "
-                              "2024-09-16) and the DGDDI départements each lies in, with the share of its area", (
+#: A Territoire d'industrie's key: ids are reused from one phase of the programme to the next.
+TERRITOIRE_INDUSTRIE_KEY = (
     Column("phase", "VARCHAR", "programme phase (`2023-2027`); ids are reused across phases: key on (phase, id)"),
     Column("id_territoire", "VARCHAR", "ANCT id, `ti-RRNN` (RR = INSEE région)"),
+)
+
+TERRITOIRES_INDUSTRIE = Table("territoires_industrie", "the Territoires d'industrie (ANCT, Licence Ouverte 2.0, "
+                              "2024-09-16) and the DGDDI départements each lies in, with the share of its area", (
+    *TERRITOIRE_INDUSTRIE_KEY,
     Column("territoire", "VARCHAR", "name of the Territoire d'industrie"),
     Column("departement", "VARCHAR", "DGDDI département code"),
     Column("insee_departement", "VARCHAR", "INSEE code(s) of the département(s) concerned, comma-separated"),
@@ -164,8 +169,7 @@ TERRITOIRES_INDUSTRIE = Table("territoires_industrie", "the Territoires d'indust
 
 TERRITOIRES_INDUSTRIE_GROUPEMENTS = Table("territoires_industrie_groupements", "the member groupements (EPCI) of each "
                                           "Territoire d'industrie, with their SIREN (ANCT)", (
-    Column("phase", "VARCHAR", "programme phase"),
-    Column("id_territoire", "VARCHAR", "ANCT id"),
+    *TERRITOIRE_INDUSTRIE_KEY,
     Column("groupement", "VARCHAR", "name of the groupement"),
     Column("siren", "VARCHAR", "its SIREN"),
 ))
