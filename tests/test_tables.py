@@ -51,6 +51,11 @@ def test_the_warehouse_is_created_from_the_registry():
 def test_the_published_store_has_exactly_the_registry_columns(sample_build):
     with duckdb.connect(str(sample_build / "published" / "trade.duckdb"), read_only=True) as connection:
         published = columns_of(connection)
+        # Consumers join with INSEE data and read the Territoires d'industrie from the store too.
+        assert connection.execute("SELECT count(DISTINCT id_territoire) FROM territoires_industrie").fetchone() == (183,)
+        assert connection.execute("SELECT insee_code FROM territory_insee_codes WHERE level = 'departement' "
+                                  "AND code = '20' ORDER BY 1").fetchall() == [("2A",), ("2B",)]
+        assert connection.execute("SELECT ranked FROM territories WHERE code = '99'").fetchone() == (False,)
     assert list(published) == sorted(PUBLISHED)
     for name, table in PUBLISHED.items():
         assert [(c, t) for c, t, _ in published[name]] == [(c.name, c.type) for c in table.columns], name
