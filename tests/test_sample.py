@@ -111,3 +111,16 @@ def test_files_written_by_sample_stay_synthetic_wherever_they_are_read(tmp_path,
     other = tmp_path / "staging-plain"
     other.mkdir()
     assert not fetch_year(Settings(data_dir=tmp_path / "data", source=str(plain)), 2023, other).synthetic
+
+
+def test_a_damaged_zip_is_not_taken_for_the_sample(tmp_path):
+    """The marker is looked for before the archive check: a damaged zip must reach that check (which
+    names the damage), not fail while its LISEZ-MOI is read."""
+    from trade_pipeline.ingestion.sample import is_sample_file, sample_files
+
+    data = bytearray(sample_files(2023)[0].data)
+    start = data.index(b"LISEZ-MOI.txt") + 40  # inside the notice's compressed bytes
+    data[start:start + 64] = bytes(64)
+    path = tmp_path / "202402-Regional-2023-export.zip"
+    path.write_bytes(bytes(data))
+    assert is_sample_file(path) is False

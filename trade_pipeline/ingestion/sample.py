@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -91,9 +92,12 @@ def is_sample_file(path: Path) -> bool:
     file with the marked LISEZ-MOI.txt beside it."""
     marker = SAMPLE_MARKER.encode("utf-8")
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            return any(info.filename.rsplit("/", 1)[-1] == README_NAME and info.file_size < 100_000
-                       and marker in archive.read(info) for info in archive.infolist())
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return any(info.filename.rsplit("/", 1)[-1] == README_NAME and info.file_size < 100_000
+                           and marker in archive.read(info) for info in archive.infolist())
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError):
+            return False  # a damaged zip is not the sample: the archive check names the damage
     beside = path.parent / README_NAME
     return beside.is_file() and beside.stat().st_size < 100_000 and marker in beside.read_bytes()
 
