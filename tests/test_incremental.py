@@ -105,15 +105,20 @@ def test_one_department_changed_recomputes_it_its_region_and_france_only(refresh
 
 def test_territory_steps_of_a_year_without_data_succeed_without_writing(refreshed):
     """Dagster adds the next year's marts to a backfill of a year (growth reads the previous
-    year); before DGDDI publishes that year, the territory steps have nothing to compute."""
+    year); before DGDDI publishes that year, the territory steps have nothing to compute: the run
+    succeeds, says why, and materializes nothing (the charts and fiches after the marts are
+    skipped, having nothing to read)."""
     data = refreshed
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([territory_marts, territory_charts, fiches], partition_key="departement-34|2025",
+    assets = [territory_marts, territory_charts, fiches]
+    result = dg.materialize(assets, partition_key="departement-34|2025",
                             resources=pipeline_resources(PipelineSettings(data_dir=str(data))),
                             instance=instance, raise_on_error=False)
     assert result.success
     messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
-    assert sum("no data for 2025 (not ingested yet): nothing computed" in m for m in messages) == 3
+    assert any("no data for 2025 (not ingested yet): nothing computed" in m for m in messages)
+    assert any("not materialized: the partitions of 2025 (no data ingested)" in m for m in messages)
+    assert all(instance.get_materialized_partitions(asset.key) == set() for asset in assets)
     assert not (data / "fiches" / "2025").exists()
     with duckdb.connect(str(data / "warehouse" / "warehouse.duckdb"), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM mart_territory_totals WHERE year = 2025").fetchone() == (0,)
