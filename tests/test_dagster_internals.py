@@ -42,11 +42,42 @@ def _range_tags() -> None:
     assert request.partition_key_range == dg.PartitionKeyRange("a", "c")  # Dagster reads them as a range
 
 
+@dg.asset(partitions_def=lettered.partitions_def, deps=[lettered, versioned], output_required=False,
+          code_version="c1")
+def per_partition(context):  # noqa: ANN001 - Dagster reads no string annotation
+    for key in context.partition_keys:
+        yield dg.AssetMaterialization(asset_key=context.asset_key, partition=key,
+                                      tags=internals.materialization_version_tags(context, f"v-{key}"))
+
+
 def _version_tags(instance: dg.DagsterInstance) -> None:
+    assets = [lettered, versioned, per_partition]
     dg.materialize([versioned], instance=instance)
-    written = instance.get_latest_materialization_event(versioned.key).asset_materialization.tags
-    ours = internals.materialization_version_tags("v1", "c1")
-    assert set(ours) <= set(written) and written[next(iter(ours))] == "v1"  # the tags Dagster itself writes
+    for key in ("a", "b", "c"):
+        dg.materialize([lettered], partition_key=key, instance=instance)
+    job = dg.Definitions(assets=assets).resolve_implicit_global_asset_job_def()
+    assert job.execute_in_process(instance=instance, asset_selection=[per_partition.key],
+                                  tags=internals.partition_range_tags("a", "c")).success
+    written = instance.get_latest_materialization_event(per_partition.key).asset_materialization.tags
+    assert written["dagster/data_version"] == "v-c" and written["dagster/code_version"] == "c1"
+    # The inputs' provenance, as Dagster records it for a single partition.
+    assert {"dagster/input_data_version/lettered", "dagster/input_event_pointer/versioned"} <= set(written)
+
+
+def _stale_partitions(instance: dg.DagsterInstance) -> None:
+    _version_tags(instance)
+    graph = dg.Definitions(assets=[lettered, versioned, per_partition]).resolve_asset_graph()
+    assert internals.stale_partitions(instance, graph, per_partition.key, ["a", "b", "c"]) == {}
+    dg.materialize([versioned], instance=instance)  # the same version: nothing is stale
+    assert internals.stale_partitions(instance, graph, per_partition.key, ["a", "b", "c"]) == {}
+
+    @dg.asset(name="versioned")
+    def revised() -> dg.MaterializeResult:
+        return dg.MaterializeResult(data_version=dg.DataVersion("v2"))
+
+    dg.materialize([revised], instance=instance)
+    stale = internals.stale_partitions(instance, graph, per_partition.key, ["a", "b", "c"])
+    assert set(stale) == {"a", "b", "c"} and "has a new dependency data version (versioned)" in stale["a"]
 
 
 def _cursor(instance: dg.DagsterInstance) -> None:
@@ -94,6 +125,7 @@ def _types() -> None:
 CONTRACT: dict[str, Callable[[dg.DagsterInstance], None]] = {
     "partition_range_tags": lambda instance: _range_tags(),
     "materialization_version_tags": _version_tags,
+    "stale_partitions": _stale_partitions,
     "load_cursor, save_cursor, requested_partitions, with_requested_partitions": _cursor,
     "with_requested_partitions (partitions of our graph)": _partitioned_cursor,
     "free_pool_slots": _pool_slots,
@@ -126,6 +158,8 @@ def test_every_function_of_the_adapter_is_in_the_contract():
 
 def test_the_contract_fails_by_name_when_a_private_api_is_removed_or_changes(monkeypatch):
     """What an upgrade would do, done here by hand: one private name gone, one signature changed."""
+    with dg.instance_for_test():  # Dagster's own modules loaded first: only our uses see the change
+        pass
     tags = importlib.import_module("dagster._core.storage.tags")
     monkeypatch.delattr(tags, "ASSET_PARTITION_RANGE_START_TAG")
     subsets = importlib.import_module("dagster._core.asset_graph_view.serializable_entity_subset")

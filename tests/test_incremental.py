@@ -42,6 +42,28 @@ def last_storage_id(data: Path) -> int:
                 for r in instance.fetch_materializations(dg.AssetKey(asset), limit=1).records), default=0)
 
 
+#: Partitions whose staleness is read after a build: the odd territories and a revised one's chain.
+LOOKED_AT = ("departement-34", "region-12", "france-FR", "departement-75", "departement-20", "departement-9A",
+             "departement-99", "region-24")
+
+
+def unsynced(data: Path, year: int = 2024) -> dict[str, dict]:
+    """What Dagster's UI would show « Unsynced » after the build, asset by asset (with why)."""
+    from trade_pipeline.definitions import defs
+    from trade_pipeline.orchestration.dagster_internals import stale_partitions
+
+    graph = defs.resolve_asset_graph()
+    shown = {}
+    with dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
+        for key in graph.get_all_asset_keys():
+            partitions = [f"{t}|{year}" for t in LOOKED_AT] if graph.get(key).is_partitioned else [None]
+            if key.to_user_string() in ("raw_trade_files", "trade_flows"):
+                partitions = [str(year)]
+            if stale := stale_partitions(instance, graph, key, partitions):
+                shown[key.to_user_string()] = stale
+    return shown
+
+
 @pytest.fixture
 def refreshed(tmp_path, first_build):
     """A private copy of a whole year built from the first of `revised_sources`."""
@@ -52,6 +74,9 @@ def test_first_build_materializes_a_whole_year_in_one_run_per_step(first_build):
     for asset in ("territory_flows", "territory_marts", "territory_charts", "fiches"):
         records = materializations(first_build, asset)
         assert {r.partition_key for r in records} == {f"{k}|2024" for k in territory_keys()}, asset
+    # Each partition materialized by a run of the whole year records what it was made from: the
+    # UI shows it current, not « Unsynced » (« has a new dependency on … »).
+    assert unsynced(first_build) == {}
 
 
 def test_identical_refresh_requests_nothing_and_rewrites_nothing(refreshed, revised_sources):
@@ -80,7 +105,8 @@ def test_one_department_changed_recomputes_it_its_region_and_france_only(refresh
     assert result.code == 0, result.err
     output = result.out
     changed = {"departement-34|2024", "region-12|2024", "france-FR|2024"}
-    assert {r.partition_key for r in materializations(data, "territory_marts", after=before_id)} == changed
+    marts = materializations(data, "territory_marts", after=before_id)
+    assert {r.partition_key for r in marts if r.asset_materialization.metadata["recomputed"].value} == changed
     # The slices of every territory were re-hashed; only those three changed version.
     assert len({r.partition_key for r in materializations(data, "territory_flows", after=before_id)}) == 116
     # Every territory's evolution chart shows its share of France, whose total changed: each is
@@ -94,6 +120,12 @@ def test_one_department_changed_recomputes_it_its_region_and_france_only(refresh
                               ".tables.json"}, key  # the evolution chart's table, typed
     assert files(year_dir / "departement-34") != before_folders["departement-34"]
     assert "territory_marts   2024: Hérault, France, Occitanie; 113 skipped (unchanged) — " in output
+    # The 113 others were materialized again, unchanged (not recomputed): after the revision,
+    # nothing the build left current is shown « Unsynced ».
+    unchanged = [r for r in materializations(data, "territory_marts", after=before_id)
+                 if not r.asset_materialization.metadata["recomputed"].value]
+    assert len(unchanged) == 113
+    assert unsynced(data) == {}
     assert "territory_charts  2024: 116 territories" in output
     # The summary gives the time of each step that ran, and of the whole build.
     step_times = dict(re.findall(r"^  (\w+) .* — (\d+\.\d) s$", output, flags=re.M))

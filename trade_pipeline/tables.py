@@ -198,6 +198,14 @@ TERRITORY_VERSIONS = Table("territory_versions", "content hash of each territory
     _eur("imports_eur", "imports"),
 ))
 
+MART_INPUTS = Table("mart_inputs", "what each territory's marts were last computed from (recomputed only when "
+                                   "it changes)", (
+    *TERRITORY_COLUMNS,
+    Column("inputs", "VARCHAR", "sha256 of the territory's slice versions of the year and of the year before, "
+                                "the mart settings and the marts' code version"),
+    Column("version", "VARCHAR", "the data version of the territory's marts computed from them"),
+))
+
 # --------------------------------------------------------------------------------------------
 # The marts (warehouse: mart_<name>; published: <name>)
 # --------------------------------------------------------------------------------------------
@@ -320,7 +328,7 @@ def mart_table_name(mart: Table) -> str:
 
 
 #: The warehouse: name → table.
-WAREHOUSE = {t.name: t for t in (TRADE_FLOWS, LABELS, INGESTIONS, YEAR_CELLS, TERRITORY_VERSIONS)} | {
+WAREHOUSE = {t.name: t for t in (TRADE_FLOWS, LABELS, INGESTIONS, YEAR_CELLS, TERRITORY_VERSIONS, MART_INPUTS)} | {
     mart_table_name(m): m.renamed(mart_table_name(m)) for m in MART_TABLES}
 
 # --------------------------------------------------------------------------------------------

@@ -4,10 +4,19 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from trade_pipeline.aggregation.marts import MART_QUERIES, MartSettings, fingerprints, refresh_marts, refresh_year_cells
+from trade_pipeline.aggregation.marts import (
+    MART_QUERIES,
+    MartSettings,
+    fingerprints,
+    input_signatures,
+    refresh_marts,
+    refresh_year_cells,
+    store_mart_inputs,
+    unchanged_marts,
+)
 from trade_pipeline.aggregation.slices import store_versions, territory_versions
 from trade_pipeline.lib.warehouse import transaction
-from trade_pipeline.orchestration.conditions import EAGER_ON_DATA_CHANGE, after_slices_changed
+from trade_pipeline.orchestration.conditions import EAGER_ON_DATA_CHANGE, after_slices_materialized
 from trade_pipeline.orchestration.metadata import column_schema, table_schemas
 from trade_pipeline.orchestration.partition_versions import partition_results
 from trade_pipeline.orchestration.partitions import (
@@ -75,7 +84,7 @@ _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
           dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,
-    automation_condition=after_slices_changed(territory_flows, trade_flows),
+    automation_condition=after_slices_materialized(territory_flows, trade_flows),
     group_name="aggregation",
     kinds={"duckdb", "sql"},
     code_version=MARTS_CODE_VERSION,
@@ -85,7 +94,9 @@ _PREVIOUS_AND_SAME_YEAR = dg.MultiPartitionMapping({
         "The content of the fiche as data, per territory and year, in tables published under "
         "these names: " + "; ".join(f"`{m.name}` — {m.description}" for m in MART_QUERIES.values())
         + ". One asset rather than six: they are computed together from the same slice. Data "
-        "version = a hash of the territory's rows in the marts."
+        "version = a hash of the territory's rows in the marts. Materialized again whenever the slices "
+        "are, recomputed only where a slice (of the year or the year before) changed: the others keep "
+        "their version (metadata `recomputed: false`) and record their current inputs."
     ),
 )
 def territory_marts(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse) -> Iterator:
@@ -94,11 +105,22 @@ def territory_marts(context: dg.AssetExecutionContext, settings: PipelineSetting
     requested = warehouse.years_with_data(context.partition_keys, context.log.warning)
     with warehouse.connect() as connection:
         for year, territories in requested.items():
-            rows = refresh_marts(connection, year, territories, mart_settings)
-            context.log.info(f"{year}: marts of {len(territories)} territories — "
+            signatures = input_signatures(connection, year, territories, mart_settings, MARTS_CODE_VERSION)
+            unchanged = unchanged_marts(connection, year, signatures)
+            changed = [key for key in territories if key not in unchanged]
+            for key, version in unchanged.items():  # their inputs are those they were computed from
+                versions[(year, key)] = version
+                details[(year, key)] = {"recomputed": False}
+            if not changed:
+                context.log.info(f"{year}: the marts of {len(territories)} territories are unchanged (same inputs)")
+                continue
+            rows = refresh_marts(connection, year, changed, mart_settings)
+            context.log.info(f"{year}: marts of {len(changed)} territories ({len(unchanged)} unchanged) — "
                              + ", ".join(f"{name} {n:,} rows" for name, n in rows.items()))
-            for key, fingerprint in fingerprints(connection, year, territories).items():
+            computed = fingerprints(connection, year, changed)
+            for key, fingerprint in computed.items():
                 versions[(year, key)] = fingerprint.version
-                details[(year, key)] = {f"rows_{name}": count for name, count in fingerprint.rows.items()}
+                details[(year, key)] = {"recomputed": True,
+                                        **{f"rows_{name}": count for name, count in fingerprint.rows.items()}}
+            store_mart_inputs(connection, year, {key: (signatures[key], f.version) for key, f in computed.items()})
     yield from partition_results(context, versions, details)
-

@@ -35,7 +35,7 @@ from trade_pipeline.aggregation.mart_sql import (
 )
 from trade_pipeline.lib.territories import parse_territory_key, territory_key
 from trade_pipeline.lib.warehouse import transaction
-from trade_pipeline.tables import MART_TABLES, Table, mart_table_name
+from trade_pipeline.tables import MART_INPUTS, MART_TABLES, TERRITORY_VERSIONS, Table, mart_table_name
 
 # --------------------------------------------------------------------------------------------
 # Scope: the territories of one computation, and their rows
@@ -175,3 +175,43 @@ def fingerprints(connection: duckdb.DuckDBPyConnection, year: int, territory_key
     return {key: MartsFingerprint(
         hashlib.sha256("|".join([str(year), key, *sorted(parts.get(key, []))]).encode()).hexdigest(), rows[key])
         for key in territory_keys}
+
+
+def input_signatures(connection: duckdb.DuckDBPyConnection, year: int, territory_keys: list[str],
+                     settings: MartSettings, code_version: str) -> dict[str, str]:
+    """For each territory of `year`, a hash of everything its marts are computed from: its slice
+    versions of the year and of the year before (growth), the mart settings and the marts' code."""
+    open_scope(connection, year, territory_keys)
+    rows = connection.execute(f"""
+        SELECT s.level, s.territory_code, coalesce(v.version, ''), coalesce(p.version, '') FROM scope s
+        LEFT JOIN {TERRITORY_VERSIONS.name} v
+          ON v.year = $year AND v.level = s.level AND v.territory_code = s.territory_code
+        LEFT JOIN {TERRITORY_VERSIONS.name} p
+          ON p.year = $year - 1 AND p.level = s.level AND p.territory_code = s.territory_code""",
+                              {"year": year}).fetchall()
+    return {territory_key(level, code): hashlib.sha256(
+                "|".join([str(year), current, previous, repr(settings), code_version]).encode()).hexdigest()
+            for level, code, current, previous in rows}
+
+
+def unchanged_marts(connection: duckdb.DuckDBPyConnection, year: int, signatures: dict[str, str]) -> dict[str, str]:
+    """The territories whose marts were last computed from exactly these inputs: their version."""
+    stored = connection.execute(f"SELECT level, territory_code, inputs, version FROM {MART_INPUTS.name} "
+                                "WHERE year = ?", [year]).fetchall()
+    return {key: version for level, code, inputs, version in stored
+            if signatures.get(key := territory_key(level, code)) == inputs}
+
+
+def store_mart_inputs(connection: duckdb.DuckDBPyConnection, year: int, computed: dict[str, tuple[str, str]]) -> None:
+    """Record what the marts of these territories were computed from: key → (inputs, version).
+    Written after the marts: a crash in between only makes the next run compute them again."""
+    frame = pd.DataFrame([(*parse_territory_key(key), inputs, version) for key, (inputs, version) in computed.items()],
+                         columns=["level", "territory_code", "inputs", "version"])
+    connection.register("computed_inputs", frame)
+    with transaction(connection):
+        connection.execute(f"""DELETE FROM {MART_INPUTS.name} WHERE year = $year
+                               AND (level, territory_code) IN (SELECT level, territory_code FROM computed_inputs)""",
+                           {"year": year})
+        connection.execute(f"INSERT INTO {MART_INPUTS.name} SELECT $year, level, territory_code, inputs, version "
+                           "FROM computed_inputs", {"year": year})
+    connection.unregister("computed_inputs")

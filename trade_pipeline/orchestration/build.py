@@ -74,6 +74,9 @@ def _summarise(result: dg.ExecuteInProcessResult, label: str) -> RunSummary:
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
         key = materialization.asset_key.to_user_string()
+        recomputed = materialization.metadata.get("recomputed")
+        if recomputed is not None and not recomputed.value:
+            continue  # materialized again with its version unchanged: not recomputed
         summary.materialized.append((key, str(materialization.partition) if materialization.partition else None))
         written = materialization.metadata.get("html_written")
         if key == "fiches" and written is not None and written.value:

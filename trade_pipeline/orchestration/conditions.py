@@ -63,16 +63,20 @@ def eager_on_data_of(changed: tuple[dg.AssetsDefinition, ...], required: dg.Asse
     return _when(trigger, "eager_on_data_change", required)
 
 
-def after_slices_changed(slices: dg.AssetsDefinition, rows: dg.AssetsDefinition) -> dg.AutomationCondition:
-    """For the marts: only when a territory's slice *changed* — not when it merely will be
-    re-materialized (every slice of a year is, whenever the year's rows change).
+def after_slices_materialized(slices: dg.AssetsDefinition, rows: dg.AssetsDefinition) -> dg.AutomationCondition:
+    """For the marts: whenever a territory's slice was materialized — every slice of a year is,
+    when the year's rows change. The marts step recomputes only the territories whose slice
+    changed (aggregation/marts.py `unchanged_marts`) and materializes the others again with their
+    version unchanged: their provenance then names the current rows, and Dagster's UI shows them
+    current rather than « Unsynced ».
 
     The marts also read the previous year's slice (growth); the year may have no previous year,
     so "a parent is missing" is checked on the year's rows only. New code that changes what the
     marts hold (a mart added) recomputes the marts that exist.
     """
-    slices_changed = AC.any_deps_match(_PARENT_DATA_CHANGED).allow(dg.AssetSelection.assets(slices))
-    return _when(slices_changed | _NEW_CODE, "after_slices_changed", rows)
+    slices_materialized = AC.any_deps_match(AC.newly_updated() & ~AC.executed_with_root_target()
+                                            ).allow(dg.AssetSelection.assets(slices))
+    return _when(slices_materialized | _NEW_CODE, "after_slices_materialized", rows)
 
 
 def after_any_data_change(*parents: dg.AssetsDefinition, redo_on_new_code: bool = False) -> dg.AutomationCondition:

@@ -11,13 +11,15 @@ used `dagster._utils.schedules` was dropped: `ScheduleDefinition` validates a cr
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
 if TYPE_CHECKING:  # the types our annotations name; Dagster exports none of them
     from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
+    from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
+
 
 def partition_range_tags(first: str, last: str) -> dict[str, str]:
     """The tags that make a run cover the partitions `first` … `last` (a single-run backfill).
@@ -31,16 +33,46 @@ def partition_range_tags(first: str, last: str) -> dict[str, str]:
     return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
 
 
-def materialization_version_tags(data_version: str, code_version: str) -> dict[str, str]:
-    """The tags by which an `AssetMaterialization` carries its partition's data and code version.
+def materialization_version_tags(context: dg.AssetExecutionContext, data_version: str) -> dict[str, str]:
+    """The tags by which a partition's `AssetMaterialization` carries its data version and its
+    provenance: code version, and the data version and event of each input when the step started.
 
     A run over a range of partitions can report one scalar data version for all of them
     (dagster-io/dagster#34013, #18649), and `AssetMaterialization` has no `data_version`
-    parameter: the per-partition version is given as the tags Dagster itself reads.
+    parameter: the per-partition version is given as the tags Dagster itself writes. Without the
+    inputs' provenance the UI calls every such partition « Unsynced » (« has a new dependency on
+    … »): so the tags are made by Dagster's own functions, from the input versions it read at the
+    start of this step — what a single-partition `MaterializeResult` records.
     """
-    from dagster._core.definitions.data_version import CODE_VERSION_TAG, DATA_VERSION_TAG
+    from dagster._core.execution.plan.execute_step import (
+        _build_data_version_tags,
+        _get_code_version,
+        _get_input_provenance_data,
+    )
 
-    return {DATA_VERSION_TAG: data_version, CODE_VERSION_TAG: code_version}
+    step = context.get_step_execution_context()
+    return _build_data_version_tags(dg.DataVersion(data_version), _get_code_version(context.asset_key, step),
+                                    _get_input_provenance_data(context.asset_key, step), True)
+
+
+def stale_partitions(instance: dg.DagsterInstance, asset_graph: AssetGraph, key: dg.AssetKey,
+                     partitions: Iterable[str | None]) -> dict[str | None, list[str]]:
+    """The partitions of `key` that Dagster's UI shows « Unsynced », each with its causes.
+
+    The UI's staleness comes from `CachingStaleStatusResolver`, which Dagster uses in its GraphQL
+    layer and exposes no public function for (no upstream issue found); our tests read it to prove
+    that what a build leaves current is shown current.
+    """
+    from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._time import get_current_datetime
+
+    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None),
+                          instance=instance, asset_graph=asset_graph)
+    resolver = CachingStaleStatusResolver(instance, asset_graph, view)
+    return {partition: [f"{cause.reason} ({cause.dependency.asset_key.to_user_string()})" if cause.dependency
+                        else cause.reason for cause in resolver.get_stale_causes(key, partition)]
+            for partition in partitions if resolver.get_status(key, partition) == StaleStatus.STALE}
 
 
 def load_cursor(instance: dg.DagsterInstance, key: str) -> AssetDaemonCursor | None:

@@ -55,11 +55,10 @@ def partition_results(
             yield dg.MaterializeResult(data_version=dg.DataVersion(version),
                                        metadata={"data_version": version, **dict(metadata.get(only, {}))})
         return
-    code_version = context.assets_def.code_versions_by_key.get(context.asset_key) or ""
     for (year, territory), version in sorted(computed.items()):
         yield dg.AssetMaterialization(
             asset_key=context.asset_key,
             partition=partition_key(year, territory),
-            tags=materialization_version_tags(version, code_version),
+            tags=materialization_version_tags(context, version),
             metadata={"data_version": version, **dict(metadata.get((year, territory), {}))},
         )
