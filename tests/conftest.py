@@ -126,6 +126,24 @@ def revised_clean_state(tmp_path_factory: pytest.TempPathFactory, revised_source
     return state(shared_state(tmp_path_factory, "revised_clean", build) / "data")
 
 
+def _build_demo_like(folder: Path) -> None:
+    result = run_cli(folder, "sample", "--out", str(folder / "source"), "--year", "2023", "--year", "2024",
+                     "--scale", "0.02")
+    assert result.code == 0, result.err
+    for year, fiches in ((2023, False), (2024, True)):
+        arguments = ["build", "--year", str(year), "--source", str(folder / "source")]
+        result = run_cli(folder / "data", *arguments, *([] if fiches else ["--no-fiches"]))
+        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
+
+
+@pytest.fixture(scope="session")
+def demo_like(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `./scripts/demo` leaves, small: every territory, an earlier year built with
+    --no-fiches, then the latest with its fiches (no pictures); read only. Its source is beside
+    the data directory (`../source`)."""
+    return shared_state(tmp_path_factory, "demo_like", _build_demo_like) / "data"
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database on the server `./scripts/test` started (its URL in the

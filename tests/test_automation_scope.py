@@ -2,11 +2,17 @@
 and of 2024 with fiches, it leaves 2023's charts and fiches alone (TRADE_PIPELINE_FICHE_YEARS),
 and `trade-pipeline plan` says what it would run, without running it."""
 
+import time
+
+import dagster as dg
 import pytest
 
 from .states import copy_state, run_cli
+from .ui_support import DagsterDev, open_browser, ticks, wait_for_ticks
 
 pytestmark = pytest.mark.slow
+
+RUNS = "{ runsOrError { ... on Runs { count } } }"
 
 
 def test_plan_leaves_a_no_fiches_year_alone_and_says_so(herault_fiches, tmp_path):
@@ -27,3 +33,41 @@ def test_plan_leaves_a_no_fiches_year_alone_and_says_so(herault_fiches, tmp_path
     assert "kept current by the daemon for: 2023, 2024" in everything.out
     assert "left alone" not in everything.out  # 2023's charts come once its slices are made:
     assert "then, once those are done: territory_charts" in everything.out
+
+
+@pytest.mark.browser  # the screenshot of the tick history
+def test_after_a_demo_like_build_the_daemon_has_nothing_to_do(demo_like, tmp_path, artifacts_dir):
+    """The acceptance of a user's first day: after the demo's builds (an earlier year with
+    --no-fiches, then the latest with fiches), `plan` lists nothing, and the daemon started on
+    that data directory launches no run in two sensor intervals; each of its skipped ticks says
+    why, where the UI shows it (the sensor's tick history)."""
+    data = copy_state(demo_like, tmp_path / "data")
+    source = str(demo_like.parent / "source")
+    result = run_cli(data, "plan", TRADE_PIPELINE_SOURCE=source)
+    assert result.code == 0, result.err
+    assert "Nothing to recompute now; the charts and fiches of 2023 are left alone" in result.out
+
+    with dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
+        built = instance.get_runs_count()  # the builds' own runs
+    interval = 3
+    with DagsterDev(data, artifacts_dir / "dagster-dev-demo-like.log", TRADE_PIPELINE_SOURCE=source,
+                    TRADE_PIPELINE_AUTOMATION_INTERVAL=str(interval)) as ui:
+        started = time.time()
+        later = wait_for_ticks(ui, 2, after=started - 1, timeout=180)
+        time.sleep(2 * interval)  # and two intervals more, for a run that would be queued late
+        assert ui.graphql(RUNS)["runsOrError"]["count"] == built
+        later = [t for t in ticks(ui) if t["timestamp"] > started - 1]
+        assert len(later) >= 2 and all(t["status"] == "SKIPPED" and not t["runIds"] for t in later), later
+        assert all("nothing changed since the last evaluation; the charts and fiches of 2023 are left alone"
+                   in t["skipReason"] for t in later), later
+        ui.graphql("mutation { setNuxSeen }")
+        # The tick list says « 0 runs requested »; the reason is in each tick's « View logs ».
+        with open_browser() as browser:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(ui.url + "/locations/trade_pipeline/sensors/trade_automation", wait_until="networkidle")
+            page.get_by_text("View logs").first.click()
+            dialog = page.get_by_role("dialog")
+            dialog.get_by_text("nothing changed since the last evaluation").first.wait_for(timeout=60_000)
+            assert "the charts and fiches of 2023 are left alone" in dialog.inner_text()
+            page.wait_for_timeout(1000)  # the dialog fades in
+            page.screenshot(path=str(artifacts_dir / "ui-automation-skipped-tick-logs.png"))

@@ -45,8 +45,8 @@ def automation_sensor(interval_s: int, jobs: list[AssetJob]) -> dg.SensorDefinit
         unfinished = context.instance.get_runs_count(dg.RunsFilter(
             statuses=UNFINISHED_STATUSES, tags={LAUNCHED_BY_TAG: AUTOMATION_SENSOR}))
         if unfinished:
-            return dg.SkipReason(f"{unfinished} run(s) of its previous evaluation not finished yet; "
-                                 "it evaluates again once they are")
+            return _skip(context, f"{unfinished} run(s) of its previous evaluation not finished yet; "
+                                  "it evaluates again once they are")
         try:
             with holding_pipeline_lock(config, timeout=0):
                 evaluation = refresh.evaluate(repository, context.instance)
@@ -54,12 +54,21 @@ def automation_sensor(interval_s: int, jobs: list[AssetJob]) -> dg.SensorDefinit
                 refresh.save_cursor(context.instance, refresh.advance(evaluation, planned.not_run))
                 runs = planned.runs
         except PipelineBusy as busy:
-            return dg.SkipReason(f"a build is running ({busy}); it recomputes what changed itself")
+            return _skip(context, f"a build is running ({busy}); it recomputes what changed itself")
         if not runs:
-            return dg.SkipReason("nothing changed since the last evaluation" + left_out_words(planned.left_out))
+            return _skip(context, "nothing changed since the last evaluation" + left_out_words(planned.left_out))
+        context.log.info(f"{len(runs)} run(s), in this order: " + "; ".join(run.label for run in runs)
+                         + left_out_words(planned.left_out))
         return [run.run_request({LAUNCHED_BY_TAG: AUTOMATION_SENSOR}) for run in runs]
 
     return trade_automation
+
+
+def _skip(context: dg.SensorEvaluationContext, reason: str) -> dg.SkipReason:
+    """A skipped tick, with its reason where the UI shows it: the tick's « View logs » (the tick
+    list itself shows « 0 runs requested », and its skip reason nowhere)."""
+    context.log.info(reason)
+    return dg.SkipReason(reason)
 
 
 def daemon_plan(evaluation: refresh.Evaluation, repository: dg.RepositoryDefinition,
@@ -94,14 +103,14 @@ def new_vintage_sensor(context: dg.SensorEvaluationContext, settings: PipelineSe
     try:
         current = fingerprints(config)
     except Exception as error:  # the site may be down: try again at the next poll
-        return dg.SkipReason(f"could not poll {config.source}: {error}")
+        return _skip(context, f"could not poll {config.source}: {error}")
     previous = json.loads(context.cursor) if context.cursor else None
     context.update_cursor(json.dumps({str(year): value for year, value in current.items()}, sort_keys=True))
     if previous is None:
-        return dg.SkipReason(f"first poll of {config.source}: {len(current)} year(s) recorded as the baseline")
+        return _skip(context, f"first poll of {config.source}: {len(current)} year(s) recorded as the baseline")
     changed = {year: value for year, value in current.items() if previous.get(str(year)) != value}
     if not changed:
-        return dg.SkipReason(f"nothing new at {config.source}")
+        return _skip(context, f"nothing new at {config.source}")
     if ANY_YEAR in changed:  # one zip of unknown year: refresh the years already built from it
         built = context.instance.get_materialized_partitions(raw_trade_files.key)
         changed = {int(year): changed[ANY_YEAR] for year in built} or changed
