@@ -69,12 +69,22 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
     instance_file = (home / "dagster.yaml").read_text(encoding="utf-8")
     assert "env: TRADE_PIPELINE_DAGSTER_PG_URL" in instance_file and postgres_url not in instance_file
 
-    environment = {**settings, "DAGSTER_HOME": str(home), "TRADE_PIPELINE_DATA_DIR": str(data),
-                   "TRADE_PIPELINE_AUTOMATION_INTERVAL": "1", "BROWSER_PATH": NO_BROWSER}
+    # The guide's commands, as written, from a directory that is not the repository (each
+    # service's environment as the guide says: the data directory, the URL, the source).
+    environment = {**settings, "TRADE_PIPELINE_DATA_DIR": str(data), "TRADE_PIPELINE_AUTOMATION_INTERVAL": "1",
+                   "BROWSER_PATH": NO_BROWSER}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
     logs = artifacts_dir / "production"
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
-    with ProductionServices(environment, logs) as services:
+    services = ProductionServices(environment, logs, cwd=elsewhere)
+    instance_line = services.commands["instance"]
+    assert instance_line.startswith('eval "$($REPO/.venv/bin/trade-pipeline instance)"'), instance_line
+    exported = services.shell(f'{instance_line}\necho "DAGSTER_HOME=$DAGSTER_HOME"')
+    assert exported.returncode == 0 and f"DAGSTER_HOME={home}" in exported.stdout, exported.stderr
+    services.env["DAGSTER_HOME"] = str(home)
+    with services:
         wait_for_ticks(services, 1, after=0)  # the daemon's first evaluation: its baseline
 
         # A CLI build beside the daemon, on the same PostgreSQL instance: one mechanism decides

@@ -5,6 +5,7 @@ settings and data directories, spreadsheet formulas. End-to-end proofs: test_rel
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import zipfile
@@ -20,7 +21,7 @@ from trade_pipeline import cli
 from trade_pipeline.ingestion.archives import ArchiveError, ArchiveLimits, SafeZip
 from trade_pipeline.ingestion.dgddi_files import DataFileError, locate_year_files, read_data_file
 from trade_pipeline.ingestion.raw_store import RawFile, RawStore, sha256_file
-from trade_pipeline.ingestion.sources import SourceError, fetch_year
+from trade_pipeline.ingestion.sources import YearNotInSource, fetch_year
 from trade_pipeline.lib.spreadsheets import csv_bytes
 from trade_pipeline.lib.warehouse import transaction
 from trade_pipeline.settings import Settings, SettingsError, check_years, get_settings, prepare_data_dir
@@ -28,6 +29,7 @@ from trade_pipeline.validation.expectations import Stored, blocking_failures, ru
 from trade_pipeline.validation.schema import ContractViolation, trade_flows_schema, validate_trade_flows
 from trade_pipeline.validation.trade_flows import combine_files
 
+from .states import run_cli
 from .support import small_lines, text, year_zip
 
 LIMITS = ArchiveLimits()
@@ -446,11 +448,38 @@ def test_a_read_only_data_directory_is_refused(read_only_directory):
 
 
 def test_the_sample_says_what_to_do_in_the_cli_and_the_ui(tmp_path):
-    with pytest.raises(SourceError) as raised:
+    with pytest.raises(YearNotInSource) as raised:
         fetch_year(Settings(data_dir=tmp_path), 2025, tmp_path)
     message = str(raised.value)
     assert "not 2025" in message and "the partition of the run" in message and "launchpad" in message
     assert "--source" in message
+
+
+def test_a_year_the_source_does_not_have_is_one_line_in_the_cli_and_never_materialized(tmp_path):
+    """`build --year 2025` on the sample: a usage error, one line, nothing written. From the UI,
+    the schedule or the launchpad, the run succeeds without materializing the year, and its log
+    says why: no red step with a stack trace, no green « Materialized » of nothing."""
+    import dagster as dg
+
+    from trade_pipeline.ingestion.assets import raw_trade_files
+    from trade_pipeline.orchestration.resources import PipelineSettings, pipeline_resources
+
+    result = run_cli(tmp_path / "data", "build", "--year", "2025", TRADE_PIPELINE_SOURCE="sample")
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith("error: --year 2025: the embedded sample covers 2015–2024, not 2025")
+    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli(tmp_path / "data", "build", "--year", "2024", "--source", str(empty))
+    assert result.code == 2 and f"error: --year 2024: {empty}: no DGDDI file for 2024" in result.err
+
+    instance = dg.DagsterInstance.ephemeral()
+    run = dg.materialize([raw_trade_files], partition_key="2025", instance=instance,
+                         resources=pipeline_resources(PipelineSettings(data_dir=str(tmp_path / "ui"))))
+    assert run.success
+    assert instance.get_materialized_partitions(raw_trade_files.key) == set()
+    warnings = [e.user_message for e in instance.all_logs(run.run_id) if e.level >= logging.WARNING]
+    assert any("not materialized — no data for 2025: the embedded sample covers 2015–2024" in w for w in warnings)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import yaml
-
 from trade_pipeline.orchestration.instance import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,9 +37,9 @@ def _stop(process: subprocess.Popen | None, sig: int = signal.SIGINT, timeout: f
             process.wait(timeout=10)
 
 
-def _start(command: list[str], env: dict, log_path: Path) -> subprocess.Popen:
+def _start(command: list[str], env: dict, log_path: Path, cwd: Path = ROOT) -> subprocess.Popen:
     with open(log_path, "a") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
 
@@ -165,45 +163,71 @@ def _tool(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-class ProductionServices(DagsterWeb):
-    """The production layout (docs/production.md): the code location served on its own by
-    `dagster code-server start`, and the web server and the daemon as separate processes that
-    load it through a workspace file of the deploy/workspace.yaml shape."""
+#: The production guide, whose commands the production test runs as written.
+PRODUCTION_GUIDE = ROOT / "docs" / "production.md"
 
-    def __init__(self, environment: dict[str, str], folder: Path):
-        self.env = {**os.environ, "DAGSTER_DISABLE_TELEMETRY": "1", **environment}
-        self.folder = folder
-        self.port, self.code_port = free_port(), free_port()
-        self.workspace = folder / "workspace.yaml"
-        deployed = yaml.safe_load((ROOT / "deploy" / "workspace.yaml").read_text(encoding="utf-8"))
-        deployed["load_from"][0]["grpc_server"]["port"] = self.code_port
-        self.workspace.write_text(yaml.safe_dump(deployed), encoding="utf-8")
+
+def guide_commands() -> dict[str, str]:
+    """The commands of the guide's « One process per service » block, by service: exactly as a
+    reader copies them (with `$REPO`, the repository, and the guide's ports)."""
+    text = PRODUCTION_GUIDE.read_text(encoding="utf-8")
+    block = text[text.index("**One process per service**"):]
+    block = block[block.index("```bash") + len("```bash"):]
+    lines = [line.strip() for line in block[:block.index("```")].splitlines() if line.strip()]
+    services = {"instance": "trade-pipeline instance", "code-server": "dagster code-server start",
+                "webserver": "dagster-webserver", "daemon": "dagster-daemon run"}
+    found = {name: next(line for line in lines if marker in line) for name, marker in services.items()}
+    return {name: line.split("  #")[0].strip() for name, line in found.items()}
+
+
+def guide_port(command: str, flag: str = "-p") -> int:
+    words = command.split()
+    return int(words[words.index(flag) + 1])
+
+
+class ProductionServices(DagsterWeb):
+    """The production layout, started with the guide's own commands (docs/production.md): the
+    code location served on its own by `dagster code-server start`, the web server and the
+    daemon as separate processes loading it through deploy/workspace.yaml — run by bash as
+    written, from `cwd` (not the repository), with `REPO` set as the guide asks."""
+
+    def __init__(self, environment: dict[str, str], folder: Path, cwd: Path):
+        self.env = {**os.environ, "DAGSTER_DISABLE_TELEMETRY": "1", "REPO": str(ROOT), **environment}
+        self.folder, self.cwd = folder, cwd
+        self.commands = guide_commands()
+        self.port, self.code_port = guide_port(self.commands["webserver"]), guide_port(self.commands["code-server"])
+        for port in (self.port, self.code_port):  # the guide's ports: a service already there is not ours
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    raise AssertionError(f"port {port} of the production guide is taken on this machine")
         self.processes: dict[str, subprocess.Popen] = {}
 
     def log(self, name: str) -> Path:
         return self.folder / f"{name}.log"
 
-    def _launch(self, name: str, command: list[str]) -> subprocess.Popen:
-        self.processes[name] = _start(command, self.env, self.log(name))
+    def shell(self, command: str) -> subprocess.CompletedProcess:
+        """One line of the guide, run to its end by bash in `cwd`."""
+        return subprocess.run(["bash", "-c", command], cwd=self.cwd, env=self.env, capture_output=True, text=True)
+
+    def _launch(self, name: str) -> subprocess.Popen:
+        self.processes[name] = _start(["bash", "-c", "exec " + self.commands[name]], self.env, self.log(name),
+                                      cwd=self.cwd)
         return self.processes[name]
 
     def start_daemon(self) -> None:
-        self._launch("daemon", [_tool("dagster-daemon"), "run", "-w", str(self.workspace)])
+        self._launch("daemon")
 
     def stop_daemon(self) -> None:
         _stop(self.processes.pop("daemon"), signal.SIGTERM)
 
     def __enter__(self) -> ProductionServices:
-        code = self._launch("code-server", [
-            _tool("dagster"), "code-server", "start", "-m", "trade_pipeline.definitions", "-h", "127.0.0.1",
-            "-p", str(self.code_port), "--location-name", "trade_pipeline"])
+        code = self._launch("code-server")
 
         def listening() -> bool:  # the web server then waits for the location to load from it
             with socket.create_connection(("127.0.0.1", self.code_port), timeout=2):
                 return True
         _wait(listening, "dagster code-server", [code], [self.log("code-server")], timeout=180)
-        web = self._launch("webserver", [_tool("dagster-webserver"), "-w", str(self.workspace), "-h", "127.0.0.1",
-                                         "-p", str(self.port)])
+        web = self._launch("webserver")
         self.start_daemon()
         _wait(self.location_loaded, "dagster-webserver", [web], [self.log("webserver")])
         return self

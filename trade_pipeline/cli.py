@@ -24,6 +24,7 @@ def _years(values: list[int] | None, default: list[int]) -> list[int]:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from trade_pipeline.ingestion.sources import YearNotInSource, check_year_in_source
     from trade_pipeline.lib.territories import department_scope
     from trade_pipeline.lib.warehouse import PipelineBusy
     from trade_pipeline.orchestration.build import BuildFailed, build
@@ -39,6 +40,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             department_scope(args.departments)
         except ValueError as error:
             raise SettingsError(f"--departement: {error}") from None
+    for year in years:  # a year the source does not have: one line now, not a run that fetches nothing
+        try:
+            check_year_in_source(settings, year)
+        except YearNotInSource as absent:
+            raise SettingsError(f"--year {year}: {absent}") from None
     prepare_data_dir(settings.data_dir)
     try:
         build(years, settings, departments=args.departments, fiches=not args.no_fiches, accept=args.accept_change,

@@ -40,6 +40,10 @@ class DownloadError(RuntimeError):
     """A download or discovery that failed for good; the message names the URL and the cause."""
 
 
+class YearNotListed(DownloadError):
+    """The listing page has no zip of the year (not published yet): no data, not a fault."""
+
+
 class _Transient(Exception):
     """Worth another try (server error, rate limit, dropped connection)."""
 
@@ -168,7 +172,7 @@ def discover_year(listing_url: str, year: int, settings: Settings, http: httpx.C
         of_year = [link for link in links if link.year == year and link.flow == flow]
         if not of_year:
             years = sorted({link.year for link in links})
-            raise DownloadError(
+            raise YearNotListed(
                 f"{listing_url}: no {FLOW_NAMES[flow]} zip for {year} on the listing page "
                 f"(years listed: {', '.join(map(str, years))})"
             )

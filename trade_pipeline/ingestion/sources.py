@@ -22,6 +22,12 @@ from trade_pipeline.lib.nomenclature import label_kind
 from trade_pipeline.settings import DGDDI_SOURCE, SAMPLE_SOURCE, SAMPLE_YEARS, Settings
 
 
+class YearNotInSource(RuntimeError):
+    """The source has no file of the year (the sample's years, a directory, DGDDI's listing): the
+    year has no data there yet — not a fault of the files. `raw_trade_files` then materializes
+    nothing and says why; `trade-pipeline build` of that year stops with the reason."""
+
+
 class SourceError(RuntimeError):
     """The configured source cannot provide the year; the message says why and what to do."""
 
@@ -33,7 +39,7 @@ def expected_errors() -> tuple[type[Exception], ...]:
     from trade_pipeline.ingestion.download import DownloadError
     from trade_pipeline.lib.nomenclature import LabelFileError
 
-    return SourceError, DownloadError, ArchiveError, DataFileError, LabelFileError
+    return SourceError, YearNotInSource, DownloadError, ArchiveError, DataFileError, LabelFileError
 
 
 @dataclass(frozen=True)
@@ -52,13 +58,33 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def check_year_in_source(settings: Settings, year: int) -> None:
+    """Raise YearNotInSource when the source plainly has no file of `year` — before a build asks
+    for it. Anything else (the site down, a damaged file) is left to the fetch, which reports it."""
+    source = settings.source
+    if source == SAMPLE_SOURCE:
+        _check_sample_year(year)
+    elif source == DGDDI_SOURCE:
+        try:
+            http.discover_year(settings.listing_url, year, settings)
+        except http.YearNotListed as unlisted:
+            raise YearNotInSource(str(unlisted)) from None
+        except http.DownloadError:
+            return
+    elif not source.startswith(("http://", "https://")) and Path(source).is_dir():
+        _files_of_year(Path(source), year, settings)
+
+
 def fetch_year(settings: Settings, year: int, staging: Path) -> Fetched:
     """Put the raw files of `year` from the configured source into `staging`."""
     source = settings.source
     if source == SAMPLE_SOURCE:
         return _fetch_sample(year, staging)
     if source == DGDDI_SOURCE:
-        links = http.discover_year(settings.listing_url, year, settings)
+        try:
+            links = http.discover_year(settings.listing_url, year, settings)
+        except http.YearNotListed as unlisted:
+            raise YearNotInSource(str(unlisted)) from None
         with http.client(settings) as session:
             files = [_downloaded(http.download(link.url, staging, settings, session, link.file_name))
                      for link in links.values()]
@@ -72,13 +98,17 @@ def _downloaded(item: http.Downloaded) -> RawFile:
     return RawFile(item.file_name, item.sha256, item.size, item.url, item.downloaded_at, item.etag, item.last_modified)
 
 
-def _fetch_sample(year: int, staging: Path) -> Fetched:
+def _check_sample_year(year: int) -> None:
     if year not in SAMPLE_YEARS:
-        raise SourceError(
+        raise YearNotInSource(
             f"the embedded sample covers {SAMPLE_YEARS[0]}–{SAMPLE_YEARS[-1]}, not {year}: choose one of those years "
             "(in the UI: the partition of the run), or another source — `--source`, TRADE_PIPELINE_SOURCE, or in the "
             "UI the `source` of the `settings` resource in the launchpad: dgddi, a directory, a zip or its URL"
         )
+
+
+def _fetch_sample(year: int, staging: Path) -> Fetched:
+    _check_sample_year(year)
     files = []
     for item in sample_files(year):
         path = staging / item.name
@@ -90,15 +120,7 @@ def _fetch_sample(year: int, staging: Path) -> Fetched:
 def _fetch_local(path: Path, year: int, staging: Path, settings: Settings) -> Fetched:
     if not path.exists():
         raise SourceError(f"{path}: no such file or directory (TRADE_PIPELINE_SOURCE / --source)")
-    if path.is_file():
-        chosen = [path]
-    else:
-        chosen = [p for p in sorted(path.iterdir()) if p.is_file() and belongs_to_year(p, year, settings)]
-        if not chosen:
-            raise SourceError(
-                f"{path}: no DGDDI file for {year} (looked for …Regional-{year}-export.zip, "
-                f"Region_{year}_Export.txt, REGIONAL_CPF4PAYSE.txt and their import twins)"
-            )
+    chosen = [path] if path.is_file() else _files_of_year(path, year, settings)
     files = []
     for item in chosen:
         target = staging / item.name
@@ -106,6 +128,16 @@ def _fetch_local(path: Path, year: int, staging: Path, settings: Settings) -> Fe
         files.append(RawFile(item.name, sha256_file(target), target.stat().st_size, str(item.resolve()), _now()))
     # Files that `trade-pipeline sample` wrote stay labelled synthetic wherever they are copied.
     return Fetched(files, str(path), synthetic=any(is_sample_file(item) for item in chosen))
+
+
+def _files_of_year(directory: Path, year: int, settings: Settings) -> list[Path]:
+    chosen = [p for p in sorted(directory.iterdir()) if p.is_file() and belongs_to_year(p, year, settings)]
+    if not chosen:
+        raise YearNotInSource(
+            f"{directory}: no DGDDI file for {year} (looked for …Regional-{year}-export.zip, "
+            f"Region_{year}_Export.txt, REGIONAL_CPF4PAYSE.txt and their import twins)"
+        )
+    return chosen
 
 
 def belongs_to_year(path: Path, year: int, settings: Settings) -> bool:
