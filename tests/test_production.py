@@ -25,6 +25,9 @@ RUNS = """{ runsOrError(limit: 200) { ... on Runs { results { runId status tags 
 CHECKS = """{ assetNodeOrError(assetKey: {path: ["trade_flows"]}) { ... on AssetNode {
   assetChecksOrError { ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } } } } }"""
 
+STALENESS = """query($asset: [String!]!, $partition: String) { assetNodeOrError(assetKey: {path: $asset}) {
+  ... on AssetNode { staleStatus(partition: $partition) staleCauses(partition: $partition) { reason } } } }"""
+
 MARTS_OF_HERAULT = """{ assetOrError(assetKey: {path: ["territory_marts"]}) { ... on Asset {
   assetMaterializations(partitions: ["departement-34|2024"]) { runId } } } }"""
 
@@ -155,6 +158,17 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
         new_marts = {m["runId"] for m in herault_marts()} - {m["runId"] for m in marts_before}
         assert len(new_marts) == 1 and all(launched_by_sensor(r) for r in after if r["runId"] in new_marts)
         assert len(herault_marts()) == len(marts_before) + 1  # recomputed once, not again after the restart
+
+        # What the UI shows after the daemon's refresh: nothing « Unsynced » (each partition its
+        # daemon's range runs materialized records its inputs; the unchanged marts were
+        # materialized again, not recomputed).
+        for asset in ("territory_flows", "territory_marts", "territory_charts", "fiches"):
+            for place in ("departement-34", "region-12", "france-FR", "departement-75"):
+                node = services.graphql(STALENESS, {"asset": [asset], "partition": f"{place}|2024"})
+                assert node["assetNodeOrError"]["staleStatus"] == "FRESH", (asset, place, node)
+        for asset in ("trade_flows", "published_store", "fiche_index"):
+            node = services.graphql(STALENESS, {"asset": [asset], "partition": "2024" if asset == "trade_flows" else None})
+            assert node["assetNodeOrError"]["staleStatus"] == "FRESH", (asset, node)
 
     # What the services recorded is readable by any process pointed at the same instance.
     monkeypatch.setenv("TRADE_PIPELINE_DAGSTER_PG_URL", postgres_url)
