@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from trade_pipeline.lib.provenance import cited_publications
@@ -128,7 +129,8 @@ def test_parquet_and_csv_hold_exactly_the_rows_and_types_of_the_duckdb_tables(fi
                 assert store.execute(f"SELECT value FROM parquet_kv_metadata('{parquet}') "
                                      "WHERE key = 'trade_pipeline_fingerprint'").fetchall()[0][0].decode() == fingerprint
                 # CSV, read with the types its CSVW metadata declares: the same rows.
-                columns = schemas[f"{table}/{part}.csv"]
+                assert csv.read_bytes()[:2] == b"\x1f\x8b", (table, part)  # gzip
+                columns = schemas[f"{table}/{part}.csv.gz"]
                 assert [c["name"] for c in columns] == list(types) and \
                     {c["name"]: c["trade:duckdb_type"] for c in columns} == types
                 declared = ", ".join(f"'{c['name']}': '{c['trade:duckdb_type']}'" for c in columns)
@@ -140,6 +142,14 @@ def test_parquet_and_csv_hold_exactly_the_rows_and_types_of_the_duckdb_tables(fi
         flows = _duckdb_types(store, "trade_flows")
         assert flows["department_code"] == flows["cpf4_code"] == flows["country_code"] == "VARCHAR"
         assert flows["value_eur"] == "BIGINT"
+        # pandas reads the compressed CSV with the declared types: « 01 » stays « 01 ».
+        _, csv = part_files(published, "trade_flows", "2024")
+        text = {c["name"]: str for c in schemas["trade_flows/2024.csv.gz"] if c["trade:duckdb_type"] == "VARCHAR"}
+        frame = pd.read_csv(csv, dtype=text)
+        expected = store.execute("SELECT * FROM trade_flows WHERE year = 2024").df()
+        assert len(frame) == len(expected) and "01" in set(frame["department_code"])
+        assert sorted(frame["department_code"].unique()) == sorted(expected["department_code"].unique())
+        assert frame["value_eur"].dtype == "int64" and frame["value_eur"].sum() == expected["value_eur"].sum()
 
 
 def test_export_writes_the_subset_asked_for_or_says_why_not(tmp_path, first_build, monkeypatch):

@@ -283,7 +283,7 @@ def _write_open_formats(staging: Path, parts: Mapping[str, Mapping[str, str]], p
                     # The fingerprint in the file: a consumer can tell which publication's part it is.
                     store.execute(f"COPY ({rows}) TO '{sql_path(parquet)}' (FORMAT parquet, COMPRESSION zstd, "
                                   f"KV_METADATA {{trade_pipeline_fingerprint: '{fingerprint}'}})")
-                    store.execute(f"COPY ({rows}) TO '{sql_path(csv)}' (FORMAT csv, HEADER true)")
+                    store.execute(f"COPY ({rows}) TO '{sql_path(csv)}' (FORMAT csv, HEADER true, COMPRESSION gzip)")
                 tables.append({"url": str(csv.relative_to(staging / "csv")), "dc:title": name,
                                "trade:part": part, "tableSchema": {"columns": [
                                    {"name": column, "titles": column,
