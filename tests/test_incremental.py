@@ -19,6 +19,7 @@ from trade_pipeline.lib.territories import territory_keys
 from trade_pipeline.orchestration.resources import PipelineSettings, pipeline_resources
 
 from .states import copy_state, pipeline_environment, run_cli
+from .support import unsynced
 
 pytestmark = pytest.mark.slow
 
@@ -40,28 +41,6 @@ def last_storage_id(data: Path) -> int:
     instance = dg.DagsterInstance.from_config(str(data / "dagster"))
     return max((r.storage_id for asset in ("raw_trade_files", *DOWNSTREAM)
                 for r in instance.fetch_materializations(dg.AssetKey(asset), limit=1).records), default=0)
-
-
-#: Partitions whose staleness is read after a build: the odd territories and a revised one's chain.
-LOOKED_AT = ("departement-34", "region-12", "france-FR", "departement-75", "departement-20", "departement-9A",
-             "departement-99", "region-24")
-
-
-def unsynced(data: Path, year: int = 2024) -> dict[str, dict]:
-    """What Dagster's UI would show « Unsynced » after the build, asset by asset (with why)."""
-    from trade_pipeline.definitions import defs
-    from trade_pipeline.orchestration.dagster_internals import stale_partitions
-
-    graph = defs.resolve_asset_graph()
-    shown = {}
-    with dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
-        for key in graph.get_all_asset_keys():
-            partitions = [f"{t}|{year}" for t in LOOKED_AT] if graph.get(key).is_partitioned else [None]
-            if key.to_user_string() in ("raw_trade_files", "trade_flows"):
-                partitions = [str(year)]
-            if stale := stale_partitions(instance, graph, key, partitions):
-                shown[key.to_user_string()] = stale
-    return shown
 
 
 @pytest.fixture

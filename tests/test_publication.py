@@ -18,7 +18,7 @@ from trade_pipeline.publication.history import WHOLE, current_publication, part_
 from trade_pipeline.publication.store import publish
 
 from .states import copy_state, run_cli
-from .support import table_checksums
+from .support import table_checksums, unsynced
 
 pytestmark = pytest.mark.slow  # they start from the shared first build
 
@@ -355,5 +355,10 @@ def test_the_same_files_from_another_source_are_published_with_their_new_provena
         source, files = store.execute("SELECT source, files FROM sources WHERE year = 2024").fetchall()[0]
     assert source == str(elsewhere) and str(elsewhere) in files
     assert len(publications(data / "published")) == count + 1
+    # The charts read the rows, not where they came from: still current, not « Unsynced ». The
+    # fiches still cite the previous publication (kept): « Unsynced » against published_store.
+    shown = unsynced(data)
+    assert "territory_charts" not in shown and "territory_marts" not in shown, shown
+    assert set(shown) <= {"fiches"}, shown
     again = run_cli(data, "build", "--year", "2024", "--no-fiches", "--source", str(elsewhere))
     assert "Nothing changed since the last build" in again.out

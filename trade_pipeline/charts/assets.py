@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from trade_pipeline.aggregation import reads
-from trade_pipeline.aggregation.assets import territory_marts
+from trade_pipeline.aggregation.assets import territory_flows, territory_marts
 from trade_pipeline.charts.figures import charts_for
 from trade_pipeline.charts.files import abandoned_on_failure, territory_dir, write_charts
 from trade_pipeline.charts.pictures import render_pictures
@@ -18,10 +18,8 @@ from trade_pipeline.orchestration.partitions import (
     TERRITORY_DIMENSION,
     YEAR_DIMENSION,
     year_territory_partitions,
-    year_to_territories,
 )
 from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, Chromium, PipelineSettings, Warehouse
-from trade_pipeline.validation.assets import trade_flows
 
 CHARTS_CODE_VERSION = "6"  # 3: evolution and contributions charts; 4: typed tables beside the charts;
 # 5: print-first charts (labels beside nodes, values on bars, no ligatures), imports from the US;
@@ -30,6 +28,14 @@ CHARTS_CODE_VERSION = "6"  # 3: evolution and contributions charts; 4: typed tab
 #: The charts of a territory and year read its marts of that year and of every earlier year (the
 #: evolution chart), and France's (its share of France): revising 2015 redraws 2016–2024 too.
 YEARS_SO_FAR = 100
+#: The same year and territory — spelled out, not Dagster's default identity mapping, which would
+#: let the backfill daemon put the slices and the charts in one run (orchestration/partition_versions.py).
+SAME_PARTITION = dg.MultiPartitionMapping({
+    YEAR_DIMENSION: dg.DimensionPartitionMapping(YEAR_DIMENSION, dg.TimeWindowPartitionMapping(
+        start_offset=0, end_offset=0)),
+    TERRITORY_DIMENSION: dg.DimensionPartitionMapping(TERRITORY_DIMENSION, dg.IdentityPartitionMapping()),
+})
+
 SERIES_OF_TERRITORY_AND_FRANCE = dg.MultiPartitionMapping({
     YEAR_DIMENSION: dg.DimensionPartitionMapping(YEAR_DIMENSION, dg.TimeWindowPartitionMapping(
         start_offset=-YEARS_SO_FAR, end_offset=0, allow_nonexistent_upstream_partitions=True)),
@@ -42,10 +48,13 @@ SERIES_OF_TERRITORY_AND_FRANCE = dg.MultiPartitionMapping({
     pool=WAREHOUSE_POOL,
     partitions_def=year_territory_partitions,
     deps=[dg.AssetDep(territory_marts, partition_mapping=SERIES_OF_TERRITORY_AND_FRANCE),
-          dg.AssetDep(trade_flows, partition_mapping=year_to_territories)],  # only to wait for the year's rows
+          # Only to wait for the year's rows: the territory's slice of the year exists once they
+          # are in. Not `trade_flows` itself: a new provenance of the same rows changes its
+          # version, which would show every chart « Unsynced » though none changed.
+          dg.AssetDep(territory_flows, partition_mapping=SAME_PARTITION)],
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,  # one materialization per partition: orchestration/partition_versions.py
-    automation_condition=eager_on_data_of((territory_marts,), required=trade_flows, redo_on_new_code=True),
+    automation_condition=eager_on_data_of((territory_marts,), required=territory_flows, redo_on_new_code=True),
     group_name="charts",
     kinds={"plotly", "svg", "png"},
     code_version=CHARTS_CODE_VERSION,
