@@ -14,9 +14,6 @@ from trade_pipeline.orchestration.partitions import year_partitions
 from trade_pipeline.orchestration.resources import PipelineSettings
 from trade_pipeline.tables import DGDDI_FILE
 
-#: How the log of a run says that its year has no data at the source (the CLI reads it back).
-NO_DATA_PREFIX = "not materialized — no data for "
-
 
 @dg.asset(
     partitions_def=year_partitions,
@@ -46,7 +43,7 @@ def raw_trade_files(context: dg.AssetExecutionContext, settings: PipelineSetting
             # archives, missing data files and undecodable labels fail here, the last good version stays.
             located = check_year_files([staging / f.name for f in fetched.files], year, archive_limits(config))
         except YearNotInSource as absent:  # no data yet: never a green « Materialized » of nothing
-            context.log.warning(f"{NO_DATA_PREFIX}{year}: {absent}")
+            context.log.warning(f"not materialized — no data for {year}: {absent}")
             return
         except expected_errors() as error:  # a message, not a stack trace: it names the file or URL
             raise dg.Failure(description=str(error)) from None

@@ -72,7 +72,12 @@ def check_year_in_source(settings: Settings, year: int) -> None:
         except http.DownloadError:
             return
     elif not source.startswith(("http://", "https://")) and Path(source).is_dir():
-        _files_of_year(Path(source), year, settings)
+        try:
+            _files_of_year(Path(source), year, settings)
+        except YearNotInSource:
+            raise
+        except expected_errors():  # a hostile or damaged zip: the fetch refuses it, naming it
+            return
 
 
 def fetch_year(settings: Settings, year: int, staging: Path) -> Fetched:
