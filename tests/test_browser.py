@@ -66,12 +66,14 @@ def test_a_job_chromium_does_not_finish_fails_the_step_and_nothing_more_starts()
         label = "the chart x.svg"
 
     started = time.monotonic()
-    with pytest.raises(BrowserFailed, match=r"did not finish the chart x\.svg within 2 s"), WarmTabs(1, timeout_s=2) as tabs:
+    # 10 s: Chromium itself must start within the timeout, which takes seconds on a busy machine.
+    with pytest.raises(BrowserFailed, match=r"did not finish the chart x\.svg within 10 s"), \
+            WarmTabs(1, timeout_s=10) as tabs:
         first = tabs.submit(never, Job())
         while not first.done():
             time.sleep(0.1)
         tabs.submit(quick, "later")  # refused: the step has failed
-    assert time.monotonic() - started < 2 + 15
+    assert time.monotonic() - started < 10 + 15
 
 
 @pytest.mark.slow
