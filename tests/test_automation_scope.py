@@ -53,7 +53,7 @@ def test_after_a_demo_like_build_the_daemon_has_nothing_to_do(demo_like, tmp_pat
     with DagsterDev(data, artifacts_dir / "dagster-dev-demo-like.log", TRADE_PIPELINE_SOURCE=source,
                     TRADE_PIPELINE_AUTOMATION_INTERVAL=str(interval)) as ui:
         started = time.time()
-        later = wait_for_ticks(ui, 2, after=started - 1, timeout=180)
+        wait_for_ticks(ui, 2, after=started - 1, timeout=180)
         time.sleep(2 * interval)  # and two intervals more, for a run that would be queued late
         assert ui.graphql(RUNS)["runsOrError"]["count"] == built
         later = [t for t in ticks(ui) if t["timestamp"] > started - 1]
