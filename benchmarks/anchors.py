@@ -17,6 +17,7 @@ import json
 import sys
 import time
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -33,37 +34,55 @@ from trade_pipeline.tables import FILE_COLUMNS, TRADE_FLOWS  # noqa: E402
 YEAR = 2024
 
 
-def plain_sql_script(data_files: dict[str, Path], label_files: dict[str, Path], database: Path) -> str:
-    """One DuckDB script computing the same marts from the text files, no validation."""
+def year_files(unzipped: Path, year: int) -> tuple[dict[str, Path], dict[str, Path]]:
+    """The data files (E, I) and label files (pays, a129, cpf4) of a year's unzipped archives."""
+    export, import_ = unzipped / f"Regional-{year}-export", unzipped / f"Regional-{year}-import"
+    return ({"E": export / f"Region_{year}_Export.txt", "I": import_ / f"Region_{year}_Import.txt"},
+            {"pays": export / "Libelle_PAYS.txt", "a129": export / "Libelle_A129.txt",
+             "cpf4": export / "Libelle_CPF4_rev2.1.txt"})
+
+
+def plain_sql_script(unzipped: Path, database: Path, years: Sequence[int] = (YEAR,)) -> str:
+    """One DuckDB script computing the same marts for `years` from the unzipped text files, no
+    validation: every year's rows in one table, then each year's marts in turn."""
     columns = ", ".join(f"'{name}': '{TRADE_FLOWS.column(name).type}'" for name in FILE_COLUMNS)
-    files = ", ".join(f"'{path}'" for path in data_files.values())
-    label_sql = []
-    for kind, path in label_files.items():
-        label_sql.append(f"""
-            SELECT {YEAR} AS year, '{kind}' AS nomenclature, trim(column0, ' \ufeff') AS code, trim(column1) AS label,
+    files, label_sql = [], []
+    for year in years:
+        data, labels = year_files(unzipped, year)
+        files += [f"'{path}'" for path in data.values()]
+        for kind, path in labels.items():
+            label_sql.append(f"""
+            SELECT {year} AS year, '{kind}' AS nomenclature, trim(column0, ' \ufeff') AS code, trim(column1) AS label,
                    column2::INTEGER AS valid_from, column3::INTEGER AS valid_to, 'plain' AS source
             FROM read_csv('{path}', delim = ';', header = false, quote = '"', all_varchar = true)""")
     keys = ", ".join("('{}', '{}')".format(*parse_territory_key(key)) for key in territory_keys())
     settings = MartSettings()
-    marts = "\n".join(
-        f"CREATE TABLE {mart.name} AS {mart.sql(settings).replace('$year', str(YEAR))};" for mart in MART_QUERIES.values())
+    per_year = []
+    for position, year in enumerate(years):
+        # The same views the pipeline opens for a year (marts.open_scope), then its marts.
+        marts = "\n".join(
+            (f"CREATE TABLE {mart.name} AS " if position == 0 else f"INSERT INTO {mart.name} ")
+            + f"{mart.sql(settings).replace('$year', str(year))};" for mart in MART_QUERIES.values())
+        per_year.append(f"""
+        CREATE OR REPLACE TEMP VIEW cells AS {territory_cells_sql(year)};
+        CREATE OR REPLACE TEMP VIEW previous_cells AS {territory_cells_sql(year - 1)};
+        CREATE OR REPLACE TEMP VIEW labels_of_year AS
+            SELECT nomenclature, code, arg_max(label, valid_from) AS label FROM labels
+            WHERE year = {year} AND valid_from <= {year * 100 + 12} AND valid_to >= {year * 100 + 1}
+            GROUP BY nomenclature, code;
+        {marts}""")
     return f"""
         SET threads = 2;
         SET enable_progress_bar = false;
-        CREATE TABLE trade_flows AS SELECT * FROM read_csv([{files}], delim = ';', header = false, quote = '',
-            auto_detect = false, columns = {{{columns}}});
+        CREATE TABLE trade_flows AS SELECT * FROM read_csv([{', '.join(files)}], delim = ';', header = false,
+            quote = '', auto_detect = false, columns = {{{columns}}});
         CREATE TABLE labels AS {' UNION ALL '.join(label_sql)};
         CREATE TABLE year_cells AS
             SELECT year, department_code, region_code, flow, a129_code, cpf4_code, country_code,
                    sum(value_eur)::BIGINT AS value_eur, sum(mass_kg)::BIGINT AS mass_kg
             FROM trade_flows GROUP BY ALL;
         CREATE TEMP TABLE scope AS SELECT * FROM (VALUES {keys}) t(level, territory_code);
-        CREATE TEMP VIEW cells AS {territory_cells_sql(YEAR)};
-        CREATE TEMP VIEW previous_cells AS {territory_cells_sql(YEAR - 1)};
-        CREATE TEMP VIEW labels_of_year AS
-            SELECT nomenclature, code, arg_max(label, valid_from) AS label FROM labels
-            WHERE valid_from <= {YEAR * 100 + 12} AND valid_to >= {YEAR * 100 + 1} GROUP BY nomenclature, code;
-        {marts}
+        {''.join(per_year)}
         CHECKPOINT;
         """
 
@@ -106,11 +125,12 @@ def compare(dagster_store: Path, plain_store: Path) -> dict[str, bool]:
     return same
 
 
-def rows(source: Path) -> dict[str, int]:
+def rows(source: Path, year: int = YEAR) -> dict[str, int]:
+    """Rows per flow of a year's archives in `source`."""
     counts = {}
-    for archive in sorted(source.glob("*.zip")):
+    for archive in sorted(source.glob(f"*-Regional-{year}-*.zip")):
         with zipfile.ZipFile(archive) as z:
-            member = next(m for m in z.namelist() if m.endswith((f"{YEAR}_Export.txt", f"{YEAR}_Import.txt")))
+            member = next(m for m in z.namelist() if m.endswith((f"{year}_Export.txt", f"{year}_Import.txt")))
             with z.open(member) as handle:
                 counts["E" if "Export" in member else "I"] = sum(1 for _ in handle)
     return counts

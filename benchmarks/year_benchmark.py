@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -126,23 +127,19 @@ def build(name: str, source: Path, data: Path, work: Path, *extra: str) -> dict:
     return result
 
 
-def plain_duckdb(source: Path, work: Path) -> dict:
-    plain = work / "plain-duckdb"
+def plain_duckdb(source: Path, work: Path, years: Sequence[int] = (YEAR,), name: str = "plain-duckdb") -> dict:
+    """The plain DuckDB script over `years` of `source`'s zips (unzipping included)."""
+    plain = work / name
     shutil.rmtree(plain, ignore_errors=True)
     plain.mkdir(parents=True)
-    for archive in source.glob("*.zip"):
-        shutil.copy(archive, plain / archive.name)
-    unzipped = plain / "unzipped"
-    data = {"E": unzipped / f"Regional-{YEAR}-export" / f"Region_{YEAR}_Export.txt",
-            "I": unzipped / f"Regional-{YEAR}-import" / f"Region_{YEAR}_Import.txt"}
-    labels = {"pays": unzipped / f"Regional-{YEAR}-export" / "Libelle_PAYS.txt",
-              "a129": unzipped / f"Regional-{YEAR}-export" / "Libelle_A129.txt",
-              "cpf4": unzipped / f"Regional-{YEAR}-export" / "Libelle_CPF4_rev2.1.txt"}
+    for year in years:
+        for archive in source.glob(f"*-Regional-{year}-*.zip"):
+            shutil.copy(archive, plain / archive.name)
     script = plain / "marts.sql"
-    script.write_text(plain_sql_script(data, labels, plain / "marts.duckdb"), encoding="utf-8")
+    script.write_text(plain_sql_script(plain / "unzipped", plain / "marts.duckdb", years), encoding="utf-8")
     result = timed([PYTHON, "-c", PLAIN_RUNNER, str(plain), str(plain / "marts.duckdb"), str(script)],
-                   work / "plain-duckdb.log")
-    print(f"plain DuckDB: {result['wall_seconds']} s", flush=True)
+                   work / f"{name}.log")
+    print(f"plain DuckDB ({len(years)} year(s)): {result['wall_seconds']} s", flush=True)
     return result
 
 

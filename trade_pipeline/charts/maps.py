@@ -68,6 +68,17 @@ def geometry() -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
+def _fine_boxes() -> dict[str, tuple[float, float, float, float]]:
+    """Each département's box on the fine map (x0, y0, x1, y1), computed once: every
+    Territoire d'industrie's map keeps the départements its view meets."""
+    boxes = {}
+    for code, rings in geometry()["departements_fine"].items():
+        xs, ys = [p[0] for ring in rings for p in ring], [p[1] for ring in rings for p in ring]
+        boxes[code] = (min(xs), min(ys), max(xs), max(ys))
+    return boxes
+
+
 def _departements() -> list[Territory]:
     return [t for t in territories() if t.level == "departement"]
 
@@ -320,19 +331,17 @@ def _ring_centre(rings: list[list[list[float]]]) -> tuple[float, float]:
 def territoire_industrie_chart(ti: TerritoireIndustrie) -> Chart:
     """A Territoire d'industrie's outline over its départements, zoomed on them, each named."""
     codes = [share.departement.code for share in ti.departements]
-    fine = geometry()["departements_fine"]
-    xs = [p[0] for code in codes for ring in fine[code] for p in ring]
-    ys = [p[1] for code in codes for ring in fine[code] for p in ring]
-    pad = max(max(xs) - min(xs), max(ys) - min(ys)) * 0.06
-    view = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
+    fine, boxes = geometry()["departements_fine"], _fine_boxes()
+    x0, y0 = min(boxes[code][0] for code in codes), min(boxes[code][1] for code in codes)
+    x1, y1 = max(boxes[code][2] for code in codes), max(boxes[code][3] for code in codes)
+    pad = max(x1 - x0, y1 - y0) * 0.06
+    view = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
     traces = []
     for t in _departements():
-        rings = fine[t.code]
-        bx0, by0, bx1, by1 = (min(p[0] for r in rings for p in r), min(p[1] for r in rings for p in r),
-                              max(p[0] for r in rings for p in r), max(p[1] for r in rings for p in r))
+        bx0, by0, bx1, by1 = boxes[t.code]
         if bx1 < view[0] or bx0 > view[2] or by1 < view[1] or by0 > view[3]:
             continue
-        rx, ry = _ring_xy(rings)
+        rx, ry = _ring_xy(fine[t.code])
         traces.append({"type": "scatter", "mode": "lines", "x": rx, "y": ry, "fill": "toself",
                        "fillcolor": palette.LOCATOR_REGION if t.code in codes else palette.LOCATOR_OTHER,
                        "line": {"color": "white", "width": 1}, "hoverinfo": "text", "hoveron": "fills",
@@ -352,9 +361,13 @@ def territoire_industrie_chart(ti: TerritoireIndustrie) -> Chart:
     table = ChartTable.of((DEPARTMENT_CODE, DEPARTMENT, Column("part", "Part de la surface", Kind.SHARE)), {
         "code_departement": codes, "departement": [share.departement.name for share in ti.departements],
         "part": [share.share for share in ti.departements]})
+    return Chart("carte", f"Situation du Territoire d'industrie {ti.name}", figure, table, territoire_industrie_alt(ti),
+                 420, 360, interactive=False)
+
+
+def territoire_industrie_alt(ti: TerritoireIndustrie) -> str:
+    """The text alternative of a Territoire d'industrie's map (its page shows it without the chart)."""
     names = [share.departement.name for share in ti.departements]
     listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} et {names[-1]}"
-    alt = (f"Carte : le contour du Territoire d'industrie {ti.name} sur "
-           f"{'son département' if len(codes) == 1 else 'ses départements'} ({listed}).")
-    return Chart("carte", f"Situation du Territoire d'industrie {ti.name}", figure, table, alt, 420, 360,
-                 interactive=False)
+    return (f"Carte : le contour du Territoire d'industrie {ti.name} sur "
+            f"{'son département' if len(names) == 1 else 'ses départements'} ({listed}).")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from trade_pipeline.charts.files import ChartFolder, write_charts
-from trade_pipeline.charts.maps import geometry, territoire_industrie_chart
+from trade_pipeline.charts.maps import geometry, territoire_industrie_alt, territoire_industrie_chart
 from trade_pipeline.fiches.html import css, environment, searchable
 from trade_pipeline.lib import french
 from trade_pipeline.lib.atomic import write_if_changed
@@ -102,7 +102,7 @@ def write_pages(fiches_dir: Path, year: int, figures: pd.DataFrame, synthetic: b
         html, pdf = target / ti.page, target / f"{ti.id}.pdf"
         page = environment().get_template("territoire_industrie.html.j2").render(
             **common, ti=ti, region=regions.get(ti.id[3:5], ""), figures=_figures_rows(ti, figures, year_dir),
-            map={"svg": f"../../{FOLDER}/cartes/{ti.id}/carte.svg", "alt": territoire_industrie_chart(ti).alt},
+            map={"svg": f"../../{FOLDER}/cartes/{ti.id}/carte.svg", "alt": territoire_industrie_alt(ti)},
             several=len(ti.departements) > 1, pdf=pdf.name if with_pdf else None)
         if write_if_changed(html, page.encode("utf-8")) or (with_pdf and not pdf.exists()):
             written.append(html)
