@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from .states import NO_BROWSER, run_cli, shared_state
+from .schedule import ordered
+from .states import NO_BROWSER, copy_state, run_cli, shared_state
 
 os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
 os.umask(0o022)  # the usual default, so that file-permission tests mean the same everywhere
@@ -21,16 +22,10 @@ warnings.filterwarnings("ignore", message=".*is currently in preview.*")
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
-#: Modules in the order their tests are handed to the workers: the longest first, so that the
-#: two workers finish together (`./scripts/test` prints the slowest tests: keep this in step).
-LONGEST_FIRST = ("test_ui.py", "test_production.py", "test_crash_safety.py", "test_concurrency.py", "test_incremental.py",
-                 "test_fiches.py", "test_hostile_input.py", "test_build.py", "test_marts_on_sample.py",
-                 "test_no_browser.py", "test_bad_input.py")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    """The long chains start at once, one per worker (tests/schedule.py)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    items[:] = ordered(items, workers, lambda item: item.path.name)
 
 
 @pytest.fixture(autouse=True)
@@ -73,19 +68,17 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return shared_state(tmp_path_factory, "sample_build", _build_sample) / "data"
 
 
-def _build_herault(folder: Path) -> None:
-    data = folder / "data"
-    for year, fiches in ((2023, False), (2024, True)):
-        arguments = ["build", "--year", str(year), "--departement", "34"] + ([] if fiches else ["--no-fiches"])
-        result = run_cli(data, *arguments, pictures=True, TRADE_PIPELINE_SOURCE="sample")
-        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
+def _build_sample_fiches(folder: Path, sample_build: Path) -> None:
+    data = copy_state(sample_build, folder / "data")
+    result = run_cli(data, "build", "--year", "2024", pictures=True, TRADE_PIPELINE_SOURCE="sample")
+    assert result.code == 0, result.out[-3000:] + result.err[-3000:]
 
 
 @pytest.fixture(scope="session")
-def herault_fiches(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Fiches of Hérault, Occitanie and France for 2024 with their pictures and PDFs (2023 built
-    too, for the year-on-year change), from the sample; read only."""
-    return shared_state(tmp_path_factory, "herault_fiches", _build_herault) / "data"
+def sample_fiches(tmp_path_factory: pytest.TempPathFactory, sample_build: Path) -> Path:
+    """Every territory's 2024 fiche of the sample with its pictures and PDF, the index and the
+    Territoires d'industrie pages (2022 and 2023 built too, up to the store); read only."""
+    return shared_state(tmp_path_factory, "sample_fiches", lambda folder: _build_sample_fiches(folder, sample_build)) / "data"
 
 
 def _revised_sources(folder: Path) -> None:
@@ -105,14 +98,18 @@ def revised_sources(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     return folder / "first", folder / "second"
 
 
+def _build_revision(source: Path, *options: str) -> Callable[[Path], None]:
+    def build(folder: Path) -> None:
+        result = run_cli(folder / "data", "build", "--year", "2024", "--source", str(source), *options)
+        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
+    return build
+
+
 @pytest.fixture(scope="session")
 def first_build(tmp_path_factory: pytest.TempPathFactory, revised_sources: tuple[Path, Path]) -> Path:
     """A data directory built from the first of `revised_sources` (no pictures): the state a
     refresh, a crash or two concurrent builds start from. Read only: copy it (copy_state)."""
-    def build(folder: Path) -> None:
-        result = run_cli(folder / "data", "build", "--year", "2024", "--source", str(revised_sources[0]))
-        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
-    return shared_state(tmp_path_factory, "first_build", build) / "data"
+    return shared_state(tmp_path_factory, "first_build", _build_revision(revised_sources[0])) / "data"
 
 
 @pytest.fixture(scope="session")
@@ -120,10 +117,23 @@ def revised_clean_state(tmp_path_factory: pytest.TempPathFactory, revised_source
     """What a clean build of the revised source leaves: the state every recovery must reach."""
     from .support import state
 
-    def build(folder: Path) -> None:
-        result = run_cli(folder / "data", "build", "--year", "2024", "--source", str(revised_sources[1]))
-        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
-    return state(shared_state(tmp_path_factory, "revised_clean", build) / "data")
+    return state(shared_state(tmp_path_factory, "revised_clean", _build_revision(revised_sources[1])) / "data")
+
+
+@pytest.fixture(scope="session")
+def first_store(tmp_path_factory: pytest.TempPathFactory, revised_sources: tuple[Path, Path]) -> Path:
+    """`first_build` up to the published store (--no-fiches): for the tests of the warehouse and
+    the store, which the fiches' 116 pages would only slow down (about 30 s a build)."""
+    return shared_state(tmp_path_factory, "first_store", _build_revision(revised_sources[0], "--no-fiches")) / "data"
+
+
+@pytest.fixture(scope="session")
+def revised_clean_store(tmp_path_factory: pytest.TempPathFactory, revised_sources: tuple[Path, Path]) -> tuple:
+    """`revised_clean_state` of a --no-fiches build."""
+    from .support import state
+
+    return state(shared_state(tmp_path_factory, "revised_clean_store",
+                              _build_revision(revised_sources[1], "--no-fiches")) / "data")
 
 
 def _build_demo_like(folder: Path) -> None:

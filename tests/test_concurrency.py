@@ -44,9 +44,9 @@ CONSUMER = textwrap.dedent("""
 """)
 
 
-def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, first_build, revised_sources):
+def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, first_store, revised_sources):
     second = revised_sources[1]
-    data = copy_state(first_build, tmp_path / "data")
+    data = copy_state(first_store, tmp_path / "data")
     store = data / "published" / "trade.duckdb"
     before = table_checksums(store)
 
@@ -54,7 +54,8 @@ def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, fir
     consumer = subprocess.Popen([sys.executable, "-c", CONSUMER, str(store), str(stop), str(log)])
     try:
         time.sleep(1.0)
-        refresh = run_cli(data, "build", "--year", "2024", "--source", str(second))  # the consumer is the other process
+        # The consumer is the other process; the refresh goes up to the store it reads.
+        refresh = run_cli(data, "build", "--year", "2024", "--source", str(second), "--no-fiches")
         time.sleep(1.0)
     finally:
         stop.touch()
@@ -75,24 +76,24 @@ def test_readers_never_fail_nor_see_a_mixed_state_during_a_refresh(tmp_path, fir
     assert len(reads) > 100
 
 
-def test_two_refreshes_at_once_never_corrupt(tmp_path, first_build, revised_sources, revised_clean_state):
+def test_two_refreshes_at_once_never_corrupt(tmp_path, first_store, revised_sources, revised_clean_store):
     second = revised_sources[1]
-    data = copy_state(first_build, tmp_path / "data")
+    data = copy_state(first_store, tmp_path / "data")
 
     # A short lock timeout: the second refresh gives up with a clear message instead of waiting.
-    pair = [build_in_subprocess(data, second, wait=False, lock_timeout=2) for _ in range(2)]
+    pair = [build_in_subprocess(data, second, wait=False, lock_timeout=2, fiches=False) for _ in range(2)]
     errors = [process.communicate(timeout=900)[1] for process in pair]
     codes = [process.returncode for process in pair]
     assert sorted(codes) == [0, 3]
     message = errors[codes.index(3)]
     assert "another trade_pipeline process (pid " in message and f"is writing to {data}" in message
     assert "Try again when it has finished" in message
-    assert state(data) == revised_clean_state
+    assert state(data) == revised_clean_store
 
     # With the default timeout, the second one waits for the first, then finds nothing to do.
-    pair = [build_in_subprocess(data, second, wait=False) for _ in range(2)]
+    pair = [build_in_subprocess(data, second, wait=False, fiches=False) for _ in range(2)]
     for process in pair:
         process.communicate(timeout=900)
     assert [process.returncode for process in pair] == [0, 0]
-    assert state(data) == revised_clean_state
+    assert state(data) == revised_clean_store
     assert not list(Path(data / "published").glob(".*tmp*"))

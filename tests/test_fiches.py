@@ -13,6 +13,7 @@ import pypdf
 import pytest
 
 from trade_pipeline.fiches.page import PAGES
+from trade_pipeline.lib.territories import territories
 
 from .ui_support import map_point, open_browser
 
@@ -34,13 +35,13 @@ def console_problems(page) -> list[str]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def year_dir(herault_fiches):
-    return herault_fiches / "fiches" / "2024"
+def year_dir(sample_fiches):
+    return sample_fiches / "fiches" / "2024"
 
 
 @pytest.fixture(scope="module")
-def served(herault_fiches):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(herault_fiches / "fiches"))
+def served(sample_fiches):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(sample_fiches / "fiches"))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -61,9 +62,11 @@ def test_files_at_stable_paths(year_dir):
     for measure in ("map_exports", "map_balance", "map_united_states"):  # the index's maps
         for suffix in ("svg", "png"):
             assert (year_dir / "carte" / f"{measure}.{suffix}").stat().st_size > 10_000, (measure, suffix)
-        # One row per département in the store (here Hérault only: the build was --departement 34).
+        # One row per département in the store, each once.
         lines = (year_dir / "carte" / f"{measure}.csv").read_text(encoding="utf-8-sig").splitlines()
-        assert lines[0].startswith("code_departement;departement;") and [r[:3] for r in lines[1:]] == ["34;"]
+        codes = [line.split(";")[0] for line in lines[1:]]
+        assert lines[0].startswith("code_departement;departement;") and "34" in codes
+        assert sorted(codes) == sorted(t.code for t in territories() if t.level == "departement"), measure
     assert list((year_dir.parent / "assets").glob("plotly-*.min.js"))
 
 
@@ -192,12 +195,16 @@ def test_index_page_sorts_by_every_column(served):
         page.goto(f"{served}/index.html")
         def column(index: int) -> list[str]:
             return page.locator(f"#fiches tbody tr td:nth-child({index})").all_inner_texts()
+        def exports() -> list[float]:
+            return [float(v) for v in page.locator("#fiches tbody tr td:nth-child(5)").evaluate_all(
+                "cells => cells.map(c => c.dataset.value)")]
         page.click("#fiches th:nth-child(5) button")  # exports, ascending by value
-        assert column(1) == ["Hérault", "Occitanie", "France"]
+        assert exports() == sorted(exports()) and column(1)[-1] == "France"
         page.click("#fiches th:nth-child(5) button")  # again: descending
-        assert column(1) == ["France", "Occitanie", "Hérault"]
-        page.click("#fiches th:nth-child(1) button")  # names, alphabetically
-        assert column(1) == ["France", "Hérault", "Occitanie"]
+        assert exports() == sorted(exports(), reverse=True) and column(1)[0] == "France"
+        page.click("#fiches th:nth-child(1) button")  # names, alphabetically (accents as in French)
+        names = column(1)
+        assert (names[0], names[-1]) == ("Ain", "Yvelines") and names.index("Hérault") < names.index("Île-de-France")
         assert page.locator("#fiches th:nth-child(1)").get_attribute("aria-sort") == "ascending"
 
 
@@ -206,17 +213,17 @@ def test_index_page_searches_by_name_or_code(served):
         page = chromium.new_page()
         page.goto(f"{served}/index.html")
         rows = page.locator("#fiches tbody tr")
-        assert rows.count() == 3
+        assert rows.count() == len(territories())
 
         def shown() -> list[str]:
             return [r.locator("td").first.locator("a").inner_text() for r in rows.all() if r.is_visible()]
 
         page.fill("#search", "herault")  # accents are optional
         assert shown() == ["Hérault"]
-        page.fill("#search", "12")  # DGDDI's code of the région
-        assert shown() == ["Occitanie"]
-        page.fill("#search", "76")  # INSEE's
-        assert shown() == ["Occitanie"]
+        page.fill("#search", "12")  # DGDDI's code of the région (and Aveyron's)
+        assert sorted(shown()) == ["Aveyron", "Occitanie"]
+        page.fill("#search", "76")  # INSEE's (and Seine-Maritime's)
+        assert sorted(shown()) == ["Occitanie", "Seine-Maritime"]
         page.fill("#search", "Béziers")  # a Territoire d'industrie, named under the row it was found by
         assert shown() == ["Hérault"]
         assert "Béziers – Sète" in rows.filter(visible=True).first.inner_text()
@@ -290,8 +297,8 @@ def test_png_is_what_kaleido_itself_renders(year_dir, tmp_path):
     assert reference.read_bytes() == (year_dir / "departement-34" / "partners.png").read_bytes()
 
 
-def test_fiche_materializations_carry_the_path_and_a_preview(herault_fiches):
-    instance = dg.DagsterInstance.from_config(str(herault_fiches / "dagster"))
+def test_fiche_materializations_carry_the_path_and_a_preview(sample_fiches):
+    instance = dg.DagsterInstance.from_config(str(sample_fiches / "dagster"))
     record = instance.fetch_materializations(dg.AssetRecordsFilter(
         asset_key=dg.AssetKey("fiches"), asset_partitions=["departement-34|2024"]), limit=1).records[0]
     metadata = record.asset_materialization.metadata

@@ -20,25 +20,12 @@ import pytest
 from trade_pipeline.fiches.page import PAGES
 from trade_pipeline.lib.territories import territories
 
-from .states import copy_state, run_cli, shared_state
-
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 A4_HEIGHT, MARGIN = 842.0, 31.2  # points; fiche.css: @page margin 11 mm top and bottom
 #: Headings print at 10,5 pt (h3) and more, bold; the body text at 7,9 pt (fiche.css).
 HEADING_MIN_SIZE = 10.0
 LIGATURES = "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
-
-
-@pytest.fixture(scope="module")
-def sample_fiches(tmp_path_factory, sample_build):
-    """Every territory's 2024 fiche of the sample, with its pictures and PDF; read only."""
-    def build(folder: Path) -> None:
-        data = copy_state(sample_build, folder / "data")
-        result = run_cli(data, "build", "--year", "2024", pictures=True, TRADE_PIPELINE_SOURCE="sample")
-        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
-
-    return shared_state(tmp_path_factory, "sample_fiches", build) / "data"
 
 
 def _font_name(textpage, index: int) -> str:  # noqa: ANN001 - pypdfium2's PdfTextPage
