@@ -58,6 +58,11 @@ class PipelineSettings(dg.ConfigurableResource):
 #: processes and machines (the instance storage keeps the slots): DuckDB allows one writer per
 #: file, and a reader in another process blocks that writer.
 WAREHOUSE_POOL = "duckdb_warehouse"
+#: DuckDB's own memory for the warehouse connection. Its default (80 % of the machine's memory)
+#: let the publication's copy of every year's rows grow the process by ≈ 0.45 GB a year (4.8 GiB
+#: for ten years at DGDDI scale, docs/benchmarks.md); with this limit DuckDB writes out or
+#: spills to its temporary folder instead, at the same speed for the publication.
+WAREHOUSE_MEMORY_LIMIT = "1GB"
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -76,7 +81,8 @@ class Warehouse(dg.ConfigurableResource):
         config.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with holding_pipeline_lock(config), \
-                    DuckDBResource(database=str(config.warehouse_path)).get_connection() as connection:
+                    DuckDBResource(database=str(config.warehouse_path),
+                                   connection_config={"memory_limit": WAREHOUSE_MEMORY_LIMIT}).get_connection() as connection:
                 create_tables(connection)
                 yield connection
         except duckdb.Error as error:
