@@ -28,6 +28,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = ordered(items, workers, lambda item: item.path.name)
 
 
+_CPU_STARTED = pytest.StashKey[float]()
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process and of its finished children (Dagster's processes, Chromium, builds)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_CPU_STARTED] = _cpu_seconds()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Each test's CPU (its shared states' builds included, in the test that waited for them),
+    carried by its teardown report to the terminal summary, from every worker."""
+    outcome = yield
+    if call.when == "teardown" and _CPU_STARTED in item.stash:
+        outcome.get_result().user_properties.append(("cpu_seconds", _cpu_seconds() - item.stash[_CPU_STARTED]))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    spent = sorted(((seconds, report.nodeid) for reports in terminalreporter.stats.values() for report in reports
+                    if getattr(report, "when", None) == "teardown"
+                    for name, seconds in report.user_properties if name == "cpu_seconds"), reverse=True)
+    if spent:
+        terminalreporter.section("CPU per test (process and finished children)")
+        for seconds, nodeid in spent[:15]:
+            terminalreporter.write_line(f"{seconds:8.1f}s  {nodeid}")
+        terminalreporter.write_line(f"{sum(s for s, _ in spent):8.1f}s  in all, {len(spent)} tests")
+
+
 @pytest.fixture(autouse=True)
 def _pictures_only_where_asserted(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Chart pictures and PDFs cost minutes per year of territories: only the tests marked
