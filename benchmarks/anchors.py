@@ -119,7 +119,7 @@ def compare(dagster_store: Path, plain_store: Path) -> dict[str, bool]:
                 UNION ALL (SELECT {listed} FROM main.{name} EXCEPT SELECT {listed} FROM dagster.main.{name}))""").fetchall()[0][0]
             same[name] = differing == 0
         totals = connection.execute("""
-            SELECT count(*) FROM dagster.main.territory_totals d JOIN main.territory_totals p USING (level, territory_code)
+            SELECT count(*) FROM dagster.main.territory_totals d JOIN main.territory_totals p USING (year, level, territory_code)
             WHERE d.exports_eur <> p.exports_eur OR d.imports_eur <> p.imports_eur""").fetchall()[0][0]
         same["territory_totals"] = totals == 0
     return same
