@@ -16,15 +16,15 @@ from typing import TypeVar
 
 Item = TypeVar("Item")
 
-#: Rough seconds of each slow module on the 2-core machine with three workers, the shared states
-#: it builds included (`./scripts/test` prints the slowest tests: keep this in step).
+#: Rough seconds of each slow module on the 2-core machine, the shared states it builds included
+#: (from a fresh-clone run of 2026-12-06; `./scripts/test` prints the slowest tests: keep this in step).
 COSTS = {
-    "test_print.py": 450, "test_production.py": 320, "test_ui.py": 260, "test_publication.py": 250,
-    "test_reliability_e2e.py": 220, "test_automation_scope.py": 200, "test_incremental.py": 200,
-    "test_crash_safety.py": 180, "test_concurrency.py": 130, "test_build.py": 120, "test_hostile_input.py": 100,
-    "test_bad_input.py": 80, "test_fiches.py": 60, "test_no_browser.py": 60, "test_browser.py": 60,
-    "test_sample.py": 40, "test_grammar.py": 40, "test_figures.py": 30, "test_reliability.py": 30,
-    "test_dagster_internals.py": 25, "test_territoires_industrie.py": 25,
+    "test_print.py": 340, "test_ui.py": 250, "test_production.py": 215, "test_reliability_e2e.py": 170,
+    "test_crash_safety.py": 160, "test_publication.py": 130, "test_incremental.py": 110,
+    "test_automation_scope.py": 100, "test_hostile_input.py": 70, "test_bad_input.py": 60, "test_fiches.py": 60,
+    "test_concurrency.py": 50, "test_browser.py": 45, "test_build.py": 40, "test_no_browser.py": 30,
+    "test_grammar.py": 30, "test_sample.py": 25, "test_dagster_internals.py": 20, "test_figures.py": 20,
+    "test_reliability.py": 20, "test_territoires_industrie.py": 20,
 }
 #: The chains that must start at once, one per worker, longest first. The first builds the
 #: sample and its fiches with their pictures (`sample_fiches`), which test_fiches reads too.
