@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 # The warehouse and the store's own writes are proven on builds up to the store; the last step
-# of a publication also with the fiches, which must then cite the publication the rerun made.
+# of a publication also with the fiches, which the rerun must then leave as a clean build does.
 @pytest.mark.parametrize(("failpoint", "fiches"), [(WAREHOUSE_WRITE, False), (PUBLISH_WRITE, False), (PUBLISH_SWAP, True)],
                          ids=[WAREHOUSE_WRITE, PUBLISH_WRITE, f"{PUBLISH_SWAP} with fiches"])
 def test_sigkill_then_rerun_ends_as_a_clean_build(request, tmp_path, revised_sources, failpoint, fiches):
