@@ -100,6 +100,8 @@ def materialized_by_year(dagster_home: Path, since: float) -> dict[str, dict[str
     (a materialization whose metadata says `recomputed: false` only re-recorded its version)."""
     import dagster as dg
 
+    from trade_pipeline.orchestration.partitions import parse_partition_key
+
     counts: dict[str, dict[str, int]] = {}
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         for record in instance.get_run_records():
@@ -110,8 +112,9 @@ def materialized_by_year(dagster_home: Path, since: float) -> dict[str, dict[str
                 recomputed = materialization.metadata.get("recomputed")
                 if recomputed is not None and not recomputed.value:
                     continue
-                # A partition key is a year or `territory|year` (orchestration/partitions.py).
-                year = (materialization.partition or "unpartitioned").rpartition("|")[2]
+                partition = materialization.partition
+                year = ("unpartitioned" if partition is None else partition if "|" not in partition
+                        else str(parse_partition_key(partition)[0]))
                 per_year = counts.setdefault(materialization.asset_key.to_user_string(), {})
                 per_year[year] = per_year.get(year, 0) + 1
     return counts
@@ -271,10 +274,9 @@ def main() -> None:
     runs = {"plain_duckdb_before": plain_before, "plain_duckdb_after": plain_after, "parquet_alone": parquet,
             "plotly_js": anchor, **{(f"build_{key}_years" if isinstance(key, int) else key): value
                                     for key, value in builds.items()}}
-    pipeline_runs = [run for key, run in builds.items()]
     measured = {
         "decade_over_plain_duckdb": growth[-1]["ratio"],
-        "peak_memory_gib": gib(max(run["peak_memory_mib"] for run in pipeline_runs)),
+        "peak_memory_gib": gib(max(run["peak_memory_mib"] for run in builds.values())),
         "publication_gb": round(decade["publication_bytes"]["total"] / 1e9, 2),
         "publication_over_parquet_alone": round(publication_step / parquet["wall_seconds"], 2),
         "fiche_part_over_plotly_js": round(builds["fiches"]["wall_seconds"] / anchor["scaled_to_the_decade_seconds"], 2),
