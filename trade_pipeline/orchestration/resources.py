@@ -18,7 +18,13 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from trade_pipeline.lib import browser
-from trade_pipeline.lib.warehouse import create_tables, holding_pipeline_lock, ingested_years, no_space_message
+from trade_pipeline.lib.warehouse import (
+    DUCKDB_MEMORY_LIMIT,
+    create_tables,
+    holding_pipeline_lock,
+    ingested_years,
+    no_space_message,
+)
 from trade_pipeline.orchestration.partitions import years_of
 from trade_pipeline.settings import Settings, get_settings, prepare_data_dir
 
@@ -58,11 +64,6 @@ class PipelineSettings(dg.ConfigurableResource):
 #: processes and machines (the instance storage keeps the slots): DuckDB allows one writer per
 #: file, and a reader in another process blocks that writer.
 WAREHOUSE_POOL = "duckdb_warehouse"
-#: DuckDB's own memory for the warehouse connection. Its default (80 % of the machine's memory)
-#: let the publication's copy of every year's rows grow the process by ≈ 0.45 GB a year (4.8 GiB
-#: for ten years at DGDDI scale, docs/benchmarks.md); with this limit DuckDB writes out or
-#: spills to its temporary folder instead, at the same speed for the publication.
-WAREHOUSE_MEMORY_LIMIT = "1GB"
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -82,7 +83,7 @@ class Warehouse(dg.ConfigurableResource):
         try:
             with holding_pipeline_lock(config), \
                     DuckDBResource(database=str(config.warehouse_path),
-                                   connection_config={"memory_limit": WAREHOUSE_MEMORY_LIMIT}).get_connection() as connection:
+                                   connection_config={"memory_limit": DUCKDB_MEMORY_LIMIT}).get_connection() as connection:
                 create_tables(connection)
                 yield connection
         except duckdb.Error as error:

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping, Set
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from trade_pipeline.lib.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
 from trade_pipeline.lib.provenance import ATTRIBUTION, SYNTHETIC_LABEL
 from trade_pipeline.lib.spreadsheets import formula_cells_query
 from trade_pipeline.lib.territories import insee_codes_frame, territories_frame
+from trade_pipeline.lib.warehouse import DUCKDB_MEMORY_LIMIT
 from trade_pipeline.publication.history import (
     HISTORY,
     MANIFEST,
@@ -262,11 +264,29 @@ def _write_duckdb(connection: duckdb.DuckDBPyConnection, path: Path, queries: Ma
         connection.unregister("publication_metadata")
 
 
+#: Table-years written at once. DuckDB compresses a CSV in one thread, and gzip is most of a
+#: publication's time (docs/benchmarks.md): two parts at a time use both cores of the machine
+#: the benchmarks run on, and keep the memory of two writes, not more.
+PARALLEL_PARTS = 2
+
+
+def _write_part(store: duckdb.DuckDBPyConnection, rows: str, parquet: Path, csv: Path, fingerprint: str) -> None:
+    """One table-year as Parquet and as gzipped CSV, on a cursor of its own (one per thread)."""
+    with store.cursor() as cursor:
+        # The fingerprint in the file: a consumer can tell which publication's part it is.
+        cursor.execute(f"COPY ({rows}) TO '{sql_path(parquet)}' (FORMAT parquet, COMPRESSION zstd, "
+                       f"KV_METADATA {{trade_pipeline_fingerprint: '{fingerprint}'}})")
+        cursor.execute(f"COPY ({rows}) TO '{sql_path(csv)}' (FORMAT csv, HEADER true, COMPRESSION gzip)")
+
+
 def _write_open_formats(staging: Path, parts: Mapping[str, Mapping[str, str]], previous: Publication | None) -> None:
     """Every table of the snapshot's trade.duckdb as Parquet and CSV, one file per year; the
     table-years whose fingerprint is the previous snapshot's are links to its files."""
     tables: list[dict] = []
-    with duckdb.connect(str(staging / "trade.duckdb"), read_only=True) as store:
+    with duckdb.connect(str(staging / "trade.duckdb"), read_only=True,
+                         config={"memory_limit": DUCKDB_MEMORY_LIMIT}) as store, \
+            ThreadPoolExecutor(PARALLEL_PARTS, thread_name_prefix="publish") as writers:
+        written = []
         for name in sorted(parts):
             columns = _columns(store, f"SELECT * FROM {name}")
             for part, fingerprint in sorted(parts[name].items()):
@@ -280,15 +300,16 @@ def _write_open_formats(staging: Path, parts: Mapping[str, Mapping[str, str]], p
                     parquet.parent.mkdir(parents=True, exist_ok=True)
                     csv.parent.mkdir(parents=True, exist_ok=True)
                     rows = f"SELECT * FROM {name}" + ("" if part == WHOLE else f" WHERE year = {int(part)}")
-                    # The fingerprint in the file: a consumer can tell which publication's part it is.
-                    store.execute(f"COPY ({rows}) TO '{sql_path(parquet)}' (FORMAT parquet, COMPRESSION zstd, "
-                                  f"KV_METADATA {{trade_pipeline_fingerprint: '{fingerprint}'}})")
-                    store.execute(f"COPY ({rows}) TO '{sql_path(csv)}' (FORMAT csv, HEADER true, COMPRESSION gzip)")
+                    written.append(writers.submit(_write_part, store, rows, parquet, csv, fingerprint))
                 tables.append({"url": str(csv.relative_to(staging / "csv")), "dc:title": name,
                                "trade:part": part, "tableSchema": {"columns": [
                                    {"name": column, "titles": column,
                                     "datatype": CSVW_DATATYPES.get(kind, "string"), "trade:duckdb_type": kind}
                                    for column, kind in columns.items()]}})
+        # Every write ends before the store closes; the first that failed (a full disk) is raised.
+        wait(written)
+        for future in written:
+            future.result()
     checksum = content_checksum(parts)
     csvw = {"@context": ["http://www.w3.org/ns/csvw", {"trade": "urn:trade-pipeline:"}],
             "dc:identifier": checksum, "dc:description": "trade_pipeline publication: every table as CSV, "
