@@ -3,6 +3,7 @@ pictures only where a test looks at them, and the order that keeps both xdist wo
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 import warnings
@@ -31,6 +32,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 _CPU_STARTED = pytest.StashKey[float]()
 
 
+def _machine_cpu() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine since boot (Linux /proc/stat), or None:
+    it sees what the per-test counts miss (Chromium's renderers, which their browser does not
+    wait for, and the PostgreSQL server), and anything else running beside the suite."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - fields[3] - fields[4]) / ticks, sum(fields) / ticks
+
+
+_MACHINE_AT_START = _machine_cpu()
+
+
 def _cpu_seconds() -> float:
     """CPU of this process and of its finished children (Dagster's processes, Chromium, builds)."""
     times = os.times()
@@ -51,15 +67,41 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         outcome.get_result().user_properties.append(("cpu_seconds", _cpu_seconds() - item.stash[_CPU_STARTED]))
 
 
+def _write_test_times(terminalreporter: pytest.TerminalReporter, spent: list[tuple[float, str]]) -> None:
+    """Every test's CPU and wall time (setup, call and teardown), and each module's sum, in
+    test-artifacts/test-times.json: where the suite's time goes, beyond the slowest printed."""
+    wall: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) in ("setup", "call", "teardown"):
+                wall[report.nodeid] = wall.get(report.nodeid, 0.0) + report.duration
+    tests = {nodeid: {"cpu_s": round(cpu, 1), "wall_s": round(wall.get(nodeid, 0.0), 1)} for cpu, nodeid in spent}
+    modules: dict[str, dict[str, float]] = {}
+    for nodeid, times in tests.items():
+        module = modules.setdefault(nodeid.split("::")[0], {"cpu_s": 0.0, "wall_s": 0.0, "tests": 0})
+        module["cpu_s"] = round(module["cpu_s"] + times["cpu_s"], 1)
+        module["wall_s"] = round(module["wall_s"] + times["wall_s"], 1)
+        module["tests"] += 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "test-times.json").write_text(json.dumps(
+        {"modules": dict(sorted(modules.items(), key=lambda item: -item[1]["cpu_s"])), "tests": tests}, indent=1))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     spent = sorted(((seconds, report.nodeid) for reports in terminalreporter.stats.values() for report in reports
                     if getattr(report, "when", None) == "teardown"
                     for name, seconds in report.user_properties if name == "cpu_seconds"), reverse=True)
     if spent:
+        _write_test_times(terminalreporter, spent)
         terminalreporter.section("CPU per test (process and finished children)")
         for seconds, nodeid in spent[:15]:
             terminalreporter.write_line(f"{seconds:8.1f}s  {nodeid}")
         terminalreporter.write_line(f"{sum(s for s, _ in spent):8.1f}s  in all, {len(spent)} tests")
+    now = _machine_cpu()
+    if _MACHINE_AT_START and now and not os.environ.get("PYTEST_XDIST_WORKER"):
+        busy, total = now[0] - _MACHINE_AT_START[0], now[1] - _MACHINE_AT_START[1]
+        terminalreporter.write_line(f"{busy:8.1f}s  the machine's CPU during the run, {busy / total:.0%} of its "
+                                    f"{os.cpu_count()} cores' time (everything running, Chromium and PostgreSQL included)")
 
 
 @pytest.fixture(autouse=True)
