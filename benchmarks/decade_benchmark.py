@@ -24,6 +24,12 @@ Results: `benchmarks/results/decade.json`, and the table between the `decade-ben
 of README.md.
 
     .venv/bin/python benchmarks/decade_benchmark.py [--scale 14] [--first 2015] [--last 2024]
+        [--fiches-from benchmarks/results/decade.json]
+
+`--fiches-from` takes phase 5 (every year's fiches and its plotly.js anchor, half the run's
+time) from an earlier results file, named with its date in the results and the README, and
+builds the revision of phase 6 with `--no-fiches` (the disk it measures is the publication's):
+for a run after a change that touches neither the charts nor the fiches.
 """
 
 from __future__ import annotations
@@ -182,7 +188,10 @@ def readme_table(result: dict) -> str:
               "peak_memory_gib": "peak memory of the process tree ≤ 2.5 GiB (every run)",
               "publication_gb": "one publication of ten years ≤ 1 GB",
               "publication_over_parquet_alone": "publication step ÷ the same tables as Parquet alone ≤ 3",
-              "fiche_part_over_plotly_js": f"{m['fiches']} fiches of the decade ÷ plotly.js (scaled) ≤ 1.3"}
+              "fiche_part_over_plotly_js": f"{m['fiches']} fiches of the decade ÷ plotly.js (scaled) ≤ 1.3"
+                                           + (f" (the fiche phase of the run of {result['fiches_measured_on'][:10]}, "
+                                              f"peak {result['fiches_peak_memory_gib']} GiB)"
+                                              if result.get("fiches_measured_on") else "")}
     for key, label in labels.items():
         lines.append(f"| {label} | {m[key]} | {'yes' if result['met'][key] else 'no'} |")
     new_year = result["new_year"]
@@ -210,7 +219,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=HERE / "work")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "decade.json")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md", help="README whose table is rewritten")
+    parser.add_argument("--fiches-from", type=Path, help="an earlier results JSON whose fiche phase is reused")
     args = parser.parse_args()
+    earlier = json.loads(args.fiches_from.read_text(encoding="utf-8")) if args.fiches_from else None
     work, years = args.work, list(range(args.first, args.last + 1))
     work.mkdir(parents=True, exist_ok=True)
     sample_dir = sample(work, args.scale, years)
@@ -253,22 +264,29 @@ def main() -> None:
     recomputed_years = sorted({year for per_year in builds["new_year"]["materialized_by_year"].values()
                                for year in per_year if year.isdigit()})
 
-    builds["fiches"] = build("every year's fiches", source, decade_dir, work, years)
-    fiches = sum(1 for year in years for _ in (decade_dir / "fiches" / str(year)).glob("*.pdf"))
-    figures = {year: len(year_figures(decade_dir / "fiches" / str(year))) for year in years}
-    anchor_out = work / "plotly-js"
-    shutil.rmtree(anchor_out, ignore_errors=True)
-    anchor = measured_run("plotly.js", [PYTHON, str(HERE / "anchors.py"), "plotly",
-                                        str(decade_dir / "fiches" / str(years[-1])), str(anchor_out)], work)
-    anchor.update(json.loads((work / "plotly.js.log").read_text().strip().splitlines()[-1]))
-    anchor["scaled_to_the_decade_seconds"] = round(anchor["drawing_seconds"] * sum(figures.values())
-                                                   / figures[years[-1]], 1)
-    print(f"plotly.js: {anchor['drawing_seconds']} s for {anchor['figures']} figures", flush=True)
+    if earlier is None:
+        builds["fiches"] = build("every year's fiches", source, decade_dir, work, years)
+        fiches = sum(1 for year in years for _ in (decade_dir / "fiches" / str(year)).glob("*.pdf"))
+        figures = {year: len(year_figures(decade_dir / "fiches" / str(year))) for year in years}
+        anchor_out = work / "plotly-js"
+        shutil.rmtree(anchor_out, ignore_errors=True)
+        anchor = measured_run("plotly.js", [PYTHON, str(HERE / "anchors.py"), "plotly",
+                                            str(decade_dir / "fiches" / str(years[-1])), str(anchor_out)], work)
+        anchor.update(json.loads((work / "plotly.js.log").read_text().strip().splitlines()[-1]))
+        anchor["scaled_to_the_decade_seconds"] = round(anchor["drawing_seconds"] * sum(figures.values())
+                                                       / figures[years[-1]], 1)
+        print(f"plotly.js: {anchor['drawing_seconds']} s for {anchor['figures']} figures", flush=True)
+        fiches_measured_on = None
+    else:  # the earlier run's fiche phase, said so
+        builds["fiches"], anchor = earlier["runs"]["fiches"], earlier["runs"]["plotly_js"]
+        fiches, figures = earlier["measured"]["fiches"], {int(y): n for y, n in earlier["figures_per_year"].items()}
+        fiches_measured_on = earlier["date"]
 
     history = decade_dir / "published" / "history"
     before_revision = disk_bytes(history)
     change_department_rows(next(source.glob(f"*-Regional-{years[-1]}-export.zip")), "34", 1_000_000)
-    builds["revision"] = build("a one-year revision", source, decade_dir, work, years[-1:])
+    builds["revision"] = build("a one-year revision", source, decade_dir, work, years[-1:],
+                               *(["--no-fiches"] if earlier is not None else []))
     second_adds = disk_bytes(history) - before_revision
 
     runs = {"plain_duckdb_before": plain_before, "plain_duckdb_after": plain_after, "parquet_alone": parquet,
@@ -276,13 +294,15 @@ def main() -> None:
                                     for key, value in builds.items()}}
     measured = {
         "decade_over_plain_duckdb": growth[-1]["ratio"],
-        "peak_memory_gib": gib(max(run["peak_memory_mib"] for run in builds.values())),
+        "peak_memory_gib": gib(max(run["peak_memory_mib"] for key, run in builds.items()
+                                   if key != "fiches" or earlier is None)),
         "publication_gb": round(decade["publication_bytes"]["total"] / 1e9, 2),
         "publication_over_parquet_alone": round(publication_step / parquet["wall_seconds"], 2),
         "fiche_part_over_plotly_js": round(builds["fiches"]["wall_seconds"] / anchor["scaled_to_the_decade_seconds"], 2),
         "fiches": fiches,
     }
-    loads = [value for run in runs.values() for value in run.get("load_before_after", [])]
+    loads = [value for name, run in runs.items() if earlier is None or name not in ("fiches", "plotly_js")
+             for value in run.get("load_before_after", [])]
     result = {
         "benchmark": "ten years at DGDDI scale: raw files → published store → every year's fiches, with its anchors",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -295,6 +315,8 @@ def main() -> None:
                      "materialized_by_year": builds["new_year"]["materialized_by_year"]},
         "publication_step_seconds": publication_step,
         "figures_per_year": figures,
+        "fiches_measured_on": fiches_measured_on,
+        "fiches_peak_memory_gib": gib(builds["fiches"]["peak_memory_mib"]),
         "second_publication_adds_gb": round(second_adds / 1e9, 3),
         "load_range": [min(loads), max(loads)],
         "same_marts_as_plain_duckdb": same_marts,
