@@ -72,7 +72,9 @@ def test_a_scope_runs_its_territories_and_reports_the_others():
 
 
 def test_the_store_side_of_the_graph_holds_the_parents_of_the_published_store():
-    assert refresh.upstream_of(GRAPH, {STORE}) == {dg.AssetKey("raw_trade_files"), ROWS, FLOWS, MARTS, STORE}
+    assert refresh.upstream_of(GRAPH, {STORE}) == {dg.AssetKey("raw_trade_files"), ROWS, FLOWS, MARTS, STORE,
+                                                   *map(dg.AssetKey, ("latest_publication_files", "provisional_flows",
+                                                                      "quarterly_indicators"))}
 
 
 def test_a_fresh_instance_is_primed_once_and_its_first_evaluation_requests_nothing():

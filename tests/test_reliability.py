@@ -53,8 +53,6 @@ SOME_EXPORTS = text(small_lines(YEAR, "E")[:3])
 AMBIGUOUS = {
     "a truncated copy as Regional_…": {"Region_2024_Export.txt": EXPORTS, "Regional_2024_Export.txt": SOME_EXPORTS},
     "the same name in lower case": {"Region_2024_Export.txt": EXPORTS, "region_2024_export.txt": SOME_EXPORTS},
-    "an annual file and a latest-publication file": {"Region_2024_Export.txt": EXPORTS,
-                                                      "REGIONAL_CPF4PAYSE.txt": SOME_EXPORTS},
     "a zip and a loose file": {"202502-Regional-2024-export.zip": year_zip(YEAR, "E"),
                                "Region_2024_Export.txt": SOME_EXPORTS},
     "two zips of the same vintage": {"202502-Regional-2024-export.zip": year_zip(YEAR, "E"),
@@ -69,6 +67,14 @@ def test_two_files_that_could_each_be_the_data_are_refused(tmp_path, case):
         locate_year_files(paths, YEAR, LIMITS)
     named = [name for name in AMBIGUOUS[case] if name.endswith(".txt")]
     assert all(name in str(raised.value) for name in named), raised.value
+
+
+def test_the_annual_file_is_the_years_data_and_the_latest_publication_beside_it_is_left_to_the_quarters(tmp_path):
+    paths = write(tmp_path, {"Region_2024_Export.txt": EXPORTS, "REGIONAL_CPF4PAYSE.txt": SOME_EXPORTS,
+                             "Region_2024_Import.txt": IMPORTS})
+    located = locate_year_files(paths, YEAR, LIMITS)
+    assert (located.data["E"].path.name, located.data["I"].path.name) == ("Region_2024_Export.txt",
+                                                                        "Region_2024_Import.txt")
 
 
 def test_two_members_of_the_same_name_in_a_zip_are_refused(tmp_path):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from trade_pipeline.aggregation.assets import territory_flows, territory_marts
+from trade_pipeline.aggregation.assets import quarterly_indicators, territory_flows, territory_marts
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.fiches.assets import fiche_index, fiches
-from trade_pipeline.ingestion.assets import raw_trade_files
+from trade_pipeline.ingestion.assets import latest_publication_files, raw_trade_files
 from trade_pipeline.orchestration.loggers import LOGGERS
 from trade_pipeline.orchestration.refresh import jobs_for
 from trade_pipeline.orchestration.resources import pipeline_resources
@@ -20,10 +20,10 @@ from trade_pipeline.orchestration.schedules import yearly_refresh_schedule
 from trade_pipeline.orchestration.sensors import automation_sensor, new_vintage_sensor
 from trade_pipeline.publication.assets import published_store
 from trade_pipeline.settings import Settings, get_settings
-from trade_pipeline.validation.assets import trade_flows
+from trade_pipeline.validation.assets import provisional_flows, trade_flows
 
 ASSETS = [raw_trade_files, trade_flows, territory_flows, territory_marts, territory_charts, fiches, fiche_index,
-          published_store]
+          published_store, latest_publication_files, provisional_flows, quarterly_indicators]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

@@ -1,4 +1,5 @@
-"""Dagster wiring of the aggregation step: territory slices and the marts (year × territory)."""
+"""Dagster wiring of the aggregation step: territory slices and the marts (year × territory), and the
+latest quarters' marts (unpartitioned: every territory at once)."""
 
 from collections.abc import Iterator
 
@@ -14,9 +15,15 @@ from trade_pipeline.aggregation.marts import (
     store_mart_inputs,
     unchanged_marts,
 )
+from trade_pipeline.aggregation.quarter_marts import compute_quarterly, write_quarterly
 from trade_pipeline.aggregation.slices import store_versions, territory_versions
+from trade_pipeline.lib.quarters import PROVISIONAL
 from trade_pipeline.lib.warehouse import transaction
-from trade_pipeline.orchestration.conditions import EAGER_ON_DATA_CHANGE, after_slices_materialized
+from trade_pipeline.orchestration.conditions import (
+    EAGER_ON_DATA_CHANGE,
+    after_any_data_change,
+    after_slices_materialized,
+)
 from trade_pipeline.orchestration.metadata import column_schema, table_schemas
 from trade_pipeline.orchestration.partition_versions import partition_results
 from trade_pipeline.orchestration.partitions import (
@@ -26,11 +33,12 @@ from trade_pipeline.orchestration.partitions import (
     year_to_territories,
 )
 from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
-from trade_pipeline.tables import TERRITORY_VERSIONS, YEAR_CELLS
-from trade_pipeline.validation.assets import trade_flows
+from trade_pipeline.tables import QUARTERLY_TABLES, TERRITORY_VERSIONS, YEAR_CELLS
+from trade_pipeline.validation.assets import provisional_flows, trade_flows
 
 SLICES_CODE_VERSION = "1"
 MARTS_CODE_VERSION = "5"  # 4: exports to the United States; 5: imports from the United States
+QUARTERLY_CODE_VERSION = "1"
 
 
 @dg.asset(
@@ -124,3 +132,38 @@ def territory_marts(context: dg.AssetExecutionContext, settings: PipelineSetting
                                         **{f"rows_{name}": count for name, count in fingerprint.rows.items()}}
             store_mart_inputs(connection, year, {key: (signatures[key], f.version) for key, f in computed.items()})
     yield from partition_results(context, versions, details)
+
+
+@dg.asset(
+    pool=WAREHOUSE_POOL,
+    deps=[trade_flows, provisional_flows],
+    # When a year's rows or a latest publication changed: the annual file replaces provisional
+    # quarters, a new vintage revises them. Nothing else reads them: a new vintage stops here
+    # and at what shows them (the store, the fiches' « Conjoncture » section).
+    automation_condition=after_any_data_change(trade_flows, provisional_flows, redo_on_new_code=True),
+    group_name="aggregation",
+    kinds={"duckdb", "pandas"},
+    code_version=QUARTERLY_CODE_VERSION,
+    metadata=table_schemas({table.name: table for table in QUARTERLY_TABLES}),
+    description=(
+        "The latest quarters of every territory, in tables published under these names: "
+        + "; ".join(f"`{table.name}` — {table.meaning}" for table in QUARTERLY_TABLES)
+        + ". Each quarter comes from the annual file of its year (definitive) or else from the newest latest "
+        "publication holding it (provisional, with its vintage). Data version = a hash of the tables' content "
+        "(docs/latest-quarters.md)."
+    ),
+)
+def quarterly_indicators(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    with warehouse.connect() as connection:
+        marts = compute_quarterly(connection)
+        rows = write_quarterly(connection, marts)
+    latest = str(marts.latest) if marts.latest else "none"
+    provisional = marts.quarters[marts.quarters["in_use"] & (marts.quarters["status"] == PROVISIONAL)]
+    context.log.info(f"latest quarter {latest}; provisional quarters: "
+                     + (", ".join(f"{y}-T{q} ({v})" for y, q, v in provisional[["year", "quarter", "vintage"]]
+                                 .itertuples(index=False)) or "none"))
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(marts.version),
+        metadata={"latest_quarter": latest, "provisional_quarters": len(provisional),
+                  **{f"rows_{name}": count for name, count in rows.items()}},
+    )

@@ -4,7 +4,7 @@ of the région and of France, the comparison with France and the ranks).
 
 Each mart's query reads the scope opened by `marts.open_scope` (`cells`: the year's cells of the
 territories computed, with `level` and `territory_code`; `labels_of_year`) and returns the rows
-of its table in the registry (tables.py). Codes are constants of ours, never user input.
+of its table in the registry (tables/). Codes are constants of ours, never user input.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ TOP_PRODUCTS = 10
 TOP_COUNTRIES = 10
 TOP_LINKS = 5
 
-def _sql_list(values: Iterable[str]) -> str:
+def sql_list(values: Iterable[str]) -> str:
     """A SQL list of constant codes (ours, never user input)."""
     return ", ".join(f"'{v}'" for v in sorted(values))
 
 
-ENERGY = _sql_list(ENERGY_A129_CODES)
+ENERGY = sql_list(ENERGY_A129_CODES)
 _TOTALS = mart_table_name(MART_TERRITORY_TOTALS)
-NON_COUNTRIES = _sql_list(NON_COUNTRY_CODES)
+NON_COUNTRIES = sql_list(NON_COUNTRY_CODES)
 
 
 
@@ -212,7 +212,7 @@ _HHI = "sum(p.value::HUGEINT * p.value) / nullif(any_value(t.total)::HUGEINT * a
 
 
 def exposure_sql(settings: MartSettings) -> str:
-    eu = _sql_list((*EU27, EU_AS_A_WHOLE))
+    eu = sql_list((*EU27, EU_AS_A_WHOLE))
     return f"""
         WITH flows AS (
             SELECT s.level, s.territory_code, f.flow FROM scope s CROSS JOIN (VALUES ('E'), ('I')) f(flow)),

@@ -3,7 +3,7 @@ shows about one territory and year (`load` → `TerritoryData`, from which the c
 are drawn), the totals and map values of a year's index, and the years and raw versions stored.
 
 The charts and fiches run no SQL of their own (a test checks it): a new section of the fiche reads
-its data here, from the marts named in the registry (`tables.py`)."""
+its data here, from the marts named in the registry (`tables/`)."""
 
 from __future__ import annotations
 

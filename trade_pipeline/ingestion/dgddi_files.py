@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 
 from trade_pipeline.ingestion.archives import ArchiveLimits, SafeZip
 from trade_pipeline.lib.nomenclature import LabelKind, label_kind, parse_label_kind
+from trade_pipeline.lib.quarters import publication_month
 from trade_pipeline.tables import FILE_COLUMNS, SOURCE_FIELDS, TRADE_FLOWS
 
 #: Arrow types of the integer columns when reading (the codes stay text: `NA` is Namibia, `01`
@@ -37,7 +38,6 @@ _ANNUAL_MEMBER = re.compile(r"(?i)(?:^|/)regio[a-z]*[_-](?P<year>\d{4})[_-](?P<f
 _LATEST_MEMBER = re.compile(r"(?i)(?:^|/)regional_cpf4pays(?P<flow>[ei])\.txt$")
 #: Annual zips: `202002-Regional-2019-export.zip` (prefix = publication month).
 _ANNUAL_ZIP = re.compile(r"(?i)(?:^|[/_-])regio[a-z]*[_-](?P<year>\d{4})[_-](?P<flow>export|import)\.zip$")
-_PUBLICATION_PREFIX = re.compile(r"^(?P<yyyymm>\d{6})-")
 
 
 class DataFileError(ValueError):
@@ -67,9 +67,8 @@ def classify_zip_name(name: str) -> DataFileName | None:
 
 
 def publication_prefix(name: str) -> str:
-    """`202502` for `202502-Regional-2024-export.zip`: the later prefix is the newer vintage."""
-    match = _PUBLICATION_PREFIX.match(Path(name).name)
-    return match["yyyymm"] if match else ""
+    """`202502` for `202502-Regional-2024-export.zip` ('' without): the later, the newer vintage."""
+    return publication_month(name) or ""
 
 
 @dataclass(frozen=True)
@@ -111,9 +110,10 @@ def _the_one_data_file(candidates: list[DataFileRef], flow: str, year: int, path
     """The data file of one flow, and the older vintages it supersedes.
 
     Several files that could each be the year's data are refused, naming them: a file and a
-    truncated copy, `Region_…` beside `Regional_…`, two members of the same name in a zip, an
-    annual file beside a latest-publication one. Only DGDDI's re-issues are told apart: zips
-    whose names carry different publication months (`202510-…` supersedes `202502-…`).
+    truncated copy, `Region_…` beside `Regional_…`, two members of the same name in a zip, two
+    latest publications of the same month. Only DGDDI's re-issues are told apart: zips whose names
+    carry different publication months (`202510-…` supersedes `202502-…`). An annual file of the
+    year is preferred to the latest publications (`locate_year_files`).
     """
     if not candidates:
         names = ", ".join(p.name for p in sorted(paths)) or "no file"
@@ -167,7 +167,10 @@ def locate_year_files(paths: Iterable[Path], year: int, limits: ArchiveLimits) -
     data: dict[str, DataFileRef] = {}
     superseded: list[str] = []
     for flow in ("E", "I"):
-        data[flow], older = _the_one_data_file([c for c in candidates if c.flow == flow], flow, year, paths)
+        of_flow = [c for c in candidates if c.flow == flow]
+        if any(c.year == year for c in of_flow):  # the latest publications feed the latest quarters
+            of_flow = [c for c in of_flow if c.year == year]
+        data[flow], older = _the_one_data_file(of_flow, flow, year, paths)
         superseded += [f"{c.display_name} (superseded by {data[flow].display_name})" for c in older]
     return YearFiles(year, data, {**loose_labels, **zip_labels}, found_labels, superseded)
 
@@ -289,6 +292,15 @@ def read_data_file(data: bytes, file_name: str) -> pa.Table:
         raise DataFileError(f"{file_name}: the file holds no data row")
     names = pa.DictionaryArray.from_arrays(pa.array(np.zeros(table.num_rows, dtype=np.int8)), pa.array([file_name]))
     return table.append_column("source_file", names)
+
+
+def combine_files(tables: list[pa.Table]) -> pa.Table:
+    """The parsed files of a year as one table (Arrow chunks: no copy). When one file was typed
+    and another read as text (a bad integer), all are text: the contract reports each cell."""
+    if len({t.schema for t in tables}) > 1:
+        tables = [t.cast(pa.schema([f.with_type(pa.string()) if f.name in INTEGER_COLUMNS else f for f in t.schema]))
+                  for t in tables]
+    return pa.concat_tables(tables).unify_dictionaries()  # one dictionary of file names
 
 
 def restrict_to_year(table: pa.Table, year: int, file_name: str) -> pa.Table:

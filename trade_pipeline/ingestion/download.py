@@ -29,7 +29,7 @@ from tenacity import (
 from tenacity import Retrying as _Retrying
 
 from trade_pipeline.ingestion.archives import describe_non_zip, looks_like_zip
-from trade_pipeline.ingestion.dgddi_files import FLOW_NAMES, classify_zip_name, publication_prefix
+from trade_pipeline.ingestion.dgddi_files import FLOW_NAMES, FLOWS, classify_zip_name, publication_prefix
 from trade_pipeline.lib.atomic import FILE_MODE
 from trade_pipeline.settings import Settings
 
@@ -177,6 +177,52 @@ def discover_year(listing_url: str, year: int, settings: Settings, http: httpx.C
                 f"(years listed: {', '.join(map(str, years))})"
             )
         chosen[flow] = max(of_year, key=lambda link: (link.vintage, link.url))
+    return chosen
+
+
+#: Zips of the regional latest publication: `202512-stat-regional-ce-export.zip` (DGDDI's name is
+#: not known; this is the national one's pattern with `regional`, docs/latest-quarters.md), or
+#: any zip starting with its month and naming `regional` and a flow.
+_LATEST_ZIP = re.compile(r"(?i)^(?P<vintage>20\d\d(?:0[1-9]|1[0-2]))-(?=.*regional)(?!.*regional[_-]\d{4}[_-])"
+                         r".*?(?P<flow>export|import)\.zip$")
+
+
+@dataclass(frozen=True)
+class LatestLink:
+    url: str
+    file_name: str
+    vintage: str
+    flow: str
+
+
+def latest_links(listing_html: str, listing_url: str) -> list[LatestLink]:
+    """Every link to a regional latest-publication zip on a listing page."""
+    soup = BeautifulSoup(listing_html, "html.parser")
+    links = []
+    for anchor in soup.find_all("a", href=True):
+        url = urljoin(listing_url, anchor["href"].strip())
+        file_name = _file_name(url)
+        if match := _LATEST_ZIP.match(file_name):
+            links.append(LatestLink(url, file_name, match["vintage"], FLOWS[match["flow"].lower()]))
+    return links
+
+
+def discover_latest(listing_url: str, settings: Settings, http: httpx.Client | None = None) -> dict[str, LatestLink]:
+    """The export and import zips of the newest latest publication on the listing page (empty
+    when the page lists none; one flow without the other is refused)."""
+    links = latest_links(fetch_text(listing_url, settings, http), listing_url)
+    if not links:
+        return {}
+    newest = max(link.vintage for link in links)
+    chosen = {}
+    for flow in ("E", "I"):
+        of_flow = sorted({link.url: link for link in links if link.vintage == newest and link.flow == flow}.values(),
+                         key=lambda link: link.url)
+        if len(of_flow) != 1:
+            found = ", ".join(link.url for link in of_flow) or "none"
+            raise DownloadError(f"{listing_url}: the latest publication {newest} needs one {FLOW_NAMES[flow]} zip, "
+                                f"the listing has: {found}")
+        chosen[flow] = of_flow[0]
     return chosen
 
 

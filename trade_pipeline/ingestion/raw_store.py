@@ -3,6 +3,7 @@
 Layout under `$TRADE_PIPELINE_DATA_DIR/raw/`:
 
     <year>/<version>/<files as fetched>   one folder per distinct content (never modified)
+    latest/<vintage>/…                    the same, per latest publication (`latest_store`)
     <year>/fetched.json                   the version fetched last (not validated yet, maybe never)
     <year>/current.json                   the version the warehouse holds: validated
     <year>/published.json                 the version the published store holds
@@ -111,6 +112,12 @@ class RawStore:
     def _point(self, year: int, pointer: str, raw: RawVersion) -> None:
         write_atomically(self._year_dir(year) / pointer, json.dumps(raw.to_json(), indent=2, ensure_ascii=False).encode())
 
+    def stored_keys(self) -> list[int]:
+        """The years (or, in the store of latest publications, the vintages) with files."""
+        if not self.root.is_dir():
+            return []
+        return sorted(int(p.name) for p in self.root.iterdir() if p.is_dir() and p.name.isdigit())
+
     def current(self, year: int) -> RawVersion | None:
         """The validated version: the one the warehouse holds."""
         return self._read(year, CURRENT)
@@ -195,3 +202,8 @@ class RawStore:
         for old in versions[versions_kept:]:
             if old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
+
+
+def latest_store(raw_dir: Path) -> RawStore:
+    """The raw store of the latest publications: the same layout, keyed by vintage (YYYYMM)."""
+    return RawStore(raw_dir / "latest")

@@ -17,6 +17,7 @@ import io
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from trade_pipeline.ingestion.dgddi_files import FLOW_NAMES
-from trade_pipeline.ingestion.sample_model import SEED, generate_rows
+from trade_pipeline.ingestion.sample_model import LATEST_VINTAGES, SEED, generate_latest_rows, generate_rows
 from trade_pipeline.lib.nomenclature import PACKAGED_LABEL_FILES
 from trade_pipeline.lib.provenance import SYNTHETIC_LABEL
 from trade_pipeline.tables import FILE_COLUMNS
@@ -68,8 +69,11 @@ Les fichiers de libellés (Libelle_*.txt, Departement_region.txt) sont ceux publ
 def _zip_bytes(year: int, flow: str, data: bytes) -> bytes:
     folder = f"Regional-{year}-{FLOW_NAMES[flow]}"
     stamp = (year + 1, 2, 1, 0, 0, 0)  # fixed: same bytes on every run
-    members = [(f"{folder}/Region_{year}_{FLOW_NAMES[flow].capitalize()}.txt", data),
-               (f"{folder}/{README_NAME}", _readme())]
+    return _zipped(folder, f"Region_{year}_{FLOW_NAMES[flow].capitalize()}.txt", data, stamp)
+
+
+def _zipped(folder: str, data_name: str, data: bytes, stamp: tuple[int, ...]) -> bytes:
+    members = [(f"{folder}/{data_name}", data), (f"{folder}/{README_NAME}", _readme())]
     reference = resources.files("trade_pipeline") / "reference"
     members += [(f"{folder}/{name}", (reference / name).read_bytes()) for name in PACKAGED_LABEL_FILES.values()]
     sink = io.BytesIO()
@@ -110,6 +114,25 @@ def sample_files(year: int, scale: float = 1.0) -> list[SampleFile]:
     """The two zips of one year, as DGDDI would publish them (export, import)."""
     return [SampleFile(sample_zip_name(year, flow), _zip_bytes(year, flow, data_file_bytes(generate_rows(year, flow, scale))))
             for flow in ("E", "I")]
+
+
+def latest_zip_name(vintage: str, flow: str) -> str:
+    """DGDDI's name for it is not known (docs/latest-quarters.md); the national one's pattern."""
+    return f"{vintage}-stat-regional-ce-{FLOW_NAMES[flow]}.zip"
+
+
+@lru_cache(maxsize=1)
+def sample_latest_files(scale: float = 1.0) -> tuple[SampleFile, ...]:
+    """The synthetic latest publications after 2024 (sample_model.LATEST_VINTAGES), two zips each
+    (kept: the same bytes on every call, and a build of the sample asks for them every time)."""
+    files = []
+    for vintage in LATEST_VINTAGES:
+        stamp = (int(vintage[:4]), int(vintage[4:]), 10, 0, 0, 0)
+        for flow in ("E", "I"):
+            data = data_file_bytes(generate_latest_rows(vintage, flow, scale))
+            content = _zipped(f"stat-regional-ce-{FLOW_NAMES[flow]}", f"REGIONAL_CPF4PAYS{flow}.txt", data, stamp)
+            files.append(SampleFile(latest_zip_name(vintage, flow), content))
+    return tuple(files)
 
 
 def write_sample(out: Path, year: int, scale: float = 1.0, as_text: bool = False) -> list[Path]:

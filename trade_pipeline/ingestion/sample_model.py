@@ -323,3 +323,58 @@ def generate_rows(year: int, flow: str, scale: float = 1.0) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True)
     frame = frame[frame["value_eur"] > 0]
     return frame.sort_values(["quarter", "department_code", "cpf4_code", "country_code"], kind="stable")[list(FILE_COLUMNS)]
+
+
+# --------------------------------------------------------------------------------------------
+# The latest publications after the annual sample (« dernière publication », 5 quarters)
+# --------------------------------------------------------------------------------------------
+
+#: The synthetic monthly publications after 2024, and the quarters each holds (the five last
+#: complete ones: in November and December 2025, 2024-T3 → 2025-T3).
+LATEST_VINTAGES = {"202511": ((2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3)),
+                   "202512": ((2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3))}
+#: The story of 2025: exports to the United States fall from the second quarter in the
+#: activities most exposed to the tariffs (wine and spirits, cosmetics, pharmaceuticals,
+#: aircraft, machinery) — multipliers of the same quarter of 2024 — and a little in the others.
+_US_TARIFF_ACTIVITIES = ("C11Z", "C20B", "C21Z", "C30C", "C28A")
+_US_EXPORTS_2025 = {"exposed": {1: 1.02, 2: 0.84, 3: 0.68}, "other": {1: 1.01, 2: 0.97, 3: 0.93}}
+#: How December's publication revises November's (late declarations, mostly on the last quarter).
+_DECEMBER_REVISION = {1: 1.000, 2: 1.003, 3: 1.014}
+
+
+@lru_cache(maxsize=2)
+def _rows_of_2024(flow: str, scale: float) -> pd.DataFrame:
+    return generate_rows(2024, flow, scale)  # read only: every vintage starts from it
+
+
+def generate_latest_rows(vintage: str, flow: str, scale: float = 1.0) -> pd.DataFrame:
+    """All rows of one flow of a synthetic latest publication.
+
+    Its 2024 quarters are the annual sample's rows of those quarters, unchanged (the annual file
+    wins anyway, and the 2024 calibration stays exact); a 2025 quarter is the same quarter of 2024
+    moved by each département's growth and by the story of exports to the United States."""
+    if vintage not in LATEST_VINTAGES:
+        raise ValueError(f"the embedded sample's latest publications are {', '.join(LATEST_VINTAGES)}, not {vintage}")
+    held = LATEST_VINTAGES[vintage]
+    base = _rows_of_2024(flow, scale)
+    frames = [base[base["quarter"] == quarter] for year, quarter in held if year == 2024]
+    departments = sorted(base["department_code"].unique())
+    growth = dict(zip(departments, _rng("latest-growth", flow).normal(1.025, 0.04, len(departments)), strict=True))
+    for year, quarter in held:
+        if year != 2025:
+            continue
+        rows = base[base["quarter"] == quarter].copy()
+        factor = rows["department_code"].map(growth).to_numpy()
+        factor = factor * _rng("latest-noise", flow, quarter).lognormal(0.0, 0.05, len(rows))
+        if flow == "E":
+            to_us = (rows["country_code"] == "US").to_numpy()
+            exposed = rows["a129_code"].isin(_US_TARIFF_ACTIVITIES).to_numpy()
+            factor = np.where(to_us & exposed, _US_EXPORTS_2025["exposed"][quarter], 1.0) * factor
+            factor = np.where(to_us & ~exposed, _US_EXPORTS_2025["other"][quarter], 1.0) * factor
+        if vintage == "202512":
+            factor = factor * _DECEMBER_REVISION[quarter]
+        rows["year"] = 2025
+        rows["value_eur"] = np.round(rows["value_eur"].to_numpy() * factor).astype("int64")
+        rows["mass_kg"] = np.round(rows["mass_kg"].to_numpy() * factor).astype("int64")
+        frames.append(rows[rows["value_eur"] > 0])
+    return pd.concat(frames, ignore_index=True)[list(FILE_COLUMNS)]

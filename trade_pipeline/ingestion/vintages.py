@@ -14,7 +14,7 @@ from pathlib import Path
 from trade_pipeline.ingestion import download as http
 from trade_pipeline.ingestion.raw_store import sha256_file
 from trade_pipeline.ingestion.sample_model import SEED
-from trade_pipeline.ingestion.sources import belongs_to_year
+from trade_pipeline.ingestion.sources import YearNotInSource, files_of_year
 from trade_pipeline.settings import DGDDI_SOURCE, SAMPLE_SOURCE, SAMPLE_YEARS, Settings
 
 #: The year key of a source whose files do not say which year they hold (one zip URL).
@@ -48,9 +48,12 @@ def _local(path: Path, settings: Settings) -> dict[int, str]:
     years = {int(part) for p in candidates for part in _years_in(p.name)}
     for year in sorted(years):
         digest = hashlib.sha256()
-        for item in candidates:
-            if belongs_to_year(item, year, settings):
-                digest.update(f"{item.name}:{sha256_file(item)}\n".encode())
+        try:
+            chosen = files_of_year(path, year, settings)
+        except YearNotInSource:
+            chosen = []
+        for item in chosen:
+            digest.update(f"{item.name}:{sha256_file(item)}\n".encode())
         result[year] = digest.hexdigest()
     return result
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 #: The runs this command executes in its own process (see fail_abandoned_runs).
 CLI_TAG = {LAUNCHED_BY_TAG: "cli"}
 RAW_FILES = dg.AssetKey("raw_trade_files")
+LATEST_FILES = dg.AssetKey("latest_publication_files")
 PUBLISHED_STORE = dg.AssetKey("published_store")
 #: Rounds of evaluation before giving up (a year needs three: rows, then marts, then nothing).
 MAX_ROUNDS = 8
@@ -199,7 +200,7 @@ def _say_left_out(left_out: refresh.Requested, echo: Echo) -> None:
     for key, partitions in left_out.items():
         years = sorted({parse_partition_key(p)[0] for p in partitions})
         span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
-        echo(f"  {key.to_user_string():17} {len(partitions)} partition(s) of {span} outside this build's --year or "
+        echo(f"  {key.to_user_string():24} {len(partitions)} partition(s) of {span} outside this build's --year or "
              "--departement: left for the next build of those (or the daemon)")
 
 
@@ -208,7 +209,7 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
     done = _recomputed(summaries)
     seconds = _step_seconds(summaries)
     echo("")
-    if not any(asset != RAW_FILES.to_user_string() for asset in done):
+    if not any(asset not in (RAW_FILES.to_user_string(), LATEST_FILES.to_user_string()) for asset in done):
         echo(f"Nothing changed since the last build: nothing recomputed (raw files identical). "
              f"{wall_seconds:.1f} s in all.")
         _say_left_out(left_out, echo)
@@ -218,13 +219,15 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
         keys = done.get(asset)
         took = f" — {seconds[asset]:.1f} s" if asset in seconds else ""
         if asset == RAW_FILES.to_user_string():
-            echo(f"  {asset:17} fetched {', '.join(sorted(keys or []))}{took}")
+            echo(f"  {asset:24} fetched {', '.join(sorted(keys or []))}{took}")
+        elif asset == LATEST_FILES.to_user_string():
+            echo(f"  {asset:24} {'fetched' if keys else 'none offered by the source'}{took}")
         elif keys is None:
-            echo(f"  {asset:17} skipped (unchanged)")
+            echo(f"  {asset:24} skipped (unchanged)")
         elif keys == {""}:
-            echo(f"  {asset:17} rebuilt{took}")
+            echo(f"  {asset:24} rebuilt{took}")
         elif all("|" not in k for k in keys):
-            echo(f"  {asset:17} {', '.join(sorted(keys))}{took}")
+            echo(f"  {asset:24} {', '.join(sorted(keys))}{took}")
         else:
             for year, places in sorted(years_of(keys).items()):
                 skipped = len(territory_keys()) - len(places)
@@ -235,11 +238,11 @@ def _say_what_changed(summaries: list[RunSummary], graph_order: list[str], left_
                     written = sum(parse_partition_key(partition)[0] == year
                                   for s in summaries for partition in s.rewritten_fiches)
                     extra = f" — {written} written (new or changed figures), {len(places) - written} identical"
-                echo(f"  {asset:17} {year}: {names}{extra}; {skipped} skipped (unchanged){took}")
+                echo(f"  {asset:24} {year}: {names}{extra}; {skipped} skipped (unchanged){took}")
                 took = ""  # the step's time once, on its asset's first line
     _say_left_out(left_out, echo)
     steps = sum(seconds.values())
-    echo(f"  {'in all':17} {wall_seconds:.1f} s ({steps:.1f} s in the steps, the rest in Dagster's runs and "
+    echo(f"  {'in all':24} {wall_seconds:.1f} s ({steps:.1f} s in the steps, the rest in Dagster's runs and "
          "the evaluation of what changed)")
 
 
@@ -288,8 +291,8 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
             fail_abandoned_runs(instance, echo)
             refresh.prime(repository, instance)
             echo(f"Fetching {', '.join(map(str, years))} from {settings.source}")
-            summaries += _run_all([refresh.Run((RAW_FILES,), year) for year in years], defs, instance, settings, echo,
-                                  verbose)
+            summaries += _run_all([refresh.Run((RAW_FILES,), year) for year in years] + [refresh.Run((LATEST_FILES,))],
+                                  defs, instance, settings, echo, verbose)
             for _ in range(MAX_ROUNDS):
                 evaluation = refresh.evaluate(repository, instance, only)
                 planned = refresh.plan(evaluation.requested, graph, scope, set(years), refresh.PICTURE_ASSETS)

@@ -5,7 +5,7 @@ import duckdb
 import pandas as pd
 
 from trade_pipeline.aggregation import reads
-from trade_pipeline.aggregation.assets import territory_marts
+from trade_pipeline.aggregation.assets import quarterly_indicators, territory_marts
 from trade_pipeline.ingestion.raw_store import RawStore
 from trade_pipeline.lib.provenance import cited_publications
 from trade_pipeline.lib.warehouse import no_space_message
@@ -19,11 +19,11 @@ from trade_pipeline.validation.assets import trade_flows
 
 @dg.asset(
     pool=WAREHOUSE_POOL,
-    deps=[trade_flows, territory_marts],
+    deps=[trade_flows, territory_marts, quarterly_indicators],
     # Any change of the rows changes some territory's marts; a new provenance of the same rows
     # (the `sources` table) changes only trade_flows. The plan holds the store back while what
     # the rows may change upstream of it still runs (orchestration/refresh.py): one publication.
-    automation_condition=after_any_data_change(territory_marts, trade_flows),
+    automation_condition=after_any_data_change(territory_marts, trade_flows, quarterly_indicators),
     group_name="publication",
     kinds={"duckdb"},
     code_version="2",

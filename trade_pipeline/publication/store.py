@@ -32,6 +32,7 @@ from trade_pipeline.lib import territoires_industrie
 from trade_pipeline.lib.atomic import fsync_path, link_or_copy, sql_path, write_atomically
 from trade_pipeline.lib.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, failpoint
 from trade_pipeline.lib.provenance import ATTRIBUTION, SYNTHETIC_LABEL
+from trade_pipeline.lib.quarters import LATEST
 from trade_pipeline.lib.spreadsheets import formula_cells_query
 from trade_pipeline.lib.territories import insee_codes_frame, territories_frame
 from trade_pipeline.lib.warehouse import DUCKDB_MEMORY_LIMIT
@@ -55,10 +56,16 @@ from trade_pipeline.tables import (
     GROWTH_CONTRIBUTIONS,
     INGESTIONS,
     LABELS,
+    LATEST_PUBLICATIONS,
     MART_TERRITORY_TOTALS,
     PARTNER_BALANCE,
     PRODUCT_BREAKDOWN,
+    PROVISIONAL_FLOWS,
     PUBLISHED,
+    QUARTERLY_CHANGES,
+    QUARTERLY_SERIES,
+    QUARTERLY_SUMMARY,
+    QUARTERS,
     TRADE_FLOWS,
     UNITED_STATES_EXPORTS,
     UNITED_STATES_IMPORTS,
@@ -89,6 +96,17 @@ PUBLISHED_TABLES: dict[str, str] = {
     "exposure_comparison": EXPOSURE_COMPARISON,
     **{mart.name: _select(mart.name, mart_table_name(mart), "year, level, territory_code, product_rank")
        for mart in (UNITED_STATES_EXPORTS, UNITED_STATES_IMPORTS)},
+    **{table.name: _select(table.name, mart_table_name(table), order) for table, order in (
+        (QUARTERS, "year, quarter, origin, vintage"),
+        (QUARTERLY_SUMMARY, "level, territory_code, measure"),
+        (QUARTERLY_CHANGES, "level, territory_code, measure, flow, dimension, rank"),
+        (QUARTERLY_SERIES, "level, territory_code, year, quarter"))},
+    # The rows of the latest publications that figures come from (the quarters in use).
+    PROVISIONAL_FLOWS.name: f"""SELECT {', '.join(f"p.{c}" for c in PROVISIONAL_FLOWS.column_names)}
+        FROM {PROVISIONAL_FLOWS.name} p JOIN {mart_table_name(QUARTERS)} q ON q.in_use AND q.origin = '{LATEST}'
+             AND q.vintage = p.vintage AND q.year = p.year AND q.quarter = p.quarter
+        ORDER BY p.year, p.quarter, p.flow, p.department_code, p.a129_code, p.cpf4_code, p.country_code""",
+    "latest_sources": _select("latest_sources", LATEST_PUBLICATIONS.name, "vintage"),
 }
 
 
@@ -102,7 +120,7 @@ _CHEAP_FINGERPRINTS = {
 #: Tables whose every text column is a code the pandera contract holds to its pattern (`^\d{2}$`,
 #: `^[A-Z]{2}$`…): none can start like a spreadsheet formula, and scanning their millions of
 #: rows would cost seconds at every publication.
-_CODES_ONLY = frozenset({"trade_flows"})
+_CODES_ONLY = frozenset({"trade_flows", PROVISIONAL_FLOWS.name})
 
 
 class PublicationRefused(ValueError):

@@ -1,25 +1,27 @@
 """Dagster wiring of the validation step: `trade_flows`, its pandera contract and its Great
 Expectations checks, each reported as an asset check of the year it checked."""
 
+import hashlib
 from collections.abc import Iterator
 
 import dagster as dg
 import pyarrow as pa
 
-from trade_pipeline.ingestion.assets import raw_trade_files
-from trade_pipeline.ingestion.raw_store import RawStore
+from trade_pipeline.ingestion.assets import latest_publication_files, raw_trade_files
+from trade_pipeline.ingestion.raw_store import RawStore, latest_store
 from trade_pipeline.ingestion.sources import archive_limits, expected_errors
 from trade_pipeline.orchestration.conditions import EAGER_ON_DATA_CHANGE
 from trade_pipeline.orchestration.metadata import Stopwatch, column_schema, table_metadata
 from trade_pipeline.orchestration.partitions import year_partitions
 from trade_pipeline.orchestration.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
-from trade_pipeline.tables import TRADE_FLOWS
+from trade_pipeline.tables import PROVISIONAL_FLOWS, TRADE_FLOWS
 from trade_pipeline.validation.expectations import (
     EXPECTATION_SPECS,
     Stored,
     blocking_failures,
     run_expectations,
 )
+from trade_pipeline.validation.provisional_flows import read_raw_vintage, validate_vintage, write_vintage
 from trade_pipeline.validation.schema import ContractViolation
 from trade_pipeline.validation.trade_flows import read_year, stored_totals, validate_year, write_year
 
@@ -117,3 +119,97 @@ def trade_flows(context: dg.AssetExecutionContext, settings: PipelineSettings, w
         },
         check_results=check_results,
     )
+
+
+PROVISIONAL_FLOWS_CHECKS = [
+    dg.AssetCheckSpec(PANDERA_CHECK, asset="provisional_flows", blocking=True,
+                      description="The pandera contract of trade_flows, for the years the latest publication spans. "
+                                  "Blocking."),
+    *(dg.AssetCheckSpec(spec.check_name, asset="provisional_flows", description=spec.description,
+                        blocking=spec.blocking)
+      for spec in EXPECTATION_SPECS if spec.check_name != "consistent_with_stored"),
+]
+
+
+@dg.asset(
+    pool=WAREHOUSE_POOL,
+    deps=[latest_publication_files],
+    check_specs=PROVISIONAL_FLOWS_CHECKS,
+    automation_condition=EAGER_ON_DATA_CHANGE,
+    group_name="validation",
+    kinds={"duckdb", "pandas"},
+    code_version="1",
+    description=(
+        "Validated rows of each latest publication (vintage) in the warehouse, the same contract as a year's rows: "
+        "the pandera schema (else nothing is stored and the failing file/line/column are listed) and Great "
+        "Expectations (duplicate keys block the vintage). A new vintage is added beside the others; an identical "
+        "one changes nothing (docs/latest-quarters.md)."
+    ),
+    metadata={"dagster/column_schema": column_schema(PROVISIONAL_FLOWS)},
+)
+def provisional_flows(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse) -> Iterator:
+    config = settings.get()
+    store = latest_store(config.raw_dir)
+    limits = archive_limits(config)
+    todo = [(key, store.fetched(key)) for key in store.stored_keys() if _not_validated(store, key)]
+    results: dict[str, list[tuple[str, bool, dict]]] = {}
+    timings = Stopwatch()
+    for key, raw in todo:
+        vintage = str(key)
+        with timings("read"):
+            try:
+                rows, reference = read_raw_vintage(raw, vintage, limits)
+            except expected_errors() as error:
+                raise dg.Failure(description=str(error)) from None
+        try:
+            with timings("pandera"):
+                validated = validate_vintage(rows, reference)
+        except ContractViolation as violation:
+            yield dg.AssetCheckResult(check_name=PANDERA_CHECK, passed=False, metadata={
+                "vintage": vintage, "failing_count": len(violation.failures),
+                "failures": table_metadata(violation.failures)})
+            raise dg.Failure(description=f"latest publication {vintage}: {violation}") from None
+        results.setdefault(PANDERA_CHECK, []).append((vintage, True, {"rows": validated.num_rows}))
+        with timings("great_expectations"):
+            outcomes = [o for o in run_expectations(validated, reference, max(q.year for q in rows.quarters))
+                        if o.check_name != "consistent_with_stored"]
+        for outcome in outcomes:
+            results.setdefault(outcome.check_name, []).append((vintage, outcome.passed, outcome.metadata))
+        refusal = blocking_failures(outcomes, max(q.year for q in rows.quarters))
+        if refusal:
+            yield from _vintage_check_results(results)
+            raise dg.Failure(description=f"latest publication {vintage}: {refusal}")
+        with timings("write"), warehouse.connect() as connection:
+            written = write_vintage(connection, rows, validated, raw)
+        store.promote(key, raw)
+        context.log.info(f"latest publication {vintage}: {written:,} rows of "
+                         f"{', '.join(str(q) for q in sorted(rows.quarters))} stored")
+    with warehouse.connect() as connection:
+        held = connection.execute("SELECT vintage, rows, raw_version || source || synthetic || files "
+                                  "FROM latest_publications ORDER BY vintage").fetchall()
+    # The vintages stored and where their files come from: a new provenance alone is published too.
+    digest = hashlib.sha256("\n".join(f"{v}:{provenance}" for v, _, provenance in held).encode()).hexdigest()
+    yield dg.MaterializeResult(
+        data_version=dg.DataVersion(digest),
+        metadata={"dagster/row_count": sum(n for _, n, _ in held), "vintages": ", ".join(v for v, _, _ in held),
+                  "validated": ", ".join(str(key) for key, _ in todo) or "none (unchanged)", **timings.metadata()},
+        check_results=list(_vintage_check_results(results)),
+    )
+
+
+def _not_validated(store: RawStore, key: int) -> bool:
+    """A vintage fetched but not in the warehouse yet (new, revised, or from another source)."""
+    fetched, current = store.fetched(key), store.current(key)
+    return fetched is not None and (current is None or current.version != fetched.version
+                                    or current.provenance != fetched.provenance)
+
+
+def _vintage_check_results(results: dict[str, list[tuple[str, bool, dict]]]) -> Iterator[dg.AssetCheckResult]:
+    """One result per check for the vintages validated in this run (all must pass)."""
+    blocking = {spec.check_name: spec.blocking for spec in EXPECTATION_SPECS} | {PANDERA_CHECK: True}
+    for name, outcomes in results.items():
+        yield dg.AssetCheckResult(
+            check_name=name, passed=all(ok for _, ok, _ in outcomes),
+            severity=dg.AssetCheckSeverity.ERROR if blocking.get(name) else dg.AssetCheckSeverity.WARN,
+            metadata={"vintages": ", ".join(v for v, _, _ in outcomes),
+                      "failed": ", ".join(v for v, ok, _ in outcomes if not ok) or "none"})

@@ -6,6 +6,8 @@ column (1-based, in DGDDI field order) and the value of each failing cell.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import duckdb
 import pandas as pd
 import pandera.pandas as pa
@@ -51,12 +53,13 @@ class ContractViolation(ValueError):
 PANDAS_TYPES = {"VARCHAR": "string[pyarrow]", "INTEGER": "int32", "BIGINT": "int64"}
 
 
-def column_rules(year: int, department_regions: dict[str, str]) -> dict[str, list[pa.Check]]:
-    """What each `trade_flows` column must hold, beyond its type (docs/source-format.md, « Invariants »)."""
+def column_rules(year: int | Collection[int], department_regions: dict[str, str]) -> dict[str, list[pa.Check]]:
+    """What each `trade_flows` column must hold, beyond its type (docs/source-format.md, « Invariants »).
+    `year`: the year loaded, or the years a latest publication spans."""
     return {
         "flow": [pa.Check.isin(["E", "I"])],
         "quarter": [pa.Check.isin([1, 2, 3, 4])],
-        "year": [pa.Check.eq(year)],
+        "year": [pa.Check.eq(year) if isinstance(year, int) else pa.Check.isin(sorted(year))],
         "department_code": [pa.Check.str_matches(DEPARTMENT_CODE_PATTERN), pa.Check.isin(sorted(department_regions))],
         "region_code": [pa.Check.str_matches(REGION_CODE_PATTERN)],
         "a129_code": [pa.Check.str_matches(A129_CODE_PATTERN)],
@@ -67,7 +70,8 @@ def column_rules(year: int, department_regions: dict[str, str]) -> dict[str, lis
     }
 
 
-def trade_flows_schema(year: int, department_regions: dict[str, str], file_flows: dict[str, str]) -> pa.DataFrameSchema:
+def trade_flows_schema(year: int | Collection[int], department_regions: dict[str, str],
+                       file_flows: dict[str, str]) -> pa.DataFrameSchema:
     """The contract for one year's rows.
 
     `department_regions` maps each known DGDDI département code to its région; `file_flows`
@@ -92,7 +96,7 @@ def trade_flows_schema(year: int, department_regions: dict[str, str], file_flows
             pa.Check(region_matches_department, name="region_matches_department", element_wise=False),
             pa.Check(flow_matches_file, name="flow_matches_file", element_wise=False),
         ],
-        name=f"trade_flows_{year}",
+        name=f"trade_flows_{year if isinstance(year, int) else '_'.join(map(str, sorted(year)))}",
         description="DGDDI regional trade rows of one year (docs/source-format.md)",
     )
 

@@ -11,8 +11,8 @@ import pyarrow as pa
 
 from trade_pipeline.ingestion.archives import ArchiveLimits
 from trade_pipeline.ingestion.dgddi_files import (
-    INTEGER_COLUMNS,
     YearFiles,
+    combine_files,
     locate_year_files,
     read_data_file,
     restrict_to_year,
@@ -45,15 +45,6 @@ def read_year(raw: RawVersion, limits: ArchiveLimits) -> YearRows:
             table = restrict_to_year(table, raw.year, ref.display_name)
         tables.append(table)
     return YearRows(raw.year, combine_files(tables), reference, files)
-
-
-def combine_files(tables: list[pa.Table]) -> pa.Table:
-    """The parsed files of a year as one table (Arrow chunks: no copy). When one file was typed
-    and another read as text (a bad integer), all are text: the contract reports each cell."""
-    if len({t.schema for t in tables}) > 1:
-        tables = [t.cast(pa.schema([f.with_type(pa.string()) if f.name in INTEGER_COLUMNS else f for f in t.schema]))
-                  for t in tables]
-    return pa.concat_tables(tables).unify_dictionaries()  # one dictionary of file names
 
 
 def validate_year(year_rows: YearRows) -> pa.Table:
@@ -95,13 +86,13 @@ def write_year(connection: duckdb.DuckDBPyConnection, year_rows: YearRows, valid
         connection.execute("DELETE FROM ingestions WHERE year = ?", [year])
         connection.execute(
             "INSERT INTO ingestions VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [year, raw.version, raw.source, raw.synthetic, json.dumps([_provenance(f) for f in raw.files]),
+            [year, raw.version, raw.source, raw.synthetic, json.dumps([provenance_of(f) for f in raw.files]),
              validated.num_rows, loaded_at],
         )
     return validated.num_rows
 
 
-def _provenance(raw_file: RawFile) -> dict:
+def provenance_of(raw_file: RawFile) -> dict:
     """What a consumer needs to trace a year back to its files (not when we happened to fetch)."""
     return {"name": raw_file.name, "sha256": raw_file.sha256, "bytes": raw_file.size, "origin": raw_file.origin,
             "etag": raw_file.etag, "last_modified": raw_file.last_modified}
