@@ -171,3 +171,28 @@ def test_every_sentence_agrees_on_the_sample(sample_build):
             errors += [f"{t.key}: {e}" for e in grammar_errors(text, t)]
     assert errors == []
     assert len(data["region-12"].members) == 13 and len(data["france-FR"].members) == 14 + 101
+
+
+def test_every_sentence_of_the_latest_quarters_agrees_with_every_territory_name():
+    import pandas as pd
+
+    from trade_pipeline.fiches.conjoncture import headline
+
+    row = pd.Series({"measure": "ytd", "first_year": 2025, "first_quarter": 1, "last_year": 2025, "last_quarter": 3,
+                     "exports_eur": 2_149_200_000, "imports_eur": 3_950_300_000, "balance_eur": -1_801_100_000,
+                     "exports_change_pct": 7.4, "imports_change_pct": -2.5, "previous_complete": True,
+                     "previous_quarters_missing": 0})
+    lacking = row.copy()
+    lacking.update({"measure": "r4q", "first_year": 2024, "first_quarter": 4, "previous_complete": False,
+                    "previous_quarters_missing": 1, "exports_change_pct": float("nan")})
+    errors = {}
+    for t in territories():
+        for sentence in (headline(t, row), headline(t, lacking)):
+            if found := grammar_errors(sentence, t):
+                errors[t.key] = found
+    assert errors == {}
+    bouches, herault = territory("departement-13"), territory("departement-34")
+    assert headline(bouches, row).startswith("Sur T1–T3\u202f2025, les Bouches-du-Rhône ont exporté pour 2\u202f149,2\u202fM€")
+    assert "par rapport aux mêmes trimestres un an plus tôt." in headline(herault, row)
+    assert headline(herault, lacking).endswith("la comparaison avec les quatre trimestres précédents n'est pas possible : "
+                                               "1 trimestre de cette période manque dans les données.")

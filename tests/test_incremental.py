@@ -6,6 +6,7 @@ same content hashes decide what is rewritten.
 """
 
 import re
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -189,3 +190,45 @@ def test_a_revision_after_a_build_that_left_charts_for_later_redraws_the_changed
                                         "LIMIT 1").fetchone()
     assert any(line.startswith(f"{exports}") or f";{exports};" in line or line.endswith(f";{exports}")
                for line in partners.read_text(encoding="utf-8-sig").splitlines())
+
+
+QUARTERLY = ("latest_publication_files", "provisional_flows", "quarterly_indicators", "published_store", "conjoncture")
+
+
+def test_a_new_latest_publication_recomputes_the_latest_quarters_only_and_an_identical_one_nothing(
+        tmp_path, first_build, revised_sources):
+    data, source = copy_state(first_build, tmp_path / "data"), tmp_path / "source"
+    shutil.copytree(revised_sources[0], source)
+    everything = (*DOWNSTREAM, "trade_flows", "conjoncture", *QUARTERLY)
+
+    def build_and_see() -> dict[str, int]:
+        before = {asset: max((r.storage_id for r in materializations(data, asset)), default=0) for asset in everything}
+        result = run_cli(data, "build", "--year", "2024", "--source", str(source))
+        assert result.code == 0, result.out[-3000:] + result.err[-3000:]
+        return {asset: len(materializations(data, asset, before[asset])) for asset in everything
+                if materializations(data, asset, before[asset])}
+
+    def in_use() -> list[tuple]:
+        with duckdb.connect(str(data / "published" / "trade.duckdb"), read_only=True) as store:
+            return store.execute("SELECT year, quarter, vintage, status FROM quarters WHERE in_use "
+                                 "ORDER BY year, quarter").fetchall()
+
+    build_and_see()  # the same files from another folder: a new provenance, published as such
+    for vintage, revised in (("202511", None), ("202512", "202511")):
+        assert run_cli(tmp_path, "sample", "--out", str(source), "--year", "2024", "--scale", "0.02",
+                       "--latest", vintage).code == 0
+        for annual in source.glob("*Regional-2024*"):  # the revised source's own annual files stay
+            shutil.copy2(revised_sources[0] / annual.name, annual)
+        recomputed = build_and_see()
+        # The years' rows, slices, marts, charts and fiches are untouched: only the latest quarters
+        # and what shows them (the store, the « Conjoncture » pages).
+        assert set(recomputed) == set(QUARTERLY), recomputed
+        assert in_use() == [*((2024, q, "202502", "definitive") for q in range(1, 5)),
+                            *((2025, q, vintage, "provisional") for q in (1, 2, 3))]
+        page = (data / "fiches" / "conjoncture" / "departement-34.html").read_text(encoding="utf-8")
+        month = {"202511": "novembre 2025", "202512": "décembre 2025"}
+        assert f"provisoire (publication de {month[vintage]})" in page
+        if revised:
+            assert f"révise celle de {month[revised]}" in page
+    # The same files again: nothing after the fetch.
+    assert set(build_and_see()) <= {"latest_publication_files"}

@@ -13,7 +13,14 @@ import sys
 import warnings
 from pathlib import Path
 
-from trade_pipeline.settings import SAMPLE_YEARS, SettingsError, check_years, get_settings, prepare_data_dir
+from trade_pipeline.settings import (
+    SAMPLE_LATEST_VINTAGES,
+    SAMPLE_YEARS,
+    SettingsError,
+    check_years,
+    get_settings,
+    prepare_data_dir,
+)
 
 USAGE_ERROR = 2
 BUSY = 3
@@ -69,15 +76,19 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from trade_pipeline.ingestion.sample import write_sample
+    from trade_pipeline.ingestion.sample import write_latest_sample, write_sample
     from trade_pipeline.lib.provenance import SYNTHETIC_LABEL
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise SettingsError(f"--out {out}: is a file, not a directory")
+    written = []
     for year in _years(args.year, list(SAMPLE_YEARS)):
-        for path in write_sample(out, year, scale=args.scale, as_text=args.txt):
-            print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+        written += write_sample(out, year, scale=args.scale, as_text=args.txt)
+    for vintage in args.latest or []:
+        written += write_latest_sample(out, vintage, scale=args.scale)
+    for path in written:
+        print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     print(f"{SYNTHETIC_LABEL}: synthetic rows in the exact DGDDI format")
     return 0
 
@@ -222,6 +233,9 @@ def parser() -> argparse.ArgumentParser:
     sample.add_argument("--scale", type=_scale, default=1.0,
                         help="rows multiplier (1 ≈ 147 000 rows per flow; 14 ≈ 2 million)")
     sample.add_argument("--txt", action="store_true", help="write the .txt files and labels instead of zips")
+    sample.add_argument("--latest", action="append", choices=SAMPLE_LATEST_VINTAGES,
+                        help="also write this synthetic latest publication (« dernière publication », repeatable): "
+                             "its two zips, named with its month")
     sample.set_defaults(handler=cmd_sample)
 
     dev = commands.add_parser("dev", help="start the Dagster UI and daemon on this data directory")

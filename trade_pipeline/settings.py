@@ -19,6 +19,10 @@ FIRST_YEAR = 2015
 
 #: Years covered by the embedded synthetic sample.
 SAMPLE_YEARS = tuple(range(FIRST_YEAR, 2025))  # ten years, like DGDDI's CPF rév. 2.1 files
+#: The folder of the latest quarters' pages, under the fiches' (links between pages use it too).
+CONJONCTURE_FOLDER = "conjoncture"
+#: The sample's synthetic latest publications after 2024 (ingestion/sample_model.py).
+SAMPLE_LATEST_VINTAGES = ("202511", "202512")
 
 #: The only URL form Dagster's PostgreSQL storage works with here (see _postgres_url).
 PG_URL_SCHEME = "postgresql+psycopg2://"
@@ -87,6 +91,11 @@ class Settings:
     @property
     def fiches_dir(self) -> Path:
         return self.data_dir / "fiches"
+
+    @property
+    def conjoncture_dir(self) -> Path:
+        """The latest quarters' pages (fiches/conjoncture.py), beside the years' fiches."""
+        return self.fiches_dir / CONJONCTURE_FOLDER
 
     @property
     def dagster_home(self) -> Path:

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from trade_pipeline.aggregation.mart_sql import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
+from trade_pipeline.aggregation.quarters import EUROPEAN_UNION
 from trade_pipeline.lib.nomenclature import short_label
 from trade_pipeline.lib.territories import Territory, parse_territory_key, territories_frame, territory, territory_key
 from trade_pipeline.tables import (
@@ -20,9 +21,15 @@ from trade_pipeline.tables import (
     FLOW_LINKS,
     GROWTH_CONTRIBUTIONS,
     INGESTIONS,
+    LABELS,
+    LATEST_PUBLICATIONS,
     MART_TERRITORY_TOTALS,
     PARTNER_BALANCE,
     PRODUCT_BREAKDOWN,
+    QUARTERLY_CHANGES,
+    QUARTERLY_SERIES,
+    QUARTERLY_SUMMARY,
+    QUARTERS,
     UNITED_STATES_EXPORTS,
     UNITED_STATES_IMPORTS,
     mart_table_name,
@@ -275,3 +282,50 @@ def departement_key_figures(connection: duckdb.DuckDBPyConnection, year: int) ->
     frame["exports_rank"] = frame["exports_eur"].where(ranked).rank(ascending=False, method="min").astype("Int64")
     frame["ranked_among"] = int(ranked.sum())
     return frame
+
+
+@dataclass(frozen=True)
+class QuarterlyData:
+    """The latest quarters of every territory, as the « Conjoncture » pages show them."""
+
+    summary: pd.DataFrame  # quarterly_summary rows
+    changes: pd.DataFrame  # quarterly_changes rows, with `name` and `short` of each member
+    series: pd.DataFrame  # quarterly_united_states rows
+    quarters: pd.DataFrame  # quarters rows
+    synthetic: bool
+
+    def of(self, key: str) -> QuarterlyData:
+        level, code = parse_territory_key(key)
+
+        def mine(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[(frame["level"] == level) & (frame["territory_code"] == code)]
+
+        return QuarterlyData(mine(self.summary), mine(self.changes), mine(self.series), self.quarters, self.synthetic)
+
+
+def quarterly_data(connection: duckdb.DuckDBPyConnection) -> QuarterlyData:
+    """Every territory's quarterly marts; partners and activities with the labels of the latest year."""
+    summary = connection.execute(f"SELECT * FROM {mart_table_name(QUARTERLY_SUMMARY)}").df()
+    changes = connection.execute(f"""
+        WITH latest AS (SELECT max(year) AS year FROM {LABELS.name})
+        SELECT c.*, l.label AS name
+        FROM {mart_table_name(QUARTERLY_CHANGES)} c
+        LEFT JOIN {LABELS.name} l ON l.year = (SELECT year FROM latest)
+             AND l.nomenclature = CASE c.dimension WHEN 'partner' THEN 'pays' ELSE 'a129' END AND l.code = c.member
+             AND l.valid_to = (SELECT max(valid_to) FROM {LABELS.name} m WHERE m.year = l.year
+                               AND m.nomenclature = l.nomenclature AND m.code = l.code)""").df()
+    nomenclature = changes["dimension"].map({"partner": "pays", "activity": "a129"})
+    changes["name"] = [EU_NAME if code == EUROPEAN_UNION else (name if isinstance(name, str) else code)
+                       for code, name in zip(changes["member"], changes["name"], strict=True)]
+    changes["short"] = [short_label(n, code, name) for n, code, name in
+                        zip(nomenclature, changes["member"], changes["name"], strict=True)]
+    series = connection.execute(f"SELECT * FROM {mart_table_name(QUARTERLY_SERIES)} ORDER BY year, quarter").df()
+    quarters = connection.execute(f"SELECT * FROM {mart_table_name(QUARTERS)} ORDER BY year, quarter").df()
+    synthetic = bool(connection.execute(
+        f"SELECT coalesce(bool_or(synthetic), false) FROM (SELECT synthetic FROM {INGESTIONS.name} "
+        f"UNION ALL SELECT synthetic FROM {LATEST_PUBLICATIONS.name})").fetchall()[0][0])
+    return QuarterlyData(summary, changes, series, quarters, synthetic)
+
+
+#: How the EU27 as a whole (aggregation/quarters.py) is named on the pages.
+EU_NAME = "Union européenne (27)"

@@ -122,7 +122,7 @@ def _manifest_bytes(manifest: dict) -> bytes:
     return json.dumps(manifest, ensure_ascii=False, indent=1).encode()
 
 
-def write_charts(folder: Path, key: str, year: int, charts: list[Chart], with_images: bool) -> ChartFolder:
+def write_charts(folder: Path, key: str, year: int | str, charts: list[Chart], with_images: bool) -> ChartFolder:
     """Prepare the new version of the folder when anything changed — tables and figures written,
     unchanged files linked, the pictures to (re)render listed — and call
     :meth:`ChartFolder.commit` once they are drawn (or :meth:`ChartFolder.abandon`)."""

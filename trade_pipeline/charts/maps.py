@@ -47,9 +47,11 @@ class MapMeasure:
     column: str  # in the values frame
     title: str  # « Exportations par département »
     diverging: bool
-    formatter: str  # "eur" | "pct"
+    formatter: str  # "eur" | "pct" | "signed_pct" (a change)
 
     def format(self, value: float) -> str:
+        if self.formatter == "signed_pct":
+            return french.signed_pct(value)
         return french.pct(value) if self.formatter == "pct" else (
             french.signed_eur(value) if self.diverging else french.eur(value))
 
@@ -152,7 +154,8 @@ def class_colours(bounds: list[float], diverging: bool) -> list[str]:
     count = len(bounds) + 1
     if diverging:
         below = sum(1 for b in bounds if b <= 0)  # classes under zero
-        return [*palette.DIVERGING_NEGATIVE[-below:], *palette.DIVERGING_POSITIVE[:count - below]]
+        negative = palette.DIVERGING_NEGATIVE[len(palette.DIVERGING_NEGATIVE) - below:]  # none when below is 0
+        return [*negative, *palette.DIVERGING_POSITIVE[:count - below]]
     return palette.sequential(count)
 
 
@@ -216,10 +219,11 @@ def _axes() -> dict:
             "yaxis": {"visible": False, "range": [height + 5, -5], "scaleanchor": "x"}}
 
 
-def choropleth_chart(values: pd.DataFrame, measure: MapMeasure, year: int, synthetic: bool,
+def choropleth_chart(values: pd.DataFrame, measure: MapMeasure, year: int | str, synthetic: bool,
                      fiches: set[str] | None = None) -> Chart:
     """The map of one measure: `values` has department_code and the measure's column; a click on a
-    département opens its fiche, when `fiches` (the keys of the fiches written) has it."""
+    département opens its page (a fiche, or the latest quarters' page), when `fiches` (the keys of the
+    pages written) has it. `year`: the year shown, or a period of quarters (« T4 2024 – T3 2025 »)."""
     by_code = dict(zip(values["department_code"], values[measure.column], strict=True))
     bounds = class_bounds(values[measure.column], measure.diverging)
     colours = class_colours(bounds, measure.diverging)
@@ -252,6 +256,7 @@ def choropleth_chart(values: pd.DataFrame, measure: MapMeasure, year: int, synth
     names = {t.code: t.name for t in _departements()}
     frame = values.assign(nom=values["department_code"].map(names))
     shown = (Column("part", "Part", Kind.SHARE) if measure.formatter == "pct"
+             else Column("evolution", "Évolution", Kind.SHARE) if measure.formatter == "signed_pct"
              else Column(measure.column, _MEASURE_LABELS[measure.column], Kind.EUR))
     table = ChartTable.of((DEPARTMENT_CODE, DEPARTMENT, shown, Column("classe", "Classe de couleur")), {
         "code_departement": frame["department_code"], "departement": frame["nom"],
@@ -261,14 +266,15 @@ def choropleth_chart(values: pd.DataFrame, measure: MapMeasure, year: int, synth
     return Chart(measure.name, title, figure, table, _choropleth_alt(frame, measure, year), 700, 640)
 
 
-def _choropleth_alt(frame: pd.DataFrame, measure: MapMeasure, year: int) -> str:
+def _choropleth_alt(frame: pd.DataFrame, measure: MapMeasure, year: int | str) -> str:
     known = frame.dropna(subset=[measure.column]).sort_values([measure.column, "department_code"], ascending=[False, True])
+    when = f"en {year}" if isinstance(year, int) else f"({year})"
     if known.empty:
-        return f"{measure.title} en {year} : aucune donnée."
+        return f"{measure.title} {when} : aucune donnée."
     top = ", ".join(f"{r.nom} ({measure.format(float(getattr(r, measure.column)))})" for r in known.head(3).itertuples())
     low = ", ".join(f"{r.nom} ({measure.format(float(getattr(r, measure.column)))})"
                     for r in known.tail(3).iloc[::-1].itertuples())
-    return (f"Carte : {measure.title.lower()} en {year}. Valeurs les plus élevées : {top} ; les plus basses : {low}. "
+    return (f"Carte : {measure.title.lower()} {when}. Valeurs les plus élevées : {top} ; les plus basses : {low}. "
             f"{_counted(known['department_code'])}, chacun relié à sa fiche.")
 
 

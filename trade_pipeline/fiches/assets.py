@@ -1,4 +1,5 @@
-"""Dagster wiring of the fiches step: one HTML page and PDF per territory, and the year indexes."""
+"""Dagster wiring of the fiches step: one HTML page and PDF per territory, the year indexes, and the
+latest quarters' pages (« Conjoncture »)."""
 
 import base64
 import hashlib
@@ -8,10 +9,11 @@ from pathlib import Path
 import dagster as dg
 
 from trade_pipeline.aggregation import reads
-from trade_pipeline.aggregation.assets import territory_marts
+from trade_pipeline.aggregation.assets import quarterly_indicators, territory_marts
 from trade_pipeline.charts.assets import territory_charts
 from trade_pipeline.charts.files import abandoned_on_failure
 from trade_pipeline.charts.pictures import render_pictures
+from trade_pipeline.fiches import conjoncture as conjoncture_pages
 from trade_pipeline.fiches import territoires_industrie as territoires
 from trade_pipeline.fiches.html import ensure_assets, templates_digest
 from trade_pipeline.fiches.index import write_index, write_years_index
@@ -198,3 +200,43 @@ def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings, w
         data_version=dg.DataVersion(content_version(*(f"{label}:{_digest(page)}" for label, page in labelled.items()),
                                                     *(territoires.pages_digest(config.fiches_dir, year) for year in years))),
         metadata={label: dg.MetadataValue.path(str(page)) for label, page in labelled.items()})
+
+
+@dg.asset(
+    pool=WAREHOUSE_POOL,
+    deps=[quarterly_indicators],
+    # Every new latest publication: these pages move month to month, the years' fiches do not.
+    automation_condition=after_any_data_change(quarterly_indicators, redo_on_new_code=True),
+    group_name="fiches",
+    kinds={"html"},
+    code_version=f"1+{templates_digest(conjoncture=True)}",
+    description="fiches/conjoncture/: « Conjoncture : les derniers trimestres », one page per territory (year to "
+                "date, last four quarters and last quarter against a year earlier; partners and activities with "
+                "their contributions; exports to the United States quarter by quarter; every provisional figure "
+                "marked with the month of its publication) and their index with the map of the change of exports "
+                "over the last four quarters (docs/latest-quarters.md). The years' fiches link to them.",
+)
+def conjoncture(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse,
+                chromium: Chromium) -> dg.MaterializeResult:
+    config = settings.get()
+    with warehouse.connect() as connection:
+        data = reads.quarterly_data(connection)
+    if data.summary.empty:
+        context.log.warning("no quarter in the store yet: no « Conjoncture » page")
+        return dg.MaterializeResult(data_version=dg.DataVersion("empty"))
+    ensure_assets(config.fiches_dir)
+    written = conjoncture_pages.write_pages(config.fiches_dir, data)
+    folder = conjoncture_pages.write_map(config.fiches_dir, data, chromium.available)
+    if chromium.available:
+        with abandoned_on_failure([folder]):
+            try:
+                render_pictures(folder.pictures, **chromium.options)
+            except BrowserFailed as failed:
+                raise dg.Failure(description=str(failed)) from None
+    folder.commit()
+    index = conjoncture_pages.write_index(config.fiches_dir, data, folder)
+    pages = sorted((config.fiches_dir / conjoncture_pages.FOLDER).glob("[!.]*.html"))
+    context.log.info(f"{len(written)} of {len(pages) - 1} pages written (new or changed figures): {index}")
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(content_version(*(f"{page.name}:{_digest(page)}" for page in pages))),
+        metadata={"index": dg.MetadataValue.path(str(index)), "pages_written": len(written)})

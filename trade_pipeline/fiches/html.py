@@ -35,13 +35,19 @@ def environment() -> jinja2.Environment:
     return environment
 
 
-@lru_cache(maxsize=1)
-def templates_digest() -> str:
-    """A hash of the pages' templates and stylesheet: part of the fiches' code version, so that a
-    changed template rewrites the fiches without anyone remembering to bump a number."""
+#: The templates of the latest quarters' pages (fiches/conjoncture.py): their own asset's code.
+CONJONCTURE_TEMPLATES = "conjoncture"
+
+
+@lru_cache(maxsize=2)
+def templates_digest(conjoncture: bool = False) -> str:
+    """A hash of the pages' templates and stylesheet: part of the fiches' code version (or, with
+    `conjoncture`, of the latest quarters' pages), so that a changed template rewrites them without
+    anyone remembering to bump a number — and only them."""
     digest = hashlib.sha256()
     for path in sorted(resources.files("trade_pipeline.fiches").joinpath("templates").iterdir(), key=str):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        if path.name.startswith(CONJONCTURE_TEMPLATES) == conjoncture or path.name.endswith(".css"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:10]
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from trade_pipeline.charts.files import read_tables
 from trade_pipeline.charts.maps import geometry
+from trade_pipeline.fiches.conjoncture import FOLDER as CONJONCTURE
 from trade_pipeline.fiches.html import PLOTLY_JS, ChartRef, css, environment, searchable
 from trade_pipeline.fiches.maps import MAPS_FOLDER
 from trade_pipeline.fiches.page import fiche_paths
@@ -78,7 +79,8 @@ def write_years_index(fiches_dir: Path, years: dict[int, bool]) -> Path:
         rows.append({"year": year, "count": sum(1 for p in year_dir.glob("[!.]*.html") if p.stem != "index"),
                      "downloads": [n for n in (f"donnees-{year}.csv", f"donnees-{year}.xlsx") if (year_dir / n).exists()]})
     context = {"years": rows, "css": css(), "synthetic": any(years.values()), "synthetic_banner": SYNTHETIC_BANNER,
-               "attribution": ATTRIBUTION}
+               "attribution": ATTRIBUTION,
+               "conjoncture": f"{CONJONCTURE}/index.html" if (fiches_dir / CONJONCTURE / "index.html").exists() else None}
     path = fiches_dir / "index.html"
     write_if_changed(path, environment().get_template("years.html.j2").render(**context).encode("utf-8"))
     return path

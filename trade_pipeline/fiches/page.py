@@ -22,6 +22,7 @@ from trade_pipeline.charts.chart import FLOW_WORDS
 from trade_pipeline.charts.files import MANIFEST, read_tables, territory_dir
 from trade_pipeline.charts.maps import geometry
 from trade_pipeline.charts.table import Kind, page_cell
+from trade_pipeline.fiches.conjoncture import FOLDER as CONJONCTURE
 from trade_pipeline.fiches.html import PLOTLY_JS, ChartRef, css, environment
 from trade_pipeline.fiches.notes import DEFINITIONS, METHODOLOGY, data_notes
 from trade_pipeline.fiches.prose import exposure_items, exposure_notes, introduction, totals_boxes, united_states_lead
@@ -192,6 +193,7 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
         "plotly_src": f"../assets/{PLOTLY_JS}",
         "chart_scripts": [f"{k}/charts.js" for k in [data.key, *comparisons]],
         "pdf": pdf.name if with_pdf else None, "publication": publication_line(publication),
+        "conjoncture": f"../{CONJONCTURE}/{data.key}.html",  # moves every month; the fiche does not
         "headline": f"{t.name} {data.year} : exportations {french.headline(data.total('E'))}, "
                     f"importations {french.headline(data.total('I'))}",
     }

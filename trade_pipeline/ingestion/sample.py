@@ -121,6 +121,17 @@ def latest_zip_name(vintage: str, flow: str) -> str:
     return f"{vintage}-stat-regional-ce-{FLOW_NAMES[flow]}.zip"
 
 
+def write_latest_sample(out: Path, vintage: str, scale: float = 1.0) -> list[Path]:
+    """Write one synthetic latest publication into `out`: its two zips."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for item in sample_latest_files(scale):
+        if item.name.startswith(f"{vintage}-"):
+            (out / item.name).write_bytes(item.data)
+            written.append(out / item.name)
+    return written
+
+
 @lru_cache(maxsize=1)
 def sample_latest_files(scale: float = 1.0) -> tuple[SampleFile, ...]:
     """The synthetic latest publications after 2024 (sample_model.LATEST_VINTAGES), two zips each

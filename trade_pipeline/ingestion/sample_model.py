@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from trade_pipeline.lib.nomenclature import ENERGY_A129_CODES, a129_for_cpf4, packaged_reference, valid_during
-from trade_pipeline.settings import SAMPLE_YEARS
+from trade_pipeline.settings import SAMPLE_LATEST_VINTAGES, SAMPLE_YEARS
 from trade_pipeline.tables import FILE_COLUMNS
 
 SEED = 20_250_201
@@ -331,8 +331,7 @@ def generate_rows(year: int, flow: str, scale: float = 1.0) -> pd.DataFrame:
 
 #: The synthetic monthly publications after 2024, and the quarters each holds (the five last
 #: complete ones: in November and December 2025, 2024-T3 → 2025-T3).
-LATEST_VINTAGES = {"202511": ((2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3)),
-                   "202512": ((2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3))}
+LATEST_VINTAGES = dict.fromkeys(SAMPLE_LATEST_VINTAGES, ((2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3)))
 #: The story of 2025: exports to the United States fall from the second quarter in the
 #: activities most exposed to the tariffs (wine and spirits, cosmetics, pharmaceuticals,
 #: aircraft, machinery) — multipliers of the same quarter of 2024 — and a little in the others.

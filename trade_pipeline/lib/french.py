@@ -93,3 +93,22 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 def long_date(day: date) -> str:
     """« 1er mars 2026 », « 15 mars 2026 »."""
     return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def quarter(year: int, number: int) -> str:
+    """« T3 2025 »: a quarter, as DGDDI's own notes write it."""
+    return f"T{number}{NNBSP}{year}"
+
+
+def quarter_span(first_year: int, first_quarter: int, last_year: int, last_quarter: int) -> str:
+    """« T1–T3 2025 », « T4 2024 – T3 2025 », « T3 2025 »: the quarters of a period."""
+    if (first_year, first_quarter) == (last_year, last_quarter):
+        return quarter(last_year, last_quarter)
+    if first_year == last_year:
+        return f"T{first_quarter}–T{last_quarter}{NNBSP}{last_year}"
+    return f"{quarter(first_year, first_quarter)} – {quarter(last_year, last_quarter)}"
+
+
+def month(yyyymm: str) -> str:
+    """« décembre 2025 » for a vintage `202512`."""
+    return f"{MONTHS[int(yyyymm[4:]) - 1]} {yyyymm[:4]}"

@@ -318,6 +318,9 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
         index = settings.fiches_dir / str(year) / "index.html"
         if index.exists():
             echo(f"  fiches {year}      {index}")
+    conjoncture = settings.conjoncture_dir / "index.html"
+    if fiches and conjoncture.exists():
+        echo(f"  conjoncture      {conjoncture}  (the latest quarters, every territory)")
     echo(f"  published store  {settings.published_path}")
     echo(f"  warehouse        {settings.warehouse_path}")
     echo(f"  raw files        {settings.raw_dir}")

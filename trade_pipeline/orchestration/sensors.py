@@ -1,4 +1,5 @@
-"""Sensors: the automation sensor (recomputes what changed) and the new-vintage sensor."""
+"""Sensors: the automation sensor (recomputes what changed), the new-vintage sensor (the years' files)
+and the latest-publication sensor (DGDDI's monthly « dernière publication »)."""
 from __future__ import annotations
 
 import json
@@ -6,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from trade_pipeline.ingestion.assets import raw_trade_files
-from trade_pipeline.ingestion.vintages import ANY_YEAR, fingerprints
+from trade_pipeline.ingestion.assets import latest_publication_files, raw_trade_files
+from trade_pipeline.ingestion.vintages import ANY_YEAR, fingerprints, latest_fingerprint
 from trade_pipeline.lib.warehouse import PipelineBusy, holding_pipeline_lock
 from trade_pipeline.orchestration import refresh
 from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
@@ -118,3 +119,30 @@ def new_vintage_sensor(context: dg.SensorEvaluationContext, settings: PipelineSe
     return [dg.RunRequest(run_key=f"vintage-{year}-{value[-16:]}", partition_key=str(year),
                           tags={LAUNCHED_BY_TAG: "new_vintage_sensor"})
             for year, value in sorted(changed.items())]
+
+
+@dg.sensor(
+    target=[latest_publication_files],
+    minimum_interval_seconds=6 * 3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Polls the configured source (TRADE_PIPELINE_SOURCE) for DGDDI's latest publication, released every "
+        "month: a new month (or a re-issued file) requests latest_publication_files — and only then; the "
+        "automation sensor then recomputes the latest quarters and what shows them (docs/latest-quarters.md)."
+    ),
+)
+def latest_publication_sensor(context: dg.SensorEvaluationContext, settings: PipelineSettings):
+    config = settings.get()
+    try:
+        current = latest_fingerprint(config)
+    except Exception as error:  # the site may be down: try again at the next poll
+        return _skip(context, f"could not poll {config.source}: {error}")
+    previous = context.cursor
+    context.update_cursor(current or "")
+    if current is None:
+        return _skip(context, f"{config.source} offers no latest publication")
+    if previous is None:
+        return _skip(context, f"first poll of {config.source}: its latest publication recorded as the baseline")
+    if previous == current:
+        return _skip(context, f"no new latest publication at {config.source}")
+    return dg.RunRequest(run_key=f"latest-{current[-16:]}", tags={LAUNCHED_BY_TAG: "latest_publication_sensor"})
