@@ -99,20 +99,20 @@ def test_one_department_changed_recomputes_it_its_region_and_france_only(refresh
             assert moved <= {"evolution.svg", "evolution.png", "evolution.csv", "charts.js", "manifest.json",
                               ".tables.json"}, key  # the evolution chart's table, typed
     assert files(year_dir / "departement-34") != before_folders["departement-34"]
-    assert "territory_marts   2024: Hérault, France, Occitanie; 113 skipped (unchanged) — " in output
+    assert "territory_marts          2024: Hérault, France, Occitanie; 113 skipped (unchanged) — " in output
     # The 113 others were materialized again, unchanged (not recomputed): after the revision,
     # nothing the build left current is shown « Unsynced ».
     unchanged = [r for r in materializations(data, "territory_marts", after=before_id)
                  if not r.asset_materialization.metadata["recomputed"].value]
     assert len(unchanged) == 113
     assert unsynced(data) == {}
-    assert "territory_charts  2024: 116 territories" in output
+    assert "territory_charts         2024: 116 territories" in output
     # The summary gives the time of each step that ran, and of the whole build.
     step_times = dict(re.findall(r"^  (\w+) .* — (\d+\.\d) s$", output, flags=re.M))
     assert {"raw_trade_files", "trade_flows", "territory_marts", "territory_charts", "fiches"} <= set(step_times)
     assert re.search(r"^  in all +\d+\.\d s \(\d+\.\d s in the steps", output, flags=re.M)
     # Every fiche shows France's charts, which changed: the fiches are re-assembled.
-    assert "fiches            2024: 116 territories" in output
+    assert "fiches                   2024: 116 territories" in output
 
 
 def test_territory_steps_of_a_year_without_data_succeed_without_writing(refreshed):
@@ -232,3 +232,22 @@ def test_a_new_latest_publication_recomputes_the_latest_quarters_only_and_an_ide
             assert f"révise celle de {month[revised]}" in page
     # The same files again: nothing after the fetch.
     assert set(build_and_see()) <= {"latest_publication_files"}
+
+
+def test_a_refused_latest_publication_does_not_hold_back_the_years(tmp_path, first_store, revised_sources):
+    data, source = copy_state(first_store, tmp_path / "data"), tmp_path / "source"
+    shutil.copytree(revised_sources[1], source)  # the year revised: Hérault's exports changed
+    # … beside a latest publication whose name does not say its month: which revision is it?
+    (source / "REGIONAL_CPF4PAYSE.txt").write_text("E;3;2025;34;12;C11Z;1102;US;100;1\n")
+    (source / "REGIONAL_CPF4PAYSI.txt").write_text("I;3;2025;34;12;C11Z;1102;US;100;1\n")
+    result = run_cli(data, "build", "--year", "2024", "--source", str(source), "--no-fiches")
+    assert result.code == 0, result.out[-3000:] + result.err[-3000:]
+    assert ("warning: the latest publication was refused (latest_publication_files: REGIONAL_CPF4PAYSE.txt: a "
+            "latest-publication file whose name does not say its publication month") in result.out
+    with duckdb.connect(str(data / "published" / "trade.duckdb"), read_only=True) as store:
+        herault = store.execute("SELECT sum(value_eur) FROM trade_flows WHERE flow = 'E' AND department_code = '34'"
+                                ).fetchone()[0]
+        assert store.execute("SELECT count(*) FROM latest_sources").fetchone() == (0,)
+    with duckdb.connect(str(first_store / "published" / "trade.duckdb"), read_only=True) as before:
+        assert herault != before.execute("SELECT sum(value_eur) FROM trade_flows WHERE flow = 'E' "
+                                         "AND department_code = '34'").fetchone()[0]  # the revision is published

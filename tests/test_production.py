@@ -3,7 +3,8 @@ events and schedules in PostgreSQL; the code location served on its own by `dags
 the web server and the daemon as separate processes loading it through a workspace file; a CLI
 build on the same instance. A new raw version is picked up by the automation sensor, the UI's
 GraphQL shows the runs and checks, and restarting the daemon loses nothing. (And the CLI build,
-made while the daemon runs, does each piece of work once: one mechanism decides.)"""
+made while the daemon runs, does each piece of work once: one mechanism decides.) A new monthly
+latest publication recomputes the latest quarters and what shows them only; the same one, nothing."""
 
 import shutil
 import time
@@ -169,6 +170,29 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
         for asset in ("trade_flows", "published_store", "fiche_index"):
             node = services.graphql(STALENESS, {"asset": [asset], "partition": "2024" if asset == "trade_flows" else None})
             assert node["assetNodeOrError"]["staleStatus"] == "FRESH", (asset, node)
+
+        # DGDDI's monthly latest publication appears in the source, fetched from the UI: the daemon
+        # recomputes the latest quarters and what shows them (the store, the « Conjoncture »
+        # pages) — not the years' rows, slices, marts, charts or fiches. The same file again: nothing.
+        def materialized_since(event_id: int) -> set[str]:
+            return {key for (key,) in pg_rows(postgres_url, f"""SELECT DISTINCT asset_key FROM event_logs
+                WHERE id > {event_id} AND dagster_event_type = 'ASSET_MATERIALIZATION'""")}
+
+        def last_event() -> int:
+            return pg_rows(postgres_url, "SELECT max(id) FROM event_logs")[0][0]
+
+        assert run_cli(tmp_path, "sample", "--out", str(source), "--scale", "0.02", "--latest", "202512").code == 0
+        for latest in (True, False):
+            since = last_event()
+            assert services.materialize(["latest_publication_files"]) == "SUCCESS"
+            wait_until(settled, "the latest quarters refreshed")
+            expected = {"latest_publication_files", "provisional_flows", "quarterly_indicators", "published_store",
+                        "conjoncture"} if latest else {"latest_publication_files"}
+            assert materialized_since(since) == {f'["{asset}"]' for asset in expected}
+            assert {r["status"] for r in runs(services)} == {"SUCCESS"}
+        page = (data / "fiches" / "conjoncture" / "departement-34.html").read_text(encoding="utf-8")
+        assert "provisoire (publication de décembre 2025)" in page
+        after = runs(services)
 
     # What the services recorded is readable by any process pointed at the same instance.
     monkeypatch.setenv("TRADE_PIPELINE_DAGSTER_PG_URL", postgres_url)

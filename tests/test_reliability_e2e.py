@@ -146,16 +146,18 @@ def build_with_a_full_disk(data: Path, source: Path, limit: int) -> subprocess.C
                           preexec_fn=no_bigger_files, capture_output=True, text=True, timeout=600)
 
 
-def consistent(warehouse: Path) -> None:
-    """Each step's changes of a year are all there or not at all: the year's cells are the sum of
-    its rows, the territories' slices the sum of their cells."""
+def consistent(warehouse: Path) -> tuple[int, int]:
+    """The slices step's changes are all there or not at all (the territories' slices are the sum
+    of the year's cells, every territory has its marts); returns the totals of the year's rows and
+    cells, which the caller finds to be either the old year's or the new one's, each whole."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         rows, cells = connection.execute("""SELECT (SELECT sum(value_eur) FROM trade_flows WHERE year = 2024),
                                                    (SELECT sum(value_eur) FROM year_cells WHERE year = 2024)""").fetchone()
         france = connection.execute("""SELECT exports_eur + imports_eur FROM territory_versions
                                        WHERE year = 2024 AND level = 'france'""").fetchone()[0]
         marts = connection.execute("SELECT count(*) FROM mart_territory_totals WHERE year = 2024").fetchone()[0]
-    assert rows == cells == france and marts == 116
+    assert cells == france and marts == 116
+    return rows, cells
 
 
 @pytest.mark.parametrize("room", [64 * 1024, 1024 * 1024], ids=["64 KiB left", "1 MiB left"])
@@ -163,6 +165,7 @@ def test_a_full_disk_says_so_and_leaves_each_change_whole(tmp_path, first_store,
                                                           room):
     built = copy_state(first_store, tmp_path / "data")  # up to the store: where the big writes are
     published = table_checksums(built / "published" / "trade.duckdb")
+    before = consistent(built / "warehouse" / "warehouse.duckdb")
     limit = max(p.stat().st_size for p in built.rglob("*") if p.is_file()) + room
     failed = build_with_a_full_disk(built, revised_sources[1], limit)
     assert failed.returncode == 1, failed.stdout[-2000:] + failed.stderr[-2000:]
@@ -175,10 +178,14 @@ def test_a_full_disk_says_so_and_leaves_each_change_whole(tmp_path, first_store,
     store = built / "published"  # no temporary file nor unfinished snapshot left
     assert not [p for p in [*store.iterdir(), *(store / "history").iterdir()] if p.name.startswith(".")]
     assert len(list((store / "history").iterdir())) == 1
-    consistent(built / "warehouse" / "warehouse.duckdb")
+    # The build may stop between two steps (the rows revised, their slices not yet): each step's
+    # change is whole — the old year's totals or the new one's, never a part of them.
+    after_failure = consistent(built / "warehouse" / "warehouse.duckdb")
     rerun = run_cli(built, "build", "--year", "2024", "--source", str(revised_sources[1]), "--no-fiches")
     assert rerun.code == 0, rerun.err[-3000:]
     assert state(built) == revised_clean_store
+    final = consistent(built / "warehouse" / "warehouse.duckdb")
+    assert all(now in (old, new) for now, old, new in zip(after_failure, before, final, strict=True))
 
 
 def test_a_15_mib_field_gives_a_short_report_and_stores_little(built, tmp_path, revised_sources):

@@ -83,7 +83,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise SettingsError(f"--out {out}: is a file, not a directory")
     written = []
-    for year in _years(args.year, list(SAMPLE_YEARS)):
+    for year in _years(args.year, [] if args.latest else list(SAMPLE_YEARS)):
         written += write_sample(out, year, scale=args.scale, as_text=args.txt)
     for vintage in args.latest or []:
         written += write_latest_sample(out, vintage, scale=args.scale)
@@ -229,7 +229,8 @@ def parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="write the synthetic sample (DGDDI format) to a directory")
     sample.add_argument("--out", required=True, help="output directory")
-    sample.add_argument("--year", type=int, action="append", choices=SAMPLE_YEARS, help="year (repeatable; default: all)")
+    sample.add_argument("--year", type=int, action="append", choices=SAMPLE_YEARS,
+                        help="year (repeatable; default: all — none when --latest is given)")
     sample.add_argument("--scale", type=_scale, default=1.0,
                         help="rows multiplier (1 ≈ 147 000 rows per flow; 14 ≈ 2 million)")
     sample.add_argument("--txt", action="store_true", help="write the .txt files and labels instead of zips")

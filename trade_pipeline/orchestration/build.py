@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 CLI_TAG = {LAUNCHED_BY_TAG: "cli"}
 RAW_FILES = dg.AssetKey("raw_trade_files")
 LATEST_FILES = dg.AssetKey("latest_publication_files")
+#: The steps of a latest publication before it meets the years: their failure does not stop a build.
+LATEST_CHAIN = frozenset({LATEST_FILES, dg.AssetKey("provisional_flows")})
 PUBLISHED_STORE = dg.AssetKey("published_store")
 #: Rounds of evaluation before giving up (a year needs three: rows, then marts, then nothing).
 MAX_ROUNDS = 8
@@ -156,9 +158,14 @@ def fail_abandoned_runs(instance: dg.DagsterInstance, echo: Echo) -> None:
 
 
 def _run_all(runs: list[refresh.Run], defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings,
-             echo: Echo, verbose: bool) -> list[RunSummary]:
+             echo: Echo, verbose: bool, refused: set[dg.AssetKey] | None = None) -> list[RunSummary]:
+    """Execute the runs in order; the first failure stops the build (BuildFailed) — but a refused
+    latest publication (LATEST_CHAIN) is said, recorded in `refused`, and the build goes on:
+    a damaged monthly file never holds back the years."""
     summaries = []
     for run in runs:
+        if refused is not None and set(run.assets) <= refused:
+            continue  # refused earlier in this build: left requested for the next one
         echo(f"→ {run.label}")
         try:
             summary = execute(defs, instance, settings, run, verbose)
@@ -169,6 +176,11 @@ def _run_all(runs: list[refresh.Run], defs: dg.Definitions, instance: dg.Dagster
             raise BuildFailed(f"{run.label}: {storage}", run) from None
         report(summary, echo)
         summaries.append(summary)
+        if not summary.success and refused is not None and set(run.assets) <= LATEST_CHAIN:
+            refused.update(run.assets)
+            echo(f"warning: the latest publication was refused ({' | '.join(summary.failures)}); the years are "
+                 "built without it and the latest quarters stay as they were")
+            continue
         if not summary.success:
             failures = " | ".join(summary.failures)
             storage = storage_write_message(failures, settings.dagster_home)
@@ -291,17 +303,19 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
             fail_abandoned_runs(instance, echo)
             refresh.prime(repository, instance)
             echo(f"Fetching {', '.join(map(str, years))} from {settings.source}")
+            refused: set[dg.AssetKey] = set()
             summaries += _run_all([refresh.Run((RAW_FILES,), year) for year in years] + [refresh.Run((LATEST_FILES,))],
-                                  defs, instance, settings, echo, verbose)
+                                  defs, instance, settings, echo, verbose, refused)
             for _ in range(MAX_ROUNDS):
                 evaluation = refresh.evaluate(repository, instance, only)
                 planned = refresh.plan(evaluation.requested, graph, scope, set(years), refresh.PICTURE_ASSETS)
                 left_out = planned.left_out
-                summaries += _run_all(planned.runs, defs, instance, settings, echo, verbose)
+                summaries += _run_all(planned.runs, defs, instance, settings, echo, verbose, refused)
                 # Saved only once what was requested succeeded: after a failure or a crash, the next
                 # build (or the daemon) asks for the same work again instead of seeing « nothing changed ».
-                refresh.save_cursor(instance, refresh.advance(evaluation, planned.not_run))
-                if not planned.runs and not planned.held_back:
+                not_run = {**planned.not_run, **{key: {None} for key in refused if key in evaluation.requested}}
+                refresh.save_cursor(instance, refresh.advance(evaluation, not_run))
+                if not [run for run in planned.runs if not set(run.assets) <= refused] and not planned.held_back:
                     break
             else:
                 echo(f"warning: still finding work after {MAX_ROUNDS} rounds; run the build again to finish it")
