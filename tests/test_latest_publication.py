@@ -133,3 +133,20 @@ def test_the_samples_vintages_keep_the_annual_2024_quarters_and_tell_the_tariff_
     q1 = [frame[(frame["year"] == 2025) & (frame["quarter"] == 1)]["value_eur"].sum() for frame in (november, december)]
     assert q1[0] == q1[1]
 
+
+
+def test_the_listing_page_offers_its_newest_latest_publication_beside_the_annual_zips():
+    from trade_pipeline.ingestion.download import latest_links, zip_links
+
+    page = """<a href="/files/2025-03/10/202502-Regional-2024-export.zip">annuel</a>
+              <a href="/files/2025-11/12/202511-stat-regional-ce-export.zip">x</a>
+              <a href="/files/2025-11/12/202511-stat-regional-ce-import.zip">x</a>
+              <a href="/files/2025-12/11/202512-stat-regional-ce-export.zip">x</a>
+              <a href="/files/2025-12/11/202512-stat-regional-ce-import.zip">x</a>
+              <a href="/files/2025-12/11/202512-stat-national-ce-export.zip">national: not ours</a>"""
+    links = latest_links(page, "https://example.org/listing")
+    assert sorted((link.vintage, link.flow) for link in links) == [("202511", "E"), ("202511", "I"),
+                                                                    ("202512", "E"), ("202512", "I")]
+    assert links[-1].url == "https://example.org/files/2025-12/11/202512-stat-regional-ce-import.zip"
+    # The annual zip is the year's, and only it.
+    assert [(link.year, link.flow) for link in zip_links(page, "https://example.org/listing")] == [(2024, "E")]

@@ -11,7 +11,7 @@ import dagster as dg
 from trade_pipeline.aggregation import reads
 from trade_pipeline.aggregation.assets import quarterly_indicators, territory_marts
 from trade_pipeline.charts.assets import territory_charts
-from trade_pipeline.charts.files import abandoned_on_failure
+from trade_pipeline.charts.files import ChartFolder, abandoned_on_failure
 from trade_pipeline.charts.pictures import render_pictures
 from trade_pipeline.fiches import conjoncture as conjoncture_pages
 from trade_pipeline.fiches import territoires_industrie as territoires
@@ -139,6 +139,18 @@ def fiches(context: dg.AssetExecutionContext, settings: PipelineSettings, wareho
     yield from partition_results(context, versions, metadata)
 
 
+def _draw_and_commit(folders: list[ChartFolder], chromium: Chromium) -> None:
+    """Draw the pictures of these chart folders in one browser (when there is one), then commit them."""
+    if chromium.available:
+        with abandoned_on_failure(folders):
+            try:
+                render_pictures([job for folder in folders for job in folder.pictures], **chromium.options)
+            except BrowserFailed as failed:
+                raise dg.Failure(description=str(failed)) from None
+    for folder in folders:
+        folder.commit()
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -171,14 +183,7 @@ def fiche_index(context: dg.AssetExecutionContext, settings: PipelineSettings, w
             maps[year] = write_maps(config.fiches_dir, year, reads.department_values(connection, year),
                                     synthetic_years[year], chromium.available)
     folders = [*maps.values(), *(territoires.write_maps(config.fiches_dir, chromium.available) if years else [])]
-    if chromium.available:  # the maps that changed, every year's in one browser
-        with abandoned_on_failure(folders):
-            try:
-                render_pictures([job for folder in folders for job in folder.pictures], **chromium.options)
-            except BrowserFailed as failed:
-                raise dg.Failure(description=str(failed)) from None
-    for folder in folders:
-        folder.commit()
+    _draw_and_commit(folders, chromium)  # the maps that changed, every year's in one browser
     pages, territory_pages = {}, []
     for year in years:
         territory_pages += territoires.write_pages(config.fiches_dir, year, key_figures[year], synthetic_years[year],
@@ -227,13 +232,7 @@ def conjoncture(context: dg.AssetExecutionContext, settings: PipelineSettings, w
     ensure_assets(config.fiches_dir)
     written = conjoncture_pages.write_pages(config.fiches_dir, data)
     folder = conjoncture_pages.write_map(config.fiches_dir, data, chromium.available)
-    if chromium.available:
-        with abandoned_on_failure([folder]):
-            try:
-                render_pictures(folder.pictures, **chromium.options)
-            except BrowserFailed as failed:
-                raise dg.Failure(description=str(failed)) from None
-    folder.commit()
+    _draw_and_commit([folder], chromium)
     index = conjoncture_pages.write_index(config.fiches_dir, data, folder)
     pages = sorted((config.fiches_dir / conjoncture_pages.FOLDER).glob("[!.]*.html"))
     context.log.info(f"{len(written)} of {len(pages) - 1} pages written (new or changed figures): {index}")

@@ -132,13 +132,17 @@ def fetch_text(url: str, settings: Settings, http: httpx.Client | None = None) -
             http.close()
 
 
+def _hrefs(listing_html: str, listing_url: str) -> Iterator[tuple[str, str]]:
+    """(absolute URL, file name) of every link of a listing page."""
+    for anchor in BeautifulSoup(listing_html, "html.parser").find_all("a", href=True):
+        url = urljoin(listing_url, anchor["href"].strip())
+        yield url, _file_name(url)
+
+
 def zip_links(listing_html: str, listing_url: str) -> list[ZipLink]:
     """Every link to a regional annual zip on a listing page (`…Regional-YYYY-export.zip`)."""
-    soup = BeautifulSoup(listing_html, "html.parser")
     links = []
-    for anchor in soup.find_all("a", href=True):
-        url = urljoin(listing_url, anchor["href"].strip())
-        file_name = _file_name(url)
+    for url, file_name in _hrefs(listing_html, listing_url):
         kind = classify_zip_name(file_name)
         if kind is not None and kind.year is not None:
             links.append(ZipLink(url, file_name, kind.year, kind.flow))
@@ -197,11 +201,8 @@ class LatestLink:
 
 def latest_links(listing_html: str, listing_url: str) -> list[LatestLink]:
     """Every link to a regional latest-publication zip on a listing page."""
-    soup = BeautifulSoup(listing_html, "html.parser")
     links = []
-    for anchor in soup.find_all("a", href=True):
-        url = urljoin(listing_url, anchor["href"].strip())
-        file_name = _file_name(url)
+    for url, file_name in _hrefs(listing_html, listing_url):
         if match := _LATEST_ZIP.match(file_name):
             links.append(LatestLink(url, file_name, match["vintage"], FLOWS[match["flow"].lower()]))
     return links
