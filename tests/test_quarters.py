@@ -94,7 +94,7 @@ def indicators(first_year: int = 2023):
     return quarterly_indicators(totals(first_year), choose_quarter_sources(annual, [NOVEMBER, DECEMBER]), HERAULT)
 
 
-def row(frame: pd.DataFrame, **where) -> pd.Series:
+def row_of(frame: pd.DataFrame, **where) -> pd.Series:
     mask = pd.Series(True, index=frame.index)
     for column, value in where.items():
         mask &= frame[column] == value
@@ -104,7 +104,7 @@ def row(frame: pd.DataFrame, **where) -> pd.Series:
 
 def test_rolling_four_quarters_year_to_date_and_latest_quarter_by_hand():
     summary = indicators().summary
-    r4q = row(summary, territory_code="34", measure="r4q")
+    r4q = row_of(summary, territory_code="34", measure="r4q")
     # 130 + 140 + 150 + 90 = 510 against 100 + 100 + 110 + 120 = 430: +18.60 %
     assert (r4q.exports_eur, r4q.previous_exports_eur) == (510, 430)
     assert r4q.exports_change_pct == pytest.approx(80 / 430 * 100)
@@ -114,17 +114,17 @@ def test_rolling_four_quarters_year_to_date_and_latest_quarter_by_hand():
     assert (r4q.first_year, r4q.first_quarter, r4q.last_year, r4q.last_quarter) == (2024, 4, 2025, 3)
     # 2024-T4 is definitive, 2025's quarters provisional: the period is provisional, of December's vintage.
     assert r4q.provisional and r4q.vintage == "202512" and r4q.previous_complete
-    ytd = row(summary, territory_code="34", measure="ytd")
+    ytd = row_of(summary, territory_code="34", measure="ytd")
     # 140 + 150 + 90 = 380 against 100 + 110 + 120 = 330: +15.15 %
     assert (ytd.exports_eur, ytd.previous_exports_eur) == (380, 330)
     assert ytd.exports_change_pct == pytest.approx(50 / 330 * 100)
     assert not ytd.previous_provisional
-    latest = row(summary, territory_code="34", measure="quarter")
+    latest = row_of(summary, territory_code="34", measure="quarter")
     assert (latest.exports_eur, latest.previous_exports_eur, latest.exports_change_pct) == (90, 120, -25)
 
 
 def test_a_territory_without_rows_in_a_held_quarter_is_a_zero_not_a_gap():
-    gard = row(indicators().summary, territory_code="30", measure="r4q")
+    gard = row_of(indicators().summary, territory_code="30", measure="r4q")
     assert (gard.exports_eur, gard.previous_exports_eur) == (0, 0)
     assert pd.isna(gard.exports_change_pct)  # no base: no percentage, never an infinite one
 
@@ -133,24 +133,24 @@ def test_contributions_of_partners_and_activities_by_hand():
     changes = indicators().changes
     latest = changes[(changes.measure == "quarter") & (changes.flow == "E")]
     # Exports fell from 120 to 90 (−25 %): the United States 60 → 30, i.e. −30 of 120 = −25 points.
-    us = row(latest, dimension="partner", member="US")
+    us = row_of(latest, dimension="partner", member="US")
     assert (us.current_eur, us.previous_eur, us.change_eur) == (30, 60, -30)
     assert us.change_pct == -50 and us.contribution_points == pytest.approx(-25)
-    assert row(latest, dimension="partner", member="DE").contribution_points == 0
-    assert row(latest, dimension="partner", member="UE27").current_eur == 60
-    c30c = row(latest, dimension="activity", member="C30C")
+    assert row_of(latest, dimension="partner", member="DE").contribution_points == 0
+    assert row_of(latest, dimension="partner", member="UE27").current_eur == 60
+    c30c = row_of(latest, dimension="activity", member="C30C")
     assert (c30c.change_eur, c30c.contribution_points) == (-60, pytest.approx(-50))
 
 
 def test_a_missing_previous_quarter_is_said_never_compared_with_zero():
     # Without 2023 in the store, the rolling four quarters' previous period lacks 2023-T4.
     result = indicators(first_year=2024)
-    r4q = row(result.summary, territory_code="34", measure="r4q")
+    r4q = row_of(result.summary, territory_code="34", measure="r4q")
     assert not r4q.previous_complete and r4q.previous_quarters_missing == 1
     assert pd.isna(r4q.previous_exports_eur) and pd.isna(r4q.exports_change_pct) and pd.isna(r4q.previous_balance_eur)
     assert r4q.exports_eur == 510
     # The year to date needs only 2024-T1…T3: still compared.
-    assert row(result.summary, territory_code="34", measure="ytd").previous_complete
+    assert row_of(result.summary, territory_code="34", measure="ytd").previous_complete
     r4q_changes = result.changes[result.changes.measure == "r4q"]
     assert r4q_changes["previous_eur"].isna().all() and r4q_changes["contribution_points"].isna().all()
 
@@ -163,3 +163,45 @@ def test_the_united_states_series_covers_every_quarter_held_with_its_status():
     assert herault.loc[(2024, 1), "exports_eur"] == 0
     assert (herault.loc[(2025, 3), "status"], herault.loc[(2025, 3), "vintage"]) == (PROVISIONAL, "202512")
     assert (herault.loc[(2024, 3), "status"], herault.loc[(2024, 3), "vintage"]) == (DEFINITIVE, "202502")
+
+
+def test_the_warehouse_takes_each_quarter_from_its_annual_file_or_newest_vintage():
+    """compute_quarterly on a hand-made warehouse: Hérault exports 100 a quarter in 2024 (annual
+    file); November's publication says 2024-T4 is 999 (the annual file wins) and 2025-T1 is 110;
+    December's revises 2025-T1 to 120. Year to date: 120 against 100 (+20 %)."""
+    import json
+
+    import duckdb
+
+    from trade_pipeline.aggregation.quarter_marts import compute_quarterly
+    from trade_pipeline.lib.warehouse import create_tables
+
+    def row(year, quarter, value, flow="E"):
+        return (year, quarter, flow, "34", "12", "C11Z", "1102", "US", value, 1)
+
+    with duckdb.connect() as connection:
+        create_tables(connection)
+        connection.executemany("INSERT INTO trade_flows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               [row(2024, q, 100) for q in range(1, 5)])
+        connection.execute("INSERT INTO ingestions VALUES (2024, 'v', 'here', false, ?, 4, now()::TIMESTAMP)",
+                           [json.dumps([{"name": "202502-Regional-2024-export.zip"}])])
+        for vintage, t1 in (("202511", 110), ("202512", 120)):
+            connection.executemany("INSERT INTO provisional_flows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   [(vintage, *row(2024, 4, 999)), (vintage, *row(2025, 1, t1))])
+            connection.execute("INSERT INTO latest_publications VALUES (?, 'v', 'here', false, '[]', 2, "
+                               "now()::TIMESTAMP, 2024, 4, 2025, 1)", [vintage])
+        marts = compute_quarterly(connection)
+    summary = marts.indicators.summary
+    ytd = row_of(summary, territory_code="34", measure="ytd")
+    assert (ytd.exports_eur, ytd.previous_exports_eur, ytd.vintage) == (120, 100, "202512")
+    assert ytd.exports_change_pct == pytest.approx(20)
+    r4q = row_of(summary, territory_code="34", measure="r4q")  # 2024-T2…2025-T1: 100 + 100 + 100 + 120
+    assert (r4q.exports_eur, r4q.previous_complete, r4q.previous_quarters_missing) == (420, False, 3)
+    quarters = marts.quarters.set_index(["year", "quarter", "origin", "vintage"])
+    assert quarters.loc[(2024, 4, "annual", "202502"), "in_use"]
+    assert not quarters.loc[(2024, 4, "latest", "202512"), "in_use"]
+    assert quarters.loc[(2024, 4, "latest", "202511"), "exports_eur"] == 999  # what November said, kept
+    assert quarters.loc[(2025, 1, "latest", "202511"), "exports_eur"] == 110
+    assert quarters.loc[(2025, 1, "latest", "202512"), "in_use"]
+    series = marts.indicators.series
+    assert series[(series.territory_code == "FR")]["exports_eur"].tolist() == [100, 100, 100, 100, 120]
