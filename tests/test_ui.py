@@ -63,7 +63,8 @@ def test_ui_serves_the_graph_and_runs_what_a_user_launches(tmp_path, artifacts_d
         # Dagster lists its own automation sensor (stopped); the instance disables its daemon:
         # trade_automation alone evaluates the conditions (orchestration/refresh.py).
         assert {name: s["sensorState"]["status"] for name, s in sensors.items()} == {
-            "trade_automation": "RUNNING", "new_vintage_sensor": "RUNNING", "default_automation_condition_sensor": "STOPPED"}
+            "trade_automation": "RUNNING", "new_vintage_sensor": "RUNNING", "latest_publication_sensor": "RUNNING",
+            "default_automation_condition_sensor": "STOPPED"}
         schedule = {s["name"]: s for s in repository["schedules"]}["yearly_refresh"]
         assert (schedule["executionTimezone"], schedule["scheduleState"]["status"]) == ("Europe/Paris", "RUNNING")
         stopped = ui.graphql(STOP_SENSOR, {"id": sensors["trade_automation"]["id"]})["stopSensor"]
