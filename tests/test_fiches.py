@@ -111,6 +111,11 @@ def test_real_browser_renders_the_fiche_without_console_errors(served, artifacts
             page.locator(".interactive.js-plotly-plot").count() == charts
         assert page.locator("#chart-evolution g.scatterlayer g.trace").count() == 4  # flows and shares of France
         assert page.locator("#chart-contributions_exportations g.barlayer g.trace").count() == 2  # two panels
+        # The latest quarters' box, filled from the « Conjoncture » page's script (on screen only).
+        box = page.locator("#conjoncture")
+        box.wait_for(state="visible", timeout=10_000)
+        assert "T1–T3\u202f2025 · provisoire (publication de décembre 2025)" in box.inner_text()
+        assert box.locator("a").get_attribute("href") == "../conjoncture/departement-34.html"
         page.screenshot(path=str(artifacts_dir / "fiche-departement-34.png"), full_page=True)
         for section in ("synthese", "evolution", "contributions", "etats-unis"):
             shot = artifacts_dir / f"fiche-departement-34-{section}.png"
@@ -304,3 +309,23 @@ def test_fiche_materializations_carry_the_path_and_a_preview(sample_fiches):
     metadata = record.asset_materialization.metadata
     assert metadata["fiche"].value.endswith("fiches/2024/departement-34.html")
     assert metadata["preview"].value.startswith("![Aperçu de la fiche](data:image/jpeg;base64,")
+
+
+def test_the_latest_quarters_pages_load_without_errors_and_their_map_opens_a_territory(served, artifacts_dir):
+    root = served.rsplit("/", 1)[0]
+    with open_browser() as chromium:
+        page = chromium.new_page(viewport={"width": 900, "height": 1200})
+        problems = console_problems(page)
+        page.goto(f"{root}/conjoncture/index.html", wait_until="networkidle")
+        page.wait_for_selector("figure.map .interactive.js-plotly-plot", timeout=30_000)
+        page.screenshot(path=str(artifacts_dir / "conjoncture-index.png"), full_page=False)
+        page.get_by_label("Rechercher un territoire (nom ou code)").fill("bouches")
+        visible = page.locator("#territories tbody tr:not(.hidden)")
+        assert visible.count() == 1 and "Bouches-du-Rhône" in visible.inner_text()
+        visible.locator("a").click()
+        page.wait_for_load_state("networkidle")
+        assert page.url.endswith("/conjoncture/departement-13.html")
+        text = page.locator("body").inner_text()
+        assert "les Bouches-du-Rhône ont exporté" in text and "provisoire (décembre 2025)" in text
+        page.screenshot(path=str(artifacts_dir / "conjoncture-departement-13.png"), full_page=True)
+        assert problems == []

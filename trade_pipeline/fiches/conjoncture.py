@@ -11,6 +11,7 @@ they are and link here. Every provisional figure says so, with the month of its 
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -184,15 +185,24 @@ def _quarters_note(quarters: pd.DataFrame) -> list[dict]:
     return notes[-8:]
 
 
+#: What a fiche's « Conjoncture » box shows of each measure (fiche.html.j2 fills it on screen).
+BOX_FIELDS = ("title", "period", "provisional", "exports", "exports_change", "imports", "imports_change", "balance")
+
+
 def write_pages(fiches_dir: Path, data: QuarterlyData) -> list[Path]:
-    """Every territory's page; returns the pages whose content changed."""
+    """Every territory's page, and the script its fiches' box reads; returns the pages whose
+    content changed."""
     written = []
     template = environment().get_template("conjoncture.html.j2")
     for key in territory_keys():
         path = page_path(fiches_dir, key)
-        content = template.render(plotly_src=f"../assets/{PLOTLY_JS}", **page_context(key, data.of(key)))
+        context = page_context(key, data.of(key))
+        content = template.render(plotly_src=f"../assets/{PLOTLY_JS}", **context)
         if write_if_changed(path, content.encode("utf-8")):
             written.append(path)
+        box = {"page": path.name, "measures": [{field: m[field] for field in BOX_FIELDS} for m in context["measures"]]}
+        script = json.dumps(box, ensure_ascii=False).replace("</", "<\\/")
+        write_if_changed(path.with_suffix(".js"), f"window.TRADE_CONJONCTURE = {script};\n".encode())
     return written
 
 

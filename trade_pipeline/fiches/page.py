@@ -194,6 +194,7 @@ def render_fiche(data: TerritoryData, manifests: dict[str, dict], fiches_dir: Pa
         "chart_scripts": [f"{k}/charts.js" for k in [data.key, *comparisons]],
         "pdf": pdf.name if with_pdf else None, "publication": publication_line(publication),
         "conjoncture": f"../{CONJONCTURE}/{data.key}.html",  # moves every month; the fiche does not
+        "conjoncture_script": f"../{CONJONCTURE}/{data.key}.js",
         "headline": f"{t.name} {data.year} : exportations {french.headline(data.total('E'))}, "
                     f"importations {french.headline(data.total('I'))}",
     }
