@@ -64,7 +64,9 @@ def write_index(fiches_dir: Path, year: int, totals: pd.DataFrame, synthetic: bo
                if maps else [], "plotly_src": f"../assets/{PLOTLY_JS}", "maps_script": f"{MAPS_FOLDER}/charts.js",
                "map_attribution": geometry()["attribution"],
                "downloads": [path.name for path in (year_dir / f"donnees-{year}.csv", year_dir / f"donnees-{year}.xlsx")
-                             if path.exists()]}
+                             if path.exists()],
+               "conjoncture": f"../{CONJONCTURE}/index.html" if (fiches_dir / CONJONCTURE / "index.html").exists()
+               else None}
     path = fiches_dir / str(year) / "index.html"
     write_if_changed(path, environment().get_template("index.html.j2").render(**context).encode("utf-8"))
     return path
