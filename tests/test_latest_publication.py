@@ -150,3 +150,16 @@ def test_the_listing_page_offers_its_newest_latest_publication_beside_the_annual
     assert links[-1].url == "https://example.org/files/2025-12/11/202512-stat-regional-ce-import.zip"
     # The annual zip is the year's, and only it.
     assert [(link.year, link.flow) for link in zip_links(page, "https://example.org/listing")] == [(2024, "E")]
+
+
+def test_a_publication_holding_a_quarter_not_ended_by_its_month_is_refused(tmp_path):
+    # November 2025 can hold 2025-T3 (ended in September), not 2025-T4.
+    files = dict(latest_zip("202511", flow, quarter_lines(flow, (2025, 3), (2025, 4))) for flow in "EI")
+    vintages = locate_vintages(write(tmp_path, files), LIMITS)
+    with pytest.raises(DataFileError, match="the publication of 202511 holds 2025-T4, a quarter that had not ended"):
+        read_vintage(vintages["202511"], LIMITS)
+    (tmp_path / "202511-stat-regional-ce-export.zip").unlink()
+    (tmp_path / "202511-stat-regional-ce-import.zip").unlink()
+    files = dict(latest_zip("202601", flow, quarter_lines(flow, (2025, 3), (2025, 4))) for flow in "EI")
+    assert read_vintage(locate_vintages(write(tmp_path, files), LIMITS)["202601"], LIMITS).quarters == {
+        Quarter(2025, 3), Quarter(2025, 4)}

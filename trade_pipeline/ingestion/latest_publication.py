@@ -153,5 +153,15 @@ def read_vintage(files: VintageFiles, limits: ArchiveLimits) -> VintageRows:
     rows = combine_files(tables)
     if not pa.types.is_integer(rows.schema.field("quarter").type):
         quarters = set()  # a cell that is not a number: the contract reports it
+    if quarters and (last := max(quarters)) >= _first_quarter_not_ended(files.vintage):
+        names = ", ".join(ref.display_name for ref in files.data.values())
+        raise DataFileError(f"{names}: the publication of {files.vintage} holds {last}, a quarter that had not ended "
+                            "by then — the file's month or its rows are wrong")
     return VintageRows(files.vintage, rows, frozenset(quarters), files)
+
+
+def _first_quarter_not_ended(vintage: str) -> Quarter:
+    """A publication of month M (YYYYMM) can hold quarters ended before M: not the one M is in."""
+    year, month = int(vintage[:4]), int(vintage[4:])
+    return Quarter(year, (month - 1) // 3 + 1)
 
