@@ -61,3 +61,28 @@ def test_a_year_without_data_is_never_materialized(tmp_path):
             assert instance.get_materialized_partitions(asset.key) == set()
             logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
             assert any("not materialized: the partitions of 2025 (no data ingested)" in m for m in logged), asset.key
+
+
+def test_a_latest_publication_with_duplicate_rows_is_refused_naming_its_lines_and_stores_nothing(tmp_path):
+    from trade_pipeline.ingestion.assets import latest_publication_files
+    from trade_pipeline.validation.assets import provisional_flows
+
+    from .support import dgddi_line, text, zip_bytes
+
+    source = tmp_path / "source"
+    source.mkdir()
+    for flow, word in (("E", "export"), ("I", "import")):
+        line = dgddi_line(flow, 3, 2025, "34", "12", "C11Z", "1102", "US", 100, 1)
+        rows = [line, line] if flow == "E" else [line]  # the same key twice in the export file
+        (source / f"202512-stat-regional-ce-{word}.zip").write_bytes(
+            zip_bytes({f"stat-regional-ce-{word}/REGIONAL_CPF4PAYS{flow}.txt": text(rows)}))
+    resources = pipeline_resources(PipelineSettings(data_dir=str(tmp_path / "data"), source=str(source)))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([latest_publication_files, provisional_flows], resources=resources, instance=instance,
+                                raise_on_error=False)
+    assert not result.success
+    duplicates = {e.check_name: e for e in result.get_asset_check_evaluations()}["no_duplicate_keys"]
+    assert not duplicates.passed and duplicates.metadata["failed"].value == "202512"
+    assert any("202512-stat-regional-ce-export.zip" in example and "lines 1, 2" in example
+               for example in duplicates.metadata["examples"].value), duplicates.metadata["examples"].value
+    assert not (tmp_path / "data" / "warehouse" / "warehouse.duckdb").exists()  # refused before the warehouse

@@ -1,5 +1,6 @@
 """Dagster wiring of the validation step: `trade_flows`, its pandera contract and its Great
-Expectations checks, each reported as an asset check of the year it checked."""
+Expectations checks, each reported as an asset check of the year it checked; and
+`provisional_flows`, the same contract for each latest publication (vintage)."""
 
 import hashlib
 from collections.abc import Iterator
@@ -205,11 +206,16 @@ def _not_validated(store: RawStore, key: int) -> bool:
 
 
 def _vintage_check_results(results: dict[str, list[tuple[str, bool, dict]]]) -> Iterator[dg.AssetCheckResult]:
-    """One result per check for the vintages validated in this run (all must pass)."""
+    """One result per check for the vintages validated in this run (all must pass), with the
+    failing counts and examples of those that failed (each example names its file and lines)."""
     blocking = {spec.check_name: spec.blocking for spec in EXPECTATION_SPECS} | {PANDERA_CHECK: True}
     for name, outcomes in results.items():
+        failed = [(vintage, metadata) for vintage, ok, metadata in outcomes if not ok]
+        examples = [f"{vintage}: {example}" for vintage, metadata in failed for example in metadata.get("examples", [])]
         yield dg.AssetCheckResult(
-            check_name=name, passed=all(ok for _, ok, _ in outcomes),
+            check_name=name, passed=not failed,
             severity=dg.AssetCheckSeverity.ERROR if blocking.get(name) else dg.AssetCheckSeverity.WARN,
             metadata={"vintages": ", ".join(v for v, _, _ in outcomes),
-                      "failed": ", ".join(v for v, ok, _ in outcomes if not ok) or "none"})
+                      "failed": ", ".join(v for v, _ in failed) or "none",
+                      "failing_count": sum(int(m.get("failing_count", 0)) for _, m in failed),
+                      "examples": examples[:20]})
