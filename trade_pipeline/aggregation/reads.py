@@ -294,13 +294,17 @@ class QuarterlyData:
     quarters: pd.DataFrame  # quarters rows
     synthetic: bool
 
-    def of(self, key: str) -> QuarterlyData:
-        level, code = parse_territory_key(key)
+    def by_territory(self, keys: list[str]) -> dict[str, QuarterlyData]:
+        """The rows of each of `keys`, every frame split in one pass (filtering each frame for
+        each territory took seconds over the 116). Rows keep their order and index."""
+        def split(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+            return {territory_key(level, code): part
+                    for (level, code), part in frame.groupby(["level", "territory_code"], sort=False)}
 
-        def mine(frame: pd.DataFrame) -> pd.DataFrame:
-            return frame[(frame["level"] == level) & (frame["territory_code"] == code)]
-
-        return QuarterlyData(mine(self.summary), mine(self.changes), mine(self.series), self.quarters, self.synthetic)
+        parts = [split(frame) for frame in (self.summary, self.changes, self.series)]
+        empty = [frame.iloc[0:0] for frame in (self.summary, self.changes, self.series)]
+        return {key: QuarterlyData(*(part.get(key, none) for part, none in zip(parts, empty, strict=True)),
+                                   self.quarters, self.synthetic) for key in keys}
 
 
 def quarterly_data(connection: duckdb.DuckDBPyConnection) -> QuarterlyData:

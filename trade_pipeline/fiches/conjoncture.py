@@ -64,7 +64,7 @@ def _period(row: pd.Series) -> str:
                                int(row["last_quarter"]))
 
 
-def _change(current: float, change_pct: object, complete: bool) -> str:
+def _change(change_pct: object, complete: bool) -> str:
     if not complete:
         return "non comparable"
     return "–" if _missing(change_pct) else french.signed_pct(float(change_pct) / 100)
@@ -80,7 +80,7 @@ def headline(t: Territory, row: pd.Series) -> str:
                 f"(solde {balance})")
     if row["previous_complete"] and not _missing(row["exports_change_pct"]):
         sentence += (f" : {french.signed_pct(row['exports_change_pct'] / 100)} pour les exportations et "
-                     f"{_change(0, row['imports_change_pct'], True)} pour les importations, par rapport "
+                     f"{_change(row['imports_change_pct'], True)} pour les importations, par rapport "
                      f"{MEASURE_COMPARED[row['measure']]}")
     elif not row["previous_complete"]:
         lacking = int(row["previous_quarters_missing"])
@@ -90,11 +90,15 @@ def headline(t: Territory, row: pd.Series) -> str:
     return sentence + "."
 
 
-def _members(changes: pd.DataFrame, measure: str, flow: str, dimension: str) -> pd.DataFrame:
-    return changes[(changes["measure"] == measure) & (changes["flow"] == flow) & (changes["dimension"] == dimension)]
+def _members(changes: pd.DataFrame) -> dict[tuple[str, str, str], list[dict]]:
+    """A territory's changes by (measure, flow, dimension), as rows in their order."""
+    members: dict[tuple[str, str, str], list[dict]] = {}
+    for row in changes.to_dict("records"):
+        members.setdefault((row["measure"], row["flow"], row["dimension"]), []).append(row)
+    return members
 
 
-def _row_of(member: pd.Series) -> dict:
+def _row_of(member: dict) -> dict:
     return {"name": member["short"], "code": member["member"], "current": french.headline(member["current_eur"]),
             "previous": "–" if _missing(member["previous_eur"]) else french.headline(member["previous_eur"]),
             "change": "–" if _missing(member["change_pct"]) else french.signed_pct(member["change_pct"] / 100),
@@ -102,22 +106,22 @@ def _row_of(member: pd.Series) -> dict:
             else french.points(member["contribution_points"])}
 
 
-def partner_rows(changes: pd.DataFrame, measure: str, flow: str) -> list[dict]:
-    """The United States, the EU27, China, then the territory's first countries (by value)."""
-    members = _members(changes, measure, flow, PARTNER)
+def partner_rows(members: list[dict]) -> list[dict]:
+    """The United States, the EU27, China, then the territory's first countries (by value), of
+    the partners' changes of one measure and flow."""
     focus = [UNITED_STATES, EUROPEAN_UNION, CHINA]
-    ordered = pd.concat([members[members["member"] == code] for code in focus]
-                        + [members[~members["member"].isin(focus)].sort_values("rank")])
-    return [_row_of(member) for _, member in ordered.iterrows()]
+    ordered = ([m for code in focus for m in members if m["member"] == code]
+               + sorted((m for m in members if m["member"] not in focus), key=lambda m: m["rank"]))
+    return [_row_of(member) for member in ordered]
 
 
-def activity_rows(changes: pd.DataFrame, measure: str, flow: str) -> dict[str, list[dict]]:
-    """The activities that pulled the change up and down most (by contribution)."""
-    members = _members(changes, measure, flow, ACTIVITY).dropna(subset=["contribution_points"])
-    up = members[members["contribution_points"] > 0].sort_values("contribution_points", ascending=False)
-    down = members[members["contribution_points"] < 0].sort_values("contribution_points")
-    return {"up": [_row_of(m) for _, m in up.head(ACTIVITIES_SHOWN).iterrows()],
-            "down": [_row_of(m) for _, m in down.head(ACTIVITIES_SHOWN).iterrows()]}
+def activity_rows(members: list[dict]) -> dict[str, list[dict]]:
+    """The activities that pulled the change up and down most (by contribution), of the
+    activities' changes of one measure and flow."""
+    scored = [m for m in members if not _missing(m["contribution_points"])]
+    up = sorted((m for m in scored if m["contribution_points"] > 0), key=lambda m: -m["contribution_points"])
+    down = sorted((m for m in scored if m["contribution_points"] < 0), key=lambda m: m["contribution_points"])
+    return {"up": [_row_of(m) for m in up[:ACTIVITIES_SHOWN]], "down": [_row_of(m) for m in down[:ACTIVITIES_SHOWN]]}
 
 
 def series_rows(series: pd.DataFrame) -> list[dict]:
@@ -136,7 +140,9 @@ def series_rows(series: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def page_context(key: str, data: QuarterlyData) -> dict:
+def page_context(key: str, data: QuarterlyData, quarters_note: list[dict]) -> dict:
+    """What a territory's page shows, from its rows (`QuarterlyData.by_territory`); the note of
+    where each quarter comes from is the same for every territory."""
     t = territory(key)
     summary = {row["measure"]: row for _, row in data.summary.iterrows()}
     measures = []
@@ -149,10 +155,11 @@ def page_context(key: str, data: QuarterlyData) -> dict:
             "provisional": provisional_words(row), "provisional_figures": provisional_words(row, plural=True),
             "exports": french.headline(row["exports_eur"]), "imports": french.headline(row["imports_eur"]),
             "balance": french.signed_headline(row["balance_eur"]),
-            "exports_change": _change(row["exports_eur"], row["exports_change_pct"], row["previous_complete"]),
-            "imports_change": _change(row["imports_eur"], row["imports_change_pct"], row["previous_complete"]),
+            "exports_change": _change(row["exports_change_pct"], row["previous_complete"]),
+            "imports_change": _change(row["imports_change_pct"], row["previous_complete"]),
             "against": MEASURE_AGAINST[measure]})
     detail = "r4q" if "r4q" in summary else None
+    members = _members(data.changes)
     rows = series_rows(data.series)
     peak = max((r["value"] for r in rows), default=0) or 1
     for r in rows:
@@ -162,10 +169,12 @@ def page_context(key: str, data: QuarterlyData) -> dict:
         "subject": t.subject, "of": t.of, "css": css(), "synthetic": data.synthetic,
         "synthetic_banner": SYNTHETIC_BANNER, "attribution": ATTRIBUTION, "measures": measures,
         "detail_period": _period(summary[detail]) if detail else None,
-        "partners": {flow: partner_rows(data.changes, detail, flow) for flow in "EI"} if detail else {},
-        "activities": {flow: activity_rows(data.changes, detail, flow) for flow in "EI"} if detail else {},
+        "partners": {flow: partner_rows(members.get((detail, flow, PARTNER), [])) for flow in "EI"}
+        if detail else {},
+        "activities": {flow: activity_rows(members.get((detail, flow, ACTIVITY), [])) for flow in "EI"}
+        if detail else {},
         "comparable": bool(summary[detail]["previous_complete"]) if detail else False,
-        "series": rows, "quarters": _quarters_note(data.quarters),
+        "series": rows, "quarters": quarters_note,
     }
 
 
@@ -194,9 +203,10 @@ def write_pages(fiches_dir: Path, data: QuarterlyData) -> list[Path]:
     content changed."""
     written = []
     template = environment().get_template("conjoncture.html.j2")
-    for key in territory_keys():
+    note = _quarters_note(data.quarters)
+    for key, mine in data.by_territory(territory_keys()).items():
         path = page_path(fiches_dir, key)
-        context = page_context(key, data.of(key))
+        context = page_context(key, mine, note)
         content = template.render(plotly_src=f"../assets/{PLOTLY_JS}", **context)
         if write_if_changed(path, content.encode("utf-8")):
             written.append(path)
@@ -222,16 +232,16 @@ def write_map(fiches_dir: Path, data: QuarterlyData, with_images: bool) -> Chart
 def write_index(fiches_dir: Path, data: QuarterlyData, folder: ChartFolder) -> Path:
     """`fiches/conjoncture/index.html`: every territory's latest quarters, searchable, with the map."""
     rows = []
-    for key in territory_keys():
+    for key, part in data.by_territory(territory_keys()).items():
         t = territory(key)
-        mine = data.of(key).summary
+        mine = part.summary
         r4q = mine[mine["measure"] == "r4q"]
         if r4q.empty:
             continue
         row = r4q.iloc[0]
         rows.append({"name": t.name, "code": t.code, "level": t.kind_label, "html": f"{key}.html",
                      "exports": french.headline(row["exports_eur"]),
-                     "change": _change(row["exports_eur"], row["exports_change_pct"], row["previous_complete"]),
+                     "change": _change(row["exports_change_pct"], row["previous_complete"]),
                      "value": None if _missing(row["exports_change_pct"]) else float(row["exports_change_pct"]),
                      "search": searchable(" | ".join([t.name, *t.other_names, t.region_name or "", t.code]))})
     first = data.summary[data.summary["measure"] == "r4q"]
