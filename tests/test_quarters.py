@@ -142,6 +142,24 @@ def test_contributions_of_partners_and_activities_by_hand():
     assert (c30c.change_eur, c30c.contribution_points) == (-60, pytest.approx(-50))
 
 
+def test_the_same_quarters_in_any_row_order_give_the_same_ranks_ties_by_code():
+    """The rows come from SQL, in no set order: a tie (Italy and Spain, 60 each) is ranked by
+    code, so that the same quarters always publish the same table."""
+    rows = totals()
+    extra = rows[(rows.member == "DE")].assign(member="IT")
+    extra = pd.concat([extra, extra.assign(member="ES")])
+    rows = pd.concat([rows, extra], ignore_index=True)
+    annual = {y: holding(f"{y + 1}02", *year(y)) for y in range(2023, 2025)}
+    sources = choose_quarter_sources(annual, [NOVEMBER, DECEMBER])
+    results = [quarterly_indicators(rows.sample(frac=1, random_state=seed), sources, HERAULT).changes
+               for seed in range(4)]
+    for other in results[1:]:
+        pd.testing.assert_frame_equal(results[0], other)
+    latest = results[0][(results[0].measure == "quarter") & (results[0].dimension == "partner")]
+    ranks = dict(zip(latest.member, latest["rank"], strict=True))
+    assert ranks["DE"] < ranks["ES"] < ranks["IT"]  # 60 each: by code
+
+
 def test_a_missing_previous_quarter_is_said_never_compared_with_zero():
     # Without 2023 in the store, the rolling four quarters' previous period lacks 2023-T4.
     result = indicators(first_year=2024)

@@ -167,6 +167,9 @@ def _changes(frame: pd.DataFrame, comparison: Comparison, comparable: bool) -> p
     if not comparable:
         both["previous_eur"] = pd.array([pd.NA] * len(both), dtype="Int64")
     both = both[(both["current_eur"] != 0) | (both["previous_eur"].fillna(0) != 0)]
+    # Ranks break ties by member code: the rows' order comes from SQL, which has none, and the
+    # same quarters must publish the same ranks.
+    both = both.sort_values(keys).reset_index(drop=True)
     territory_total = (frame[frame["dimension"] == TOTAL])
     previous_total = _period_values(territory_total, comparison.previous, ["level", "territory_code", "flow"])
     both["rank"] = (both.groupby(["level", "territory_code", "flow", "dimension"])["current_eur"]
