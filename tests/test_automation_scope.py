@@ -34,6 +34,32 @@ def test_plan_leaves_a_no_fiches_year_alone_and_says_so(demo_like, tmp_path):
     assert "2023: territory_charts" in everything.out, everything.out
 
 
+def test_a_new_fiche_template_requests_the_fiches_that_exist_and_what_shows_them(demo_like, tmp_path):
+    """A new version of the tool whose fiche template changed (the fiches' code version holds the
+    templates' hash): the fiches that exist — 2024's, not 2023's, built --no-fiches — are
+    requested again, and nothing upstream (the index follows once they are made). The same
+    evaluation as `plan`, the daemon and a build (orchestration/refresh.py), on the demo's state
+    with the new code."""
+    from trade_pipeline.definitions import defs
+    from trade_pipeline.lib.territories import territory_keys
+    from trade_pipeline.orchestration import refresh
+
+    data = copy_state(demo_like, tmp_path / "data")
+    fiches_key = dg.AssetKey("fiches")
+    repository = defs.get_repository_def()
+    assets = list({id(a): a for a in repository.assets_defs_by_key.values()}.values())
+    changed = [a.map_asset_specs(lambda spec: spec.replace_attributes(code_version=f"{spec.code_version}+new"))
+               if fiches_key in a.keys else a for a in assets]
+    with dg.DagsterInstance.from_config(str(data / "dagster")) as instance:
+        before = refresh.evaluate(repository, instance).requested
+        new_code = dg.Definitions(assets=changed).get_repository_def()  # resources already bound
+        after = refresh.evaluate(new_code, instance).requested
+    assert fiches_key not in before  # the same code: no fiche
+    assert after[fiches_key] == {f"{key}|2024" for key in territory_keys()}
+    # Nothing else than with the same code (2023's charts: the daemon leaves them alone).
+    assert {key: keys for key, keys in after.items() if key != fiches_key} == before
+
+
 @pytest.mark.browser  # the screenshot of the tick history
 def test_after_a_demo_like_build_the_daemon_has_nothing_to_do(demo_like, tmp_path, artifacts_dir):
     """The acceptance of a user's first day: after the demo's builds (an earlier year with
