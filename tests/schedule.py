@@ -20,7 +20,7 @@ Item = TypeVar("Item")
 #: (from a fresh-clone run of 2026-12-06; `./scripts/test` prints the slowest tests: keep this in step).
 COSTS = {
     "test_print.py": 340, "test_ui.py": 250, "test_production.py": 215, "test_reliability_e2e.py": 170,
-    "test_crash_safety.py": 160, "test_publication.py": 130, "test_incremental.py": 110,
+    "test_crash_safety.py": 190, "test_publication.py": 130, "test_incremental.py": 110,
     "test_automation_scope.py": 100, "test_hostile_input.py": 70, "test_bad_input.py": 60, "test_fiches.py": 60,
     "test_concurrency.py": 50, "test_browser.py": 45, "test_build.py": 40, "test_no_browser.py": 30,
     "test_grammar.py": 30, "test_sample.py": 25, "test_dagster_internals.py": 20, "test_figures.py": 20,

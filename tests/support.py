@@ -315,7 +315,7 @@ def change_department_rows(archive: Path, department: str, delta: int) -> None:
 WAREHOUSE_TABLES = ("trade_flows", "labels", "year_cells", "mart_territory_totals", "mart_partner_balance",
                     "mart_product_breakdown", "mart_flow_links", "mart_exposure")
 #: Columns that say when, not what: they differ between any two builds.
-WHEN_COLUMNS = {"sources": "EXCLUDE (files, loaded_at)"}
+WHEN_COLUMNS = {name: "EXCLUDE (files, loaded_at)" for name in ("sources", "latest_sources", "latest_publications")}
 
 
 def table_checksums(path: Path, tables: tuple[str, ...] | None = None) -> dict[str, tuple[int, str]]:

@@ -1,14 +1,15 @@
-"""SIGKILL in the middle of a warehouse write and of a publication: nothing good is lost, and the
-next build ends exactly where a clean build ends (table contents, and the fiches where they are
-built, compared)."""
+"""SIGKILL in the middle of a warehouse write (a year's rows, a monthly publication's rows) and of
+a publication: nothing good is lost, and the next build ends exactly where a clean build ends
+(table contents, and the fiches where they are built, compared)."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 
 import pytest
 
-from trade_pipeline.lib.failpoints import PUBLISH_SWAP, PUBLISH_WRITE, WAREHOUSE_WRITE
+from trade_pipeline.lib.failpoints import PROVISIONAL_WRITE, PUBLISH_SWAP, PUBLISH_WRITE, WAREHOUSE_WRITE
 
 from .states import copy_state, run_cli
 from .support import build_in_subprocess, state, table_checksums
@@ -48,3 +49,32 @@ def test_sigkill_then_rerun_ends_as_a_clean_build(request, tmp_path, revised_sou
 
     again = run_cli(data, "build", "--year", "2024", "--source", str(second), *options)
     assert "Nothing changed since the last build" in again.out
+
+
+def test_sigkill_in_a_latest_publication_write_then_rerun_ends_as_a_clean_build(tmp_path, first_store,
+                                                                                revised_sources):
+    """A monthly publication's rows are replaced in one transaction: killed inside it, the
+    warehouse keeps the quarters it had, consumers see the last good store, and the next build
+    ends where a clean build of the same files ends."""
+    source = tmp_path / "source"
+    shutil.copytree(revised_sources[0], source)
+    assert run_cli(tmp_path, "sample", "--out", str(source), "--latest", "202512").code == 0
+    data, clean = copy_state(first_store, tmp_path / "data"), copy_state(first_store, tmp_path / "clean")
+    vintage_tables = ("provisional_flows", "latest_publications")
+    good, good_vintages = state(data), table_checksums(data / "warehouse" / "warehouse.duckdb", vintage_tables)
+
+    killed = build_in_subprocess(data, source, PROVISIONAL_WRITE, fiches=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert state(data) == good
+    assert table_checksums(data / "warehouse" / "warehouse.duckdb", vintage_tables) == good_vintages
+
+    rerun = run_cli(data, "build", "--year", "2024", "--source", str(source), "--no-fiches")
+    assert rerun.code == 0, rerun.out + rerun.err
+    assert "run(s) of an interrupted build marked as failed" in rerun.out
+    assert run_cli(clean, "build", "--year", "2024", "--source", str(source), "--no-fiches").code == 0
+    mine, theirs = state(data), state(clean)
+    for part in range(3):  # the store, the warehouse, the fiches: no table that differs
+        assert {name: value for name, value in mine[part].items() if theirs[part].get(name) != value} == {}, part
+    vintages = table_checksums(data / "warehouse" / "warehouse.duckdb", ("provisional_flows",))
+    assert vintages == table_checksums(clean / "warehouse" / "warehouse.duckdb", ("provisional_flows",))
+    assert vintages["provisional_flows"][0] > 0  # December's rows are there

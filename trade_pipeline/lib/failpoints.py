@@ -12,6 +12,8 @@ import signal
 
 #: Inside the transaction that replaces a year's rows, after the new rows were inserted.
 WAREHOUSE_WRITE = "warehouse_write"
+#: Inside the transaction that replaces a latest publication's rows, after they were inserted.
+PROVISIONAL_WRITE = "provisional_write"
 #: After the new published store was fully written to its temporary file, before the swap.
 PUBLISH_SWAP = "publish_swap"
 #: Half-way through writing the tables of the new published store.

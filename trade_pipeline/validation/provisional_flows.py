@@ -16,6 +16,7 @@ from trade_pipeline.ingestion.archives import ArchiveLimits
 from trade_pipeline.ingestion.dgddi_files import DataFileError
 from trade_pipeline.ingestion.latest_publication import VintageRows, locate_vintages, read_vintage
 from trade_pipeline.ingestion.raw_store import RawVersion
+from trade_pipeline.lib.failpoints import PROVISIONAL_WRITE, failpoint
 from trade_pipeline.lib.nomenclature import Reference, packaged_reference
 from trade_pipeline.lib.quarters import LATEST, stored_sources
 from trade_pipeline.lib.territories import department_codes
@@ -59,6 +60,7 @@ def write_vintage(connection: duckdb.DuckDBPyConnection, rows: VintageRows, vali
         connection.execute(f"INSERT INTO provisional_flows BY NAME SELECT ? AS vintage, "
                            f"{', '.join(TRADE_FLOWS.column_names)} FROM incoming_rows", [rows.vintage])
         connection.unregister("incoming_rows")
+        failpoint(PROVISIONAL_WRITE)
         loaded_at = connection.execute(
             "SELECT coalesce(max(loaded_at), now()::TIMESTAMP) FROM latest_publications WHERE vintage = ? "
             "AND raw_version = ?", [rows.vintage, raw.version]).fetchall()[0][0]
