@@ -226,11 +226,14 @@ def top_flows(links: pd.DataFrame, flow: str) -> list[tuple[int, str, str, int]]
 # --------------------------------------------------------------------------------------------
 
 
-def is_synthetic(connection: duckdb.DuckDBPyConnection, year: int | None = None) -> bool:
-    """Whether the rows of `year` (of any year, without one) come from the synthetic sample."""
+def is_synthetic(connection: duckdb.DuckDBPyConnection, year: int | None = None, latest: bool = False) -> bool:
+    """Whether the rows of `year` (of any year, without one) come from the synthetic sample —
+    or, with `latest`, those of any latest publication stored."""
     where = "" if year is None else f" WHERE year = {int(year)}"
-    return bool(connection.execute(f"SELECT coalesce(bool_or(synthetic), false) FROM {INGESTIONS.name}{where}"
-                                   ).fetchall()[0][0])
+    rows = f"SELECT synthetic FROM {INGESTIONS.name}{where}"
+    if latest:
+        rows += f" UNION ALL SELECT synthetic FROM {LATEST_PUBLICATIONS.name}"
+    return bool(connection.execute(f"SELECT coalesce(bool_or(synthetic), false) FROM ({rows})").fetchall()[0][0])
 
 
 def raw_versions(connection: duckdb.DuckDBPyConnection) -> dict[int, str]:
@@ -325,10 +328,7 @@ def quarterly_data(connection: duckdb.DuckDBPyConnection) -> QuarterlyData:
                         zip(nomenclature, changes["member"], changes["name"], strict=True)]
     series = connection.execute(f"SELECT * FROM {mart_table_name(QUARTERLY_SERIES)} ORDER BY year, quarter").df()
     quarters = connection.execute(f"SELECT * FROM {mart_table_name(QUARTERS)} ORDER BY year, quarter").df()
-    synthetic = bool(connection.execute(
-        f"SELECT coalesce(bool_or(synthetic), false) FROM (SELECT synthetic FROM {INGESTIONS.name} "
-        f"UNION ALL SELECT synthetic FROM {LATEST_PUBLICATIONS.name})").fetchall()[0][0])
-    return QuarterlyData(summary, changes, series, quarters, synthetic)
+    return QuarterlyData(summary, changes, series, quarters, is_synthetic(connection, latest=True))
 
 
 #: How the EU27 as a whole (aggregation/quarters.py) is named on the pages.
