@@ -34,7 +34,7 @@ def test_plan_leaves_a_no_fiches_year_alone_and_says_so(demo_like, tmp_path):
     assert "2023: territory_charts" in everything.out, everything.out
 
 
-def test_a_new_fiche_template_requests_the_fiches_that_exist_and_what_shows_them(demo_like, tmp_path):
+def test_a_new_fiche_template_requests_the_fiches_that_exist_and_nothing_upstream(demo_like, tmp_path):
     """A new version of the tool whose fiche template changed (the fiches' code version holds the
     templates' hash): the fiches that exist — 2024's, not 2023's, built --no-fiches — are
     requested again, and nothing upstream (the index follows once they are made). The same
