@@ -6,6 +6,7 @@ name — not in a user's refresh."""
 from __future__ import annotations
 
 import importlib
+import tempfile
 from collections.abc import Callable
 
 import dagster as dg
@@ -115,6 +116,36 @@ def _pool_slots(instance: dg.DagsterInstance) -> None:
     assert storage.get_concurrency_info("contract_pool").active_slot_count == 0
 
 
+def _sqlite_storage(_: dg.DagsterInstance) -> None:
+    """The SQLite storage the instance file names (orchestration/instance.py) is Dagster's own, on
+    the same files: a build's runs and events are there, one engine per database serves them, and
+    Dagster's stock SQLite storage reads them back."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+    from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+
+    with tempfile.TemporaryDirectory() as home:
+        ours = {"custom": {"module": internals.__name__, "class": internals.SQLITE_STORAGE,
+                           "config": {"base_dir": f"{home}/storage"}}}
+        with dg.instance_for_test(temp_dir=home, overrides={"storage": ours}) as instance:
+            assert isinstance(instance.event_log_storage, SqliteEventLogStorage)
+            assert isinstance(instance.run_storage, SqliteRunStorage)
+            _version_tags(instance)  # four runs, a range of partitions among them
+            runs = [run.run_id for run in instance.get_runs()]
+            assert len(runs) == 5
+            engines = instance.event_log_storage._engines
+            assert set(engines) == {"index", *runs}  # one engine per database, none made twice
+            index_engine = engines["index"]
+            instance.get_latest_materialization_event(per_partition.key)
+            assert instance.event_log_storage._engines["index"] is index_engine
+            assert instance.run_storage._engine is not None
+        stock = {"sqlite": {"base_dir": f"{home}/storage"}}
+        with dg.instance_for_test(temp_dir=home, overrides={"storage": stock}) as instance:
+            assert type(instance.event_log_storage) is SqliteEventLogStorage
+            assert sorted(run.run_id for run in instance.get_runs()) == sorted(runs)
+            written = instance.get_latest_materialization_event(per_partition.key).asset_materialization.tags
+            assert written["dagster/data_version"] == "v-c"
+
+
 def _types() -> None:
     for name, module in TYPES.items():
         assert isinstance(getattr(importlib.import_module(module), name), type), name
@@ -129,6 +160,7 @@ CONTRACT: dict[str, Callable[[dg.DagsterInstance], None]] = {
     "load_cursor, save_cursor, requested_partitions, with_requested_partitions": _cursor,
     "with_requested_partitions (partitions of our graph)": _partitioned_cursor,
     "free_pool_slots": _pool_slots,
+    "sqlite_storage_class, __getattr__ (the SQLite storage of dagster.yaml)": _sqlite_storage,
     "AssetDaemonCursor, AssetGraph, AssetJob": lambda instance: _types(),
 }
 

@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pyarrow as pa
@@ -387,7 +388,10 @@ def test_the_instance_is_sqlite_unless_a_postgresql_url_is_set(data_dir, capsys)
     """(With a URL: tests/test_production.py, on a real server.)"""
     assert cli.main(["instance"]) == 0
     written = (data_dir / "dagster" / "dagster.yaml").read_text(encoding="utf-8")
-    assert "sqlite:" in written and "postgres" not in written
+    assert "class: SqliteStorageReusingEngines" in written and "postgres" not in written
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster")) as instance:
+        assert instance.get_runs_count() == 0
+    assert (data_dir / "dagster" / "storage" / "history" / "runs.db").is_file()  # Dagster's SQLite files
     assert capsys.readouterr().out.strip() == f"export DAGSTER_HOME={data_dir / 'dagster'}"
 
 

@@ -11,7 +11,11 @@ used `dagster._utils.schedules` was dropped: `ScheduleDefinition` validates a cr
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Set
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Set
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -144,3 +148,106 @@ def free_pool_slots(instance: dg.DagsterInstance, run_id: str) -> None:
     storage = instance.event_log_storage
     if storage.supports_global_concurrency_limits:
         storage.free_concurrency_slots_for_run(run_id)
+
+
+#: The storage class `dagster.yaml` names for SQLite (orchestration/instance.py): Dagster loads it
+#: from this module by name, and the module makes it on that first use (`__getattr__` below).
+SQLITE_STORAGE = "SqliteStorageReusingEngines"
+
+#: Run shards whose engines a process keeps beside the index shard's: a build writes to one run at
+#: a time, the web server reads a page of runs.
+RUN_SHARD_ENGINES = 32
+
+
+def __getattr__(name: str) -> type:
+    if name == SQLITE_STORAGE:
+        return sqlite_storage_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def sqlite_storage_class() -> type:
+    """Dagster's SQLite storage (the same files, tables and migrations), each database's SQLAlchemy
+    engine made once per process instead of once per connection.
+
+    Dagster's SQLite run, event log and schedule storages call `create_engine` for every
+    connection, and a new engine starts with an empty cache of compiled statements: each of a
+    build's events (two per territory and step) compiled its INSERTs again. SQLAlchemy's own
+    guidance is one engine per database and process (docs: « Engine Configuration »); its pool
+    stays `NullPool`, so each connection is still a new SQLite connection, as Dagster wants for
+    files shared between processes. Measured on a small build: a fifth of its CPU (docs/testing.md).
+    Dagster exposes no option for it and names its SQLite classes in its constructors, so the
+    subclasses replace the constructors and `connect`/`_connect`, whose bodies they follow.
+    """
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+    from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+    from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+    from dagster._core.storage.sql import create_engine
+    from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+    from dagster._core.storage.sqlite_storage import (
+        DagsterSqliteStorage,
+        _event_logs_directory,
+        _runs_directory,
+        _schedule_directory,
+    )
+    from sqlalchemy.pool import NullPool
+
+    class OneEngine:
+        """`connect` of the run and schedule storages: one database file, one engine."""
+
+        _engine = None
+        _engine_lock = threading.Lock()
+
+        @contextmanager
+        def connect(self) -> Iterator:
+            with self._engine_lock:
+                if self._engine is None:
+                    self._engine = create_engine(self._conn_string, poolclass=NullPool)
+            with self._engine.connect() as connection, connection.begin():
+                yield connection
+
+    class RunStorage(OneEngine, SqliteRunStorage):
+        pass
+
+    class ScheduleStorage(OneEngine, SqliteScheduleStorage):
+        pass
+
+    class EventLogStorage(SqliteEventLogStorage):
+        """One engine per shard (the index, and each run's own file), the last
+        `RUN_SHARD_ENGINES` run shards kept."""
+
+        def __init__(self, base_dir: str, inst_data=None) -> None:  # noqa: ANN001 - Dagster's type
+            self._engines: OrderedDict = OrderedDict()
+            super().__init__(base_dir, inst_data)
+
+        @contextmanager
+        def _connect(self, shard: str) -> Iterator:
+            with self._db_lock:  # held while connected, as Dagster's own `_connect` does
+                engine = self._engines.pop(shard, None) or create_engine(
+                    self.conn_string_for_shard(shard), poolclass=NullPool,
+                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                self._engines[shard] = engine
+                while len(self._engines) > RUN_SHARD_ENGINES + 1:
+                    self._engines.popitem(last=False)[1].dispose()
+                if shard not in self._initialized_dbs:
+                    self._initdb(engine)
+                    self._initialized_dbs.add(shard)
+                with engine.connect() as connection, connection.begin():
+                    yield connection
+
+    class SqliteStorageReusingEngines(DagsterSqliteStorage):
+        def __init__(self, base_dir: str, inst_data=None) -> None:  # noqa: ANN001 - Dagster's type
+            self.base_dir = base_dir
+            self._run_storage = RunStorage.from_local(_runs_directory(base_dir))
+            self._event_log_storage = EventLogStorage(_event_logs_directory(base_dir))
+            self._schedule_storage = ScheduleStorage.from_local(_schedule_directory(base_dir))
+            self._inst_data = inst_data
+            super(DagsterSqliteStorage, self).__init__()
+
+        @classmethod
+        def from_config_value(cls, inst_data, config_value):  # noqa: ANN001, ANN206 - Dagster's types
+            return cls.from_local(inst_data=inst_data, **config_value)
+
+    SqliteStorageReusingEngines.__module__ = __name__
+    SqliteStorageReusingEngines.__qualname__ = SQLITE_STORAGE
+    return SqliteStorageReusingEngines

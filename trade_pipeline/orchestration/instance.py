@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from trade_pipeline.orchestration import dagster_internals
 from trade_pipeline.settings import Settings, SettingsError, cut_url
 
 #: The setting that holds the PostgreSQL URL; the instance file names it (`env:`) rather than
@@ -21,8 +22,11 @@ PG_URL_VARIABLE = "TRADE_PIPELINE_DAGSTER_PG_URL"
 def instance_config(storage_root: str, postgres: bool = False) -> dict:
     """The instance configuration with every path under `storage_root` (…/dagster); runs,
     events and schedules in SQLite files there, or in PostgreSQL when `postgres`."""
+    # SQLite: Dagster's own storage with one SQLAlchemy engine per database and process (the same
+    # files; orchestration/dagster_internals.py says why).
     storage = ({"postgres": {"postgres_url": {"env": PG_URL_VARIABLE}}} if postgres
-               else {"sqlite": {"base_dir": f"{storage_root}/storage"}})
+               else {"custom": {"module": dagster_internals.__name__, "class": dagster_internals.SQLITE_STORAGE,
+                                "config": {"base_dir": f"{storage_root}/storage"}}})
     return {
         "storage": storage,
         "local_artifact_storage": {
