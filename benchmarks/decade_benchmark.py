@@ -280,7 +280,7 @@ def main() -> None:
     else:  # the earlier run's fiche phase, said so
         builds["fiches"], anchor = earlier["runs"]["fiches"], earlier["runs"]["plotly_js"]
         fiches, figures = earlier["measured"]["fiches"], {int(y): n for y, n in earlier["figures_per_year"].items()}
-        fiches_measured_on = earlier["date"]
+        fiches_measured_on = earlier.get("fiches_measured_on") or earlier["date"]  # where it was measured
 
     history = decade_dir / "published" / "history"
     before_revision = disk_bytes(history)

@@ -129,7 +129,7 @@ def _sqlite_storage(_: dg.DagsterInstance) -> None:
         with dg.instance_for_test(temp_dir=home, overrides={"storage": ours}) as instance:
             assert isinstance(instance.event_log_storage, SqliteEventLogStorage)
             assert isinstance(instance.run_storage, SqliteRunStorage)
-            _version_tags(instance)  # four runs, a range of partitions among them
+            _version_tags(instance)  # five runs, a range of partitions among them
             runs = [run.run_id for run in instance.get_runs()]
             assert len(runs) == 5
             engines = instance.event_log_storage._engines

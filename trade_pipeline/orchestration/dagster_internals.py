@@ -154,8 +154,8 @@ def free_pool_slots(instance: dg.DagsterInstance, run_id: str) -> None:
 #: from this module by name, and the module makes it on that first use (`__getattr__` below).
 SQLITE_STORAGE = "SqliteStorageReusingEngines"
 
-#: Run shards whose engines a process keeps beside the index shard's: a build writes to one run at
-#: a time, the web server reads a page of runs.
+#: Run shards whose engines a process keeps, besides the index's: a build writes to one run at a
+#: time, the web server reads a page of runs; the least recently used engine is let go.
 RUN_SHARD_ENGINES = 32
 
 
@@ -175,7 +175,7 @@ def sqlite_storage_class() -> type:
     build's events (two per territory and step) compiled its INSERTs again. SQLAlchemy's own
     guidance is one engine per database and process (docs: « Engine Configuration »); its pool
     stays `NullPool`, so each connection is still a new SQLite connection, as Dagster wants for
-    files shared between processes. Measured on a small build: a fifth of its CPU (docs/testing.md).
+    files shared between processes. Measured on a small build: a sixth of its CPU (docs/testing.md).
     Dagster exposes no option for it and names its SQLite classes in its constructors, so the
     subclasses replace the constructors and `connect`/`_connect`, whose bodies they follow.
     """
@@ -213,8 +213,7 @@ def sqlite_storage_class() -> type:
         pass
 
     class EventLogStorage(SqliteEventLogStorage):
-        """One engine per shard (the index, and each run's own file), the last
-        `RUN_SHARD_ENGINES` run shards kept."""
+        """One engine per shard: the index, and each run's own file (`RUN_SHARD_ENGINES` kept)."""
 
         def __init__(self, base_dir: str, inst_data=None) -> None:  # noqa: ANN001 - Dagster's type
             self._engines: OrderedDict = OrderedDict()
