@@ -215,10 +215,11 @@ def _series(history: pd.DataFrame, first_year: int, year: int) -> pd.DataFrame:
 
 def top_flows(links: pd.DataFrame, flow: str) -> list[tuple[int, str, str, int]]:
     """The highlighted flows: (rank, origin, destination, value)."""
-    top = links[(links["flow"] == flow) & links["is_top5"]].sort_values("link_rank")
-    return [(int(r.link_rank),) + ((r.product_short, r.country_short) if flow == "E"
-                                   else (r.country_short, r.product_short)) + (int(r.value_eur),)
-            for r in top.itertuples(index=False)]
+    columns = ("flow", "is_top5", "link_rank", "product_short", "country_short", "value_eur")
+    top = sorted((row for row in zip(*(links[column].tolist() for column in columns), strict=True)
+                  if row[0] == flow and row[1]), key=lambda row: row[2])
+    return [(int(rank), *((product, country) if flow == "E" else (country, product)), int(value))
+            for _, _, rank, product, country, value in top]
 
 
 # --------------------------------------------------------------------------------------------

@@ -67,6 +67,12 @@ def grouped_products(data: TerritoryData, flow: str, area: tuple[float, float] =
     kept, others = records, []
     most = min(len(records), 40)  # 40 labelled tiles never fit this area
     sizes = [_label_size(row["short"], _tile_text(row["value_eur"], total), font) for row in records[:most]]
+    # A tile's area is its share of the total whatever the tiles kept (the others' tile takes the
+    # rest): a label larger than its tile's area fits no layout, so no count past it can succeed.
+    for index, (row, (label_width, label_height)) in enumerate(zip(records, sizes, strict=False)):
+        if total and row["value_eur"] / total * area[0] * area[1] < label_width * label_height * (1 - 1e-9):
+            most = max(index, 1)
+            break
     # The most tiles that can all carry their label; the rest become « Autres activités ».
     for count in range(most, 0, -1):
         kept, others = records[:count], records[count:]

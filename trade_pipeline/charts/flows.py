@@ -43,14 +43,23 @@ def node_label(name: str, value: float, width_px: float) -> tuple[str, int]:
     return "<br>".join([*lines, f"<b>{french.eur(value)}</b>"]), len(lines) + 1
 
 
+def _totals(codes: list[str], names: list[str], values: list[int]) -> list[tuple[str, str, int]]:
+    """(code, name, summed value) of each (code, name), in the order they first appear."""
+    totals: dict[tuple[str, str], int] = {}
+    for code, name, value in zip(codes, names, values, strict=True):
+        totals[(code, name)] = totals.get((code, name), 0) + value
+    return [(code, name, value) for (code, name), value in totals.items()]
+
+
 def flows_chart(data: TerritoryData, flow: str, compact: bool = False) -> Chart:
     links = data.links[data.links["flow"] == flow]
-    products = links.groupby(["product_code", "product_short"], sort=False)["value_eur"].sum().reset_index()
-    countries = links.groupby(["country_code", "country_short"], sort=False)["value_eur"].sum().reset_index()
-    product_nodes = list(zip(products["product_code"], products["product_short"], products["value_eur"].astype(int),
-                             strict=True))
-    country_nodes = list(zip(countries["country_code"], countries["country_short"], countries["value_eur"].astype(int),
-                             strict=True))
+    # A territory's links are a few hundred rows at most: plain lists, not a pandas operation each
+    # (which cost more than the rows themselves, for 11 charts × every territory and year).
+    product_codes, product_shorts = links["product_code"].tolist(), links["product_short"].tolist()
+    country_codes, country_shorts = links["country_code"].tolist(), links["country_short"].tolist()
+    link_values, link_top5 = links["value_eur"].tolist(), links["is_top5"].tolist()
+    product_nodes = _totals(product_codes, product_shorts, link_values)
+    country_nodes = _totals(country_codes, country_shorts, link_values)
     # Exports flow from products to destinations; imports from origins to products.
     left, right = (product_nodes, country_nodes) if flow == "E" else (country_nodes, product_nodes)
     size = COMPACT if compact else FULL
@@ -67,19 +76,19 @@ def flows_chart(data: TerritoryData, flow: str, compact: bool = False) -> Chart:
     nodes = left_nodes + right_nodes
     index = {("L", n.code): i for i, n in enumerate(left_nodes)} | {
         ("R", n.code): len(left_nodes) + i for i, n in enumerate(right_nodes)}
-    ordered_links = links.sort_values(["is_top5", "value_eur", "product_code", "country_code"],
-                                      ascending=[True, False, True, True])
+    # The top 5 last, so that they are drawn over the others; then by value.
+    order = sorted(range(len(link_values)), key=lambda i: (link_top5[i], -link_values[i], product_codes[i],
+                                                           country_codes[i]))
+    top_colour, other_colour = palette.with_alpha(palette.TOP_FLOW, 0.78), palette.with_alpha(palette.NEUTRAL_FLOW, 0.45)
     sources, targets, values, colours, hover = [], [], [], [], []
-    for row in ordered_links.itertuples(index=False):
-        source, target = (row.product_code, row.country_code) if flow == "E" else (row.country_code, row.product_code)
+    for i in order:
+        product, country = (product_codes[i], product_shorts[i]), (country_codes[i], country_shorts[i])
+        (source, origin), (target, destination) = (product, country) if flow == "E" else (country, product)
         sources.append(index[("L", source)])
         targets.append(index[("R", target)])
-        values.append(int(row.value_eur))
-        colours.append(palette.with_alpha(palette.TOP_FLOW, 0.78) if row.is_top5
-                       else palette.with_alpha(palette.NEUTRAL_FLOW, 0.45))
-        origin, destination = (row.product_short, row.country_short) if flow == "E" else (row.country_short,
-                                                                                            row.product_short)
-        hover.append(plotly_text(f"{origin} → {destination} : {french.eur(row.value_eur)}"))
+        values.append(link_values[i])
+        colours.append(top_colour if link_top5[i] else other_colour)
+        hover.append(plotly_text(f"{origin} → {destination} : {french.eur(link_values[i])}"))
     trace = {
         "type": "sankey", "arrangement": "fixed", "valueformat": ",.0f",
         "node": {"label": [""] * len(nodes), "x": [X_LEFT] * len(left_nodes) + [X_RIGHT] * len(right_nodes),
@@ -115,18 +124,19 @@ def flows_chart(data: TerritoryData, flow: str, compact: bool = False) -> Chart:
                      **({} if nodes else {"xaxis": {"visible": False}, "yaxis": {"visible": False}}))
     if compact:
         figure["layout"]["title"]["font"]["size"] = 13
+    by_value = links.iloc[sorted(range(len(link_values)), key=lambda i: (-link_values[i], product_codes[i],
+                                                                          country_codes[i]))]
     table = pd.DataFrame({
-        "rang": ordered_links["link_rank"].astype("Int64"), "code_produit": ordered_links["product_code"],
-        "produit": ordered_links["product_name"], "code_pays": ordered_links["country_code"],
-        "pays": ordered_links["country_name"], "valeur_eur": ordered_links["value_eur"],
-        "top5": ordered_links["is_top5"],
-    }).sort_values(["valeur_eur", "code_produit", "code_pays"], ascending=[False, True, True])
+        "rang": by_value["link_rank"].astype("Int64"), "code_produit": by_value["product_code"],
+        "produit": by_value["product_name"], "code_pays": by_value["country_code"],
+        "pays": by_value["country_name"], "valeur_eur": by_value["value_eur"], "top5": by_value["is_top5"],
+    })
     name = f"flows_{'exports' if flow == 'E' else 'imports'}{'_compact' if compact else ''}"
     return Chart(name, title, figure, ChartTable.of(COLUMNS, table.reset_index(drop=True)),
-                 _flows_alt(data, flow, ordered_links), width, height)
+                 _flows_alt(data, flow), width, height)
 
 
-def _flows_alt(data: TerritoryData, flow: str, links: pd.DataFrame) -> str:
+def _flows_alt(data: TerritoryData, flow: str) -> str:
     top = top_flows(data.links, flow)
     word = FLOW_WORDS[flow]
     if not top:

@@ -73,7 +73,10 @@ class ChartTable:
 
     def rows(self) -> list[list[object]]:
         """The values, row by row, as plain Python values."""
-        return [[_plain(value) for value in row] for row in self.frame.itertuples(index=False)]
+        # Column by column (`tolist` gives Python scalars): a pandas row iterator costs more than
+        # these small tables' cells.
+        columns = [self.frame[column].tolist() for column in self.frame.columns]
+        return [[_plain(value) for value in row] for row in zip(*columns, strict=True)] if columns else []
 
     # -- typed, for the fiches and the year's files --------------------------------------------
 

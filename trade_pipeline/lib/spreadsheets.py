@@ -36,19 +36,27 @@ def defuse(text: object) -> object:
 
 
 def defused(table: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text columns are defused; numeric and boolean columns are left as they are."""
-    safe = table.copy()
-    for column in safe.columns:
-        if not (pd.api.types.is_numeric_dtype(safe[column]) or pd.api.types.is_bool_dtype(safe[column])):
-            safe[column] = safe[column].map(defuse)
+    """The table with its text columns defused: itself when no cell needs it (most tables), else
+    a copy — never changed in place."""
+    safe = table
+    for column in table.columns:
+        values = table[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        if any(starts_like_a_formula(value) for value in values.tolist()):
+            if safe is table:
+                safe = table.copy()
+            safe[column] = values.map(defuse)
     return safe
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """A table as a French spreadsheet CSV: `;`, decimal comma, « oui »/« non », UTF-8 with BOM."""
     french = defused(table)
-    for column in french.columns:
-        if french[column].dtype == bool:
+    flags = [column for column in french.columns if french[column].dtype == bool]
+    if flags:
+        french = french.copy() if french is table else french
+        for column in flags:
             french[column] = french[column].map({True: "oui", False: "non"})
     return french.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
 
