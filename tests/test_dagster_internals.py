@@ -6,6 +6,7 @@ name — not in a user's refresh."""
 from __future__ import annotations
 
 import importlib
+import os
 import tempfile
 from collections.abc import Callable
 
@@ -138,6 +139,21 @@ def _sqlite_storage(_: dg.DagsterInstance) -> None:
             instance.get_latest_materialization_event(per_partition.key)
             assert instance.event_log_storage._engines["index"] is index_engine
             assert instance.run_storage._engine is not None
+            # One SQLite connection kept open per database and reused, not one per statement.
+            assert index_engine.pool.checkedin() == 1 and instance.run_storage._engine.pool.checkedin() == 1
+            # A forked child opens its own connections (the parent's are not shared) and reads the runs.
+            read, write = os.pipe()
+            child = os.fork()
+            if child == 0:  # pragma: no cover - the child reports through the pipe
+                try:
+                    fresh = index_engine.pool.checkedin() == 0 and instance.get_runs_count() == 5
+                    os.write(write, b"1" if fresh else b"0")
+                finally:
+                    os._exit(0)
+            os.waitpid(child, 0)
+            assert os.read(read, 1) == b"1"
+            os.close(read)
+            os.close(write)
         stock = {"sqlite": {"base_dir": f"{home}/storage"}}
         with dg.instance_for_test(temp_dir=home, overrides={"storage": stock}) as instance:
             assert type(instance.event_log_storage) is SqliteEventLogStorage

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Set
 from contextlib import contextmanager
@@ -168,18 +170,24 @@ def __getattr__(name: str) -> type:
 @functools.cache
 def sqlite_storage_class() -> type:
     """Dagster's SQLite storage (the same files, tables and migrations), each database's SQLAlchemy
-    engine made once per process instead of once per connection.
+    engine made once per process, and one SQLite connection of each kept open.
 
     Dagster's SQLite run, event log and schedule storages call `create_engine` for every
     connection, and a new engine starts with an empty cache of compiled statements: each of a
     build's events (two per territory and step) compiled its INSERTs again. SQLAlchemy's own
-    guidance is one engine per database and process (docs: « Engine Configuration »); its pool
-    stays `NullPool`, so each connection is still a new SQLite connection, as Dagster wants for
-    files shared between processes. Measured on a small build: a sixth of its CPU (docs/testing.md).
+    guidance is one engine per database and process (docs: « Engine Configuration »).
+    Their pool is `NullPool`: every statement opened a new SQLite connection and closed it, and
+    the close of a database's last connection checkpoints its write-ahead log into the file and
+    deletes it (SQLite: « Write-Ahead Logging ») — several times per event. The files are in WAL
+    mode, made for connections kept open by many processes at once, so each engine keeps one
+    (`pool_size=1`); a connection wanted while it is in use is opened and closed as before
+    (`max_overflow=-1`: never waits). Measured on a small build: a sixth of its CPU for the
+    engines, then another sixth for the kept connection (docs/testing.md). A forked child drops
+    the parent's connections unused (SQLAlchemy: « Using Connection Pools with Multiprocessing »).
     Dagster exposes no option for it and names its SQLite classes in its constructors, so the
     subclasses replace the constructors and `connect`/`_connect`, whose bodies they follow.
     """
-    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
     from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
     from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
     from dagster._core.storage.sql import create_engine
@@ -190,7 +198,16 @@ def sqlite_storage_class() -> type:
         _runs_directory,
         _schedule_directory,
     )
-    from sqlalchemy.pool import NullPool
+    from sqlalchemy.pool import QueuePool
+
+    engines: weakref.WeakSet = weakref.WeakSet()
+
+    def engine_for(url: str, **options: object):  # noqa: ANN202 - SQLAlchemy's Engine
+        engine = create_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=-1, **options)
+        engines.add(engine)
+        return engine
+
+    os.register_at_fork(after_in_child=lambda: [engine.dispose(close=False) for engine in list(engines)])
 
     class OneEngine:
         """`connect` of the run and schedule storages: one database file, one engine."""
@@ -202,9 +219,14 @@ def sqlite_storage_class() -> type:
         def connect(self) -> Iterator:
             with self._engine_lock:
                 if self._engine is None:
-                    self._engine = create_engine(self._conn_string, poolclass=NullPool)
+                    self._engine = engine_for(self._conn_string)
             with self._engine.connect() as connection, connection.begin():
                 yield connection
+
+        def dispose(self) -> None:
+            super().dispose()
+            if self._engine is not None:
+                self._engine.dispose()  # its kept connection closed: the log checkpointed
 
     class RunStorage(OneEngine, SqliteRunStorage):
         pass
@@ -222,9 +244,8 @@ def sqlite_storage_class() -> type:
         @contextmanager
         def _connect(self, shard: str) -> Iterator:
             with self._db_lock:  # held while connected, as Dagster's own `_connect` does
-                engine = self._engines.pop(shard, None) or create_engine(
-                    self.conn_string_for_shard(shard), poolclass=NullPool,
-                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                engine = self._engines.pop(shard, None) or engine_for(
+                    self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
                 self._engines[shard] = engine
                 while len(self._engines) > RUN_SHARD_ENGINES + 1:
                     self._engines.popitem(last=False)[1].dispose()
@@ -233,6 +254,18 @@ def sqlite_storage_class() -> type:
                     self._initialized_dbs.add(shard)
                 with engine.connect() as connection, connection.begin():
                     yield connection
+
+        def wipe(self) -> None:
+            with self._db_lock:  # Dagster deletes the run files: no connection kept to them
+                for shard in [shard for shard in self._engines if shard != INDEX_SHARD_NAME]:
+                    self._engines.pop(shard).dispose()
+            super().wipe()
+
+        def dispose(self) -> None:
+            super().dispose()
+            with self._db_lock:
+                while self._engines:
+                    self._engines.popitem()[1].dispose()
 
     class SqliteStorageReusingEngines(DagsterSqliteStorage):
         def __init__(self, base_dir: str, inst_data=None) -> None:  # noqa: ANN001 - Dagster's type
