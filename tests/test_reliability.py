@@ -25,6 +25,7 @@ from trade_pipeline.ingestion.raw_store import RawFile, RawStore, sha256_file
 from trade_pipeline.ingestion.sources import YearNotInSource, fetch_year
 from trade_pipeline.lib.spreadsheets import csv_bytes
 from trade_pipeline.lib.warehouse import transaction
+from trade_pipeline.orchestration.dagster_internals import SQLITE_STORAGE
 from trade_pipeline.settings import Settings, SettingsError, check_years, get_settings, prepare_data_dir
 from trade_pipeline.validation.expectations import Stored, blocking_failures, run_expectations
 from trade_pipeline.validation.schema import ContractViolation, trade_flows_schema, validate_trade_flows
@@ -388,7 +389,7 @@ def test_the_instance_is_sqlite_unless_a_postgresql_url_is_set(data_dir, capsys)
     """(With a URL: tests/test_production.py, on a real server.)"""
     assert cli.main(["instance"]) == 0
     written = (data_dir / "dagster" / "dagster.yaml").read_text(encoding="utf-8")
-    assert "class: SqliteStorageReusingEngines" in written and "postgres" not in written
+    assert f"class: {SQLITE_STORAGE}" in written and "postgres" not in written
     with dg.DagsterInstance.from_config(str(data_dir / "dagster")) as instance:
         assert instance.get_runs_count() == 0
     assert (data_dir / "dagster" / "storage" / "history" / "runs.db").is_file()  # Dagster's SQLite files
