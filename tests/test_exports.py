@@ -3,25 +3,40 @@
 import io
 import json
 import time
+from datetime import datetime
 
 import openpyxl
 import pandas as pd
+import pytest
 
 from trade_pipeline.charts.files import TABLES
 from trade_pipeline.charts.table import ChartTable, Column, Kind
 from trade_pipeline.fiches.year_data import write_year_data
+from trade_pipeline.lib import spreadsheets
 from trade_pipeline.lib.spreadsheets import csv_bytes, xlsx_bytes
 
 
-def test_the_same_tables_give_the_same_xlsx_bytes_and_a_readable_workbook():
+@pytest.mark.parametrize("streamed", [False, True], ids=["in memory", "streamed"])
+def test_the_same_tables_give_the_same_xlsx_bytes_and_a_readable_workbook(streamed, monkeypatch):
+    if streamed:  # as an export of a large table is written
+        monkeypatch.setattr(spreadsheets, "STREAMED_CELLS", 0)
     tables = {"evolution": pd.DataFrame({"annee": [2023, 2024], "libelle": ["=HYPERLINK(1)", "Vins"],
-                                         "valeur_eur": [1.5, float("nan")]})}
+                                         "valeur_eur": [1.5, float("nan")]}),
+              "versions": pd.DataFrame({"code": ["01", "2A"], "url": ["https://example.org/a.zip", "1e3"],
+                                        "synthetic": [True, False],
+                                        "loaded_at": pd.to_datetime(["2025-02-07 10:30:00", None])})}
     first = xlsx_bytes(tables)
     time.sleep(1.1)  # zip members carry a time stamp at a 2-second resolution: cross a boundary
     assert xlsx_bytes(tables) == first
-    sheet = openpyxl.load_workbook(io.BytesIO(first))["evolution"]
+    workbook = openpyxl.load_workbook(io.BytesIO(first))
+    sheet = workbook["evolution"]
     assert list(sheet.values) == [("annee", "libelle", "valeur_eur"), (2023, "'=HYPERLINK(1)", 1.5), (2024, "Vins", None)]
     assert sheet.freeze_panes == "A2"  # the header stays in view
+    # Codes and texts stay text (not numbers, not links), flags are booleans, times are dates.
+    assert list(workbook["versions"].values) == [
+        ("code", "url", "synthetic", "loaded_at"), ("01", "https://example.org/a.zip", True, datetime(2025, 2, 7, 10, 30)),
+        ("2A", "1e3", False, None)]
+    assert not workbook["versions"]._hyperlinks
 
 
 TABLE = (Column("rang", "Rang", Kind.RANK), Column("pays", "Pays"), Column("valeur_eur", "Valeur", Kind.EUR),
