@@ -22,7 +22,7 @@ def test_the_same_tables_give_the_same_xlsx_bytes_and_a_readable_workbook(stream
         monkeypatch.setattr(spreadsheets, "STREAMED_CELLS", 0)
     tables = {"evolution": pd.DataFrame({"annee": [2023, 2024], "libelle": ["=HYPERLINK(1)", "Vins"],
                                          "valeur_eur": [1.5, float("nan")]}),
-              "versions": pd.DataFrame({"code": ["01", "2A"], "url": ["https://example.org/a.zip", "1e3"],
+              "versions": pd.DataFrame({"code": ["01", "2A"], "url": ["https://example.org/a.zip", "1e3"], "note": ["", "x"],
                                         "synthetic": [True, False],
                                         "loaded_at": pd.to_datetime(["2025-02-07 10:30:00", None])})}
     first = xlsx_bytes(tables)
@@ -34,8 +34,9 @@ def test_the_same_tables_give_the_same_xlsx_bytes_and_a_readable_workbook(stream
     assert sheet.freeze_panes == "A2"  # the header stays in view
     # Codes and texts stay text (not numbers, not links), flags are booleans, times are dates.
     assert list(workbook["versions"].values) == [
-        ("code", "url", "synthetic", "loaded_at"), ("01", "https://example.org/a.zip", True, datetime(2025, 2, 7, 10, 30)),
-        ("2A", "1e3", False, None)]
+        ("code", "url", "note", "synthetic", "loaded_at"),
+        ("01", "https://example.org/a.zip", None, True, datetime(2025, 2, 7, 10, 30)),  # an empty text: an empty cell
+        ("2A", "1e3", "x", False, None)]
     assert not workbook["versions"]._hyperlinks
 
 

@@ -95,8 +95,9 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
         sheet.write_row(0, 0, [str(c) for c in safe.columns])
         for number, row in enumerate(safe.itertuples(index=False), start=1):
             for column, value in enumerate(row):
-                if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
-                    continue  # an empty cell
+                if (value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+                        or (isinstance(value, str) and not value)):
+                    continue  # an empty cell (an empty text too: no cell a spreadsheet would count)
                 if hasattr(value, "item") and not isinstance(value, datetime):
                     value = value.item()  # a NumPy scalar
                 if isinstance(value, str):
