@@ -37,7 +37,12 @@ def test_the_same_tables_give_the_same_xlsx_bytes_and_a_readable_workbook(stream
         ("code", "url", "note", "synthetic", "loaded_at"),
         ("01", "https://example.org/a.zip", None, True, datetime(2025, 2, 7, 10, 30)),  # an empty text: an empty cell
         ("2A", "1e3", "x", False, None)]
-    assert not workbook["versions"]._hyperlinks
+    assert all(cell.hyperlink is None for row in workbook["versions"].iter_rows() for cell in row)
+
+
+def test_a_text_longer_than_a_cell_is_refused_naming_its_place_not_cut():
+    with pytest.raises(spreadsheets.CellTooLong, match=r"sheet labels, row 3, column libelle: a text of 40,000 "):
+        xlsx_bytes({"labels": pd.DataFrame({"code": ["01", "02"], "libelle": ["Vins", "x" * 40_000]})})
 
 
 TABLE = (Column("rang", "Rang", Kind.RANK), Column("pays", "Pays"), Column("valeur_eur", "Valeur", Kind.EUR),

@@ -61,6 +61,10 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     return french.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
+class CellTooLong(ValueError):
+    """A text longer than a spreadsheet cell holds (32 767 characters): refused, not cut."""
+
+
 #: Above this many cells a workbook is streamed to disk (`xlsx_bytes`): a year's workbook of the
 #: chart tables (≈ 150 000 cells) is not, an export of a large table is.
 STREAMED_CELLS = 1_000_000
@@ -101,7 +105,10 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
                 if hasattr(value, "item") and not isinstance(value, datetime):
                     value = value.item()  # a NumPy scalar
                 if isinstance(value, str):
-                    sheet.write_string(number, column, value)
+                    if sheet.write_string(number, column, value) == -2:  # XlsxWriter cut it to 32 767
+                        raise CellTooLong(f"sheet {name[:31]}, row {number + 1}, column {safe.columns[column]}: a "
+                                          f"text of {len(value):,} characters does not fit in a spreadsheet cell "
+                                          "(32 767 at most)")
                 elif isinstance(value, bool):
                     sheet.write_boolean(number, column, value)
                 elif isinstance(value, datetime):

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from trade_pipeline.lib.atomic import FILE_MODE, fsync_path, sql_path, write_atomically
-from trade_pipeline.lib.spreadsheets import xlsx_bytes
+from trade_pipeline.lib.spreadsheets import CellTooLong, xlsx_bytes
 from trade_pipeline.lib.warehouse import write_failure_reason
 from trade_pipeline.publication.history import Publication
 from trade_pipeline.publication.store import formula_cell
@@ -151,6 +151,9 @@ def export_table(publication: Publication, table: str, years: list[int], fmt: st
                                  before_replace=lambda: _still_a_target(out))
             else:
                 _copy(store, rows, fmt, out)
+        except CellTooLong as error:
+            raise SettingsError(f"--format xlsx: {error}; nothing was written — export it as --format csv or "
+                                "parquet") from None
         except (OSError, duckdb.IOException) as error:
             raise _io_error(out, error) from None
     return Exported(out, int(count))
