@@ -75,7 +75,10 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
 
     # The guide's commands, as written, from a directory that is not the repository (each
     # service's environment as the guide says: the data directory, the URL, the source).
-    environment = {**settings, "TRADE_PIPELINE_DATA_DIR": str(data), "TRADE_PIPELINE_AUTOMATION_INTERVAL": "1",
+    # The sensor every 5 s, not 30: each evaluation costs the code server, the daemon and
+    # PostgreSQL about half a second of CPU, so a tick a second was a tenth of this test's CPU
+    # (docs/testing.md); 5 s adds about 15 s of waiting.
+    environment = {**settings, "TRADE_PIPELINE_DATA_DIR": str(data), "TRADE_PIPELINE_AUTOMATION_INTERVAL": "5",
                    "BROWSER_PATH": NO_BROWSER}
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
