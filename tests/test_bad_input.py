@@ -86,6 +86,11 @@ CASES = {
         "labels", lambda: (year_zip(YEAR, "E", labels={"Libelle_PAYS.txt": packaged_label("Libelle_PAYS.txt").replace(
             b"BE;Belgique;", b'BE;"=HYPERLINK(""http://x.example/"",""click"")";')}), GOOD_I),
         ["Libelle_PAYS.txt, line", "column 2 (Libellé): '=HYPERLINK(", "which a spreadsheet would run as a formula; refused"]),
+    "label longer than a cell": (
+        "labels", lambda: (year_zip(YEAR, "E", labels={"Libelle_PAYS.txt": packaged_label("Libelle_PAYS.txt").replace(
+            b"BE;Belgique;", b"BE;" + b"Belgique " * 4_000 + b";")}), GOOD_I),
+        ["Libelle_PAYS.txt, line", "column 2 (Libellé): a text of 35,999 characters",
+         "longer than a spreadsheet cell holds (32,767); refused"]),
     "path traversal member": ("archive", lambda: (hostile_zip("traversal"), GOOD_I), ["escapes the archive with '..'; refused"]),
     "absolute path member": ("archive", lambda: (hostile_zip("absolute"), GOOD_I), ["'/tmp/evil.txt' has an absolute path"]),
     "symbolic link member": ("archive", lambda: (hostile_zip("symlink"), GOOD_I), ["is a symbolic link; refused"]),

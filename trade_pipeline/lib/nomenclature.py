@@ -20,7 +20,7 @@ from typing import Literal
 
 import pandas as pd
 
-from trade_pipeline.lib.spreadsheets import starts_like_a_formula
+from trade_pipeline.lib.spreadsheets import CELL_CHARACTERS, starts_like_a_formula
 
 LabelKind = Literal["pays", "cpf4", "a129", "departements"]
 LABEL_KINDS: tuple[LabelKind, ...] = ("pays", "cpf4", "a129", "departements")
@@ -97,15 +97,22 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace(" | ", " ; ").strip()
 
 
-def _no_formula(values: list[str], names: tuple[str, ...], file_name: str, line: int) -> None:
+def _fit_for_a_spreadsheet(values: list[str], names: tuple[str, ...], file_name: str, line: int) -> None:
     """Refuse a field that a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+…`, `-…`,
-    `@…`): labels reach the published CSVs, which people open. No DGDDI label starts so."""
+    `@…`) or that no cell holds: labels reach the published CSVs and workbooks, which people open.
+    No DGDDI label does either; refused here, before anything is stored, not when a workbook is
+    written at the end of a build."""
     for column, (value, name) in enumerate(zip(values, names, strict=False), 1):
         if starts_like_a_formula(value):
             raise LabelFileError(
                 f"{file_name}, line {line}, column {column} ({name}): {value[:60]!r} starts with {value[0]!r}, which a "
                 "spreadsheet would run as a formula; refused (no DGDDI label starts so: the file is damaged or was "
                 "altered)")
+        if len(value) > CELL_CHARACTERS:
+            raise LabelFileError(
+                f"{file_name}, line {line}, column {column} ({name}): a text of {len(value):,} characters "
+                f"({value[:40]!r}…), longer than a spreadsheet cell holds ({CELL_CHARACTERS:,}); refused (no DGDDI "
+                "label is so long: the file is damaged or was altered)")
 
 
 def _rows(data: bytes, file_name: str) -> Iterator[tuple[int, list[str]]]:
@@ -128,7 +135,7 @@ def parse_label_file(data: bytes, file_name: str) -> pd.DataFrame:
                 f"found {len(fields)}: {';'.join(fields)[:120]!r}"
             )
         code, label, start, end = (_clean(f) for f in fields)
-        _no_formula([code, label], ("Code", "Libellé"), file_name, line_number)
+        _fit_for_a_spreadsheet([code, label], ("Code", "Libellé"), file_name, line_number)
         if not code:
             raise LabelFileError(f"{file_name}, line {line_number}, column 1: empty code")
         records.append((code, label, _period(start, file_name, line_number, 3),
@@ -148,7 +155,7 @@ def parse_department_file(data: bytes, file_name: str) -> pd.DataFrame:
                 f"(code_dep;libellé_dep;code_région;libellé_région), found {len(fields)}"
             )
         fields = [_clean(f) for f in fields]
-        _no_formula(fields[:4], ("code_dep", "libellé_dep", "code_région", "libellé_région"), file_name, line_number)
+        _fit_for_a_spreadsheet(fields[:4], ("code_dep", "libellé_dep", "code_région", "libellé_région"), file_name, line_number)
         start, end = ALWAYS_VALID
         if len(fields) == 6:
             start = _period(fields[4], file_name, line_number, 5)

@@ -61,8 +61,12 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     return french.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
+#: The longest text a spreadsheet cell holds (Excel's limit; XlsxWriter cuts a longer one).
+CELL_CHARACTERS = 32_767
+
+
 class CellTooLong(ValueError):
-    """A text longer than a spreadsheet cell holds (32 767 characters): refused, not cut."""
+    """A text longer than a spreadsheet cell holds (`CELL_CHARACTERS`): refused, not cut."""
 
 
 #: Above this many cells a workbook is streamed to disk (`xlsx_bytes`): a year's workbook of the
@@ -108,7 +112,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
                     if sheet.write_string(number, column, value) == -2:  # XlsxWriter cut it to 32 767
                         raise CellTooLong(f"sheet {name[:31]}, row {number + 1}, column {safe.columns[column]}: a "
                                           f"text of {len(value):,} characters does not fit in a spreadsheet cell "
-                                          "(32 767 at most)")
+                                          f"({CELL_CHARACTERS:,} at most)")
                 elif isinstance(value, bool):
                     sheet.write_boolean(number, column, value)
                 elif isinstance(value, datetime):
