@@ -63,13 +63,13 @@ def main_contributions(data: TerritoryData, flow: str, dimension: str, others_na
                     int(total_change) - sum(int(row[4]) for row in shown),
                     float(total_points) - float(np.sum(np.array(listed_points, dtype=float))), "others"))
     records.append(("TOTAL", "Total", "Total", int(total_change), float(total_points), "total"))
+    codes, names, shorts, changes, contributions, kinds = (list(column) for column in zip(*records, strict=True))
     # Rounded once, to the precision shown: bars, labels and caption all print this value.
-    rounded = [round(record[4], SHOWN_DIGITS) for record in records]
+    rounded = [round(value, SHOWN_DIGITS) for value in contributions]
     return pd.DataFrame({
-        "code": [r[0] for r in records], "name": [r[1] for r in records], "short": [r[2] for r in records],
-        "change_eur": np.array([r[3] for r in records], dtype="int64"),
-        "contribution": np.array([r[4] for r in records], dtype=float),
-        "kind": [r[5] for r in records], "rounded": rounded, "shown": [french.points(value) for value in rounded]})
+        "code": codes, "name": names, "short": shorts, "change_eur": np.array(changes, dtype="int64"),
+        "contribution": np.array(contributions, dtype=float), "kind": kinds, "rounded": rounded,
+        "shown": [french.points(value) for value in rounded]})
 
 
 def contributions_chart(data: TerritoryData, flow: str) -> Chart:
