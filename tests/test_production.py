@@ -33,6 +33,9 @@ MARTS_OF_HERAULT = """{ assetOrError(assetKey: {path: ["territory_marts"]}) { ..
   assetMaterializations(partitions: ["departement-34|2024"]) { runId } } } }"""
 
 
+UNFINISHED = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
+
+
 def runs(services: ProductionServices) -> list[dict]:
     return services.graphql(RUNS)["runsOrError"]["results"]
 
@@ -41,13 +44,29 @@ def launched_by_sensor(run: dict) -> bool:
     return {"key": "trade_pipeline/launched_by", "value": "trade_automation"} in run["tags"]
 
 
-def wait_until(condition, what: str, timeout: float = 240) -> None:  # noqa: ANN001
+def wait_until(condition, what: str, services: ProductionServices, timeout: float = 600) -> None:  # noqa: ANN001
+    """Wait for a state the services reach on their own; on a busy machine a refresh's runs take
+    minutes, so the timeout is generous and, when it passes, says where the services stood."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if condition():
             return
         time.sleep(1)
-    raise AssertionError(f"{what}: not within {timeout} s")
+    raise AssertionError(f"{what}: not within {timeout} s\n{where_they_stand(services)}")
+
+
+def where_they_stand(services: ProductionServices) -> str:
+    """The runs not finished, the sensor's last ticks and the daemon's last log lines: what the CI
+    output has to show for a wait that timed out (the services' logs stay on the test machine)."""
+    listed = runs(services)
+    unfinished = [(r["runId"][:8], r["status"]) for r in listed if r["status"] in UNFINISHED]
+    last_end = max((r["endTime"] or 0 for r in listed), default=0)
+    last_ticks = [(round(t["timestamp"] - last_end), t["status"], (t["skipReason"] or "")[:90], len(t["runIds"]))
+                  for t in sorted(ticks(services), key=lambda t: t["timestamp"])[-6:]]
+    daemon_log = services.log("daemon").read_text(encoding="utf-8", errors="replace").splitlines()
+    return (f"runs: {len(listed)}, not finished: {unfinished}\n"
+            f"last ticks (seconds after the last run's end, status, skip reason, runs): {last_ticks}\n"
+            "the daemon's last lines:\n" + "\n".join(daemon_log[-25:]))
 
 
 def pg_rows(url: str, query: str) -> list[tuple]:
@@ -139,14 +158,14 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
         def settled() -> bool:
             """Every run finished, and the sensor has since found nothing left to do."""
             listed = runs(services)
-            if any(r["status"] in ("QUEUED", "NOT_STARTED", "STARTING", "STARTED") for r in listed):
+            if any(r["status"] in UNFINISHED for r in listed):
                 return False
             last_end = max(r["endTime"] or 0 for r in listed)
             return any(t["timestamp"] > last_end and "nothing changed" in (t["skipReason"] or "")
                        for t in ticks(services))
 
         # The sensor works in rounds (a slice that changed makes its marts stale once it has run).
-        wait_until(lambda: len(herault_marts()) == len(marts_before) + 1, "Hérault's marts recomputed")
+        wait_until(lambda: len(herault_marts()) == len(marts_before) + 1, "Hérault's marts recomputed", services)
 
         # The daemon restarts in the middle of the refresh: the runs, the queue, the ticks and the
         # sensor's cursor are in PostgreSQL, so the new daemon finishes the refresh and finds
@@ -154,7 +173,7 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
         runs_before, ticks_before = runs(services), ticks(services)
         services.stop_daemon()
         services.start_daemon()
-        wait_until(settled, "the refresh finishes after the restart and nothing is left to do")
+        wait_until(settled, "the refresh finishes after the restart and nothing is left to do", services)
         after = runs(services)
         assert {r["status"] for r in after} == {"SUCCESS"}, after
         assert {r["runId"] for r in runs_before} <= {r["runId"] for r in after}
@@ -188,7 +207,7 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
         for latest in (True, False):
             since = last_event()
             assert services.materialize(["latest_publication_files"]) == "SUCCESS"
-            wait_until(settled, "the latest quarters refreshed")
+            wait_until(settled, "the latest quarters refreshed", services)
             expected = {"latest_publication_files", "provisional_flows", "quarterly_indicators", "published_store",
                         "conjoncture"} if latest else {"latest_publication_files"}
             assert materialized_since(since) == {f'["{asset}"]' for asset in expected}
