@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from trade_pipeline.definitions import defs
+from trade_pipeline.orchestration import refresh
 from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG
 from trade_pipeline.orchestration.resources import PipelineSettings
 from trade_pipeline.orchestration.sensors import new_vintage_sensor
@@ -62,6 +63,48 @@ def test_the_automation_sensor_evaluates_a_round_only_once_its_runs_are_done(mon
         assert not waiting.run_requests and "1 run(s) of its previous evaluation not finished" in waiting.skip_message
         instance.report_run_failed(queued)  # ended (whatever the outcome): the next round is evaluated
         assert "not finished" not in (evaluate().skip_message or "")
+
+
+def test_a_round_whose_runs_were_never_created_is_requested_again(monkeypatch, tmp_path):
+    """The daemon can stop between the sensor's evaluation, which moves the shared cursor on, and
+    its creating the runs (Dagster then skips the dangling tick): the next evaluation, the
+    sensor's or a build's, finds the round's runs missing and requests their work again — not
+    « nothing changed » with the work never done."""
+    monkeypatch.setenv("TRADE_PIPELINE_DATA_DIR", str(tmp_path / "data"))
+    repository = defs.get_repository_def()
+    automation = repository.get_sensor_def("trade_automation")
+    with dg.instance_for_test() as instance:
+        def evaluate() -> dg.SensorResult:
+            return automation.evaluate_tick(dg.build_sensor_context(
+                instance=instance, repository_def=repository, resources={"settings": PipelineSettings()}))
+
+        def create_runs(result: dg.SensorResult) -> None:  # what the daemon does with the requests
+            for request in result.run_requests:
+                instance.add_run(dg.DagsterRun(job_name=request.job_name, run_id=str(uuid.uuid4()),
+                                               status=dg.DagsterRunStatus.SUCCESS, tags=request.tags))
+
+        def requested(result: dg.SensorResult) -> list[tuple]:
+            return [(tuple(request.asset_selection), request.partition_key) for request in result.run_requests]
+
+        refresh.prime(repository, instance)
+        new_rows = dg.AssetMaterialization("raw_trade_files", partition="2024", tags={"dagster/data_version": "v1"})
+        instance.report_runless_asset_event(new_rows)
+        first = evaluate()
+        assert requested(first) == [((dg.AssetKey("trade_flows"),), "2024")]
+        # The daemon stopped before creating the run: the next tick requests the same work again.
+        again = evaluate()
+        assert requested(again) == requested(first)
+        assert {r.tags[refresh.ROUND_TAG] for r in again.run_requests} != {r.tags[refresh.ROUND_TAG]
+                                                                          for r in first.run_requests}
+        # Its runs created (and ended), the round is confirmed: nothing is requested twice.
+        create_runs(again)
+        assert not evaluate().run_requests
+        # Lost again, and a build comes first: the build finds the round and puts its work back.
+        instance.report_runless_asset_event(new_rows._replace(tags={"dagster/data_version": "v2"}))
+        assert requested(evaluate()) == requested(first)
+        assert "of which 0 were created" in refresh.recover_lost_round(instance)
+        assert refresh.recover_lost_round(instance) is None  # once
+        assert requested(evaluate()) == requested(first)
 
 
 def test_the_sample_never_changes(monkeypatch):

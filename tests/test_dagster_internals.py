@@ -95,6 +95,19 @@ def _cursor(instance: dg.DagsterInstance) -> None:
     assert internals.requested_partitions(edited, dg.AssetKey("nowhere")) is None
 
 
+def _stored_texts(instance: dg.DagsterInstance) -> None:
+    """The key-value store the automation round is kept in: two keys, each written, overwritten
+    and emptied on its own, read back as written (empty as nothing)."""
+    assert internals.stored_text(instance, "contract/a") is None
+    internals.store_text(instance, "contract/a", "first")
+    internals.store_text(instance, "contract/b", "second")
+    internals.store_text(instance, "contract/a", "again")
+    assert (internals.stored_text(instance, "contract/a"), internals.stored_text(instance, "contract/b")) == (
+        "again", "second")
+    internals.store_text(instance, "contract/b", "")
+    assert internals.stored_text(instance, "contract/b") is None
+
+
 def _partitioned_cursor(instance: dg.DagsterInstance) -> None:
     from trade_pipeline.definitions import defs
     from trade_pipeline.orchestration import refresh
@@ -175,6 +188,7 @@ CONTRACT: dict[str, Callable[[dg.DagsterInstance], None]] = {
     "stale_partitions": _stale_partitions,
     "load_cursor, save_cursor, requested_partitions, with_requested_partitions": _cursor,
     "with_requested_partitions (partitions of our graph)": _partitioned_cursor,
+    "stored_text, store_text": _stored_texts,
     "free_pool_slots": _pool_slots,
     "sqlite_storage_class, __getattr__ (the SQLite storage of dagster.yaml)": _sqlite_storage,
     "AssetDaemonCursor, AssetGraph, AssetJob": lambda instance: _types(),

@@ -301,6 +301,9 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
         before = current_publication(settings.published_dir)
         try:
             fail_abandoned_runs(instance, echo)
+            recovered = refresh.recover_lost_round(instance)
+            if recovered:
+                echo(recovered)
             refresh.prime(repository, instance)
             echo(f"Fetching {', '.join(map(str, years))} from {settings.source}")
             refused: set[dg.AssetKey] = set()

@@ -91,13 +91,24 @@ def load_cursor(instance: dg.DagsterInstance, key: str) -> AssetDaemonCursor | N
     """
     from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 
-    stored = instance.daemon_cursor_storage.get_cursor_values({key}).get(key)
+    stored = stored_text(instance, key)
     return dg.deserialize_value(stored, AssetDaemonCursor) if stored else None
 
 
 def save_cursor(instance: dg.DagsterInstance, key: str, cursor: AssetDaemonCursor) -> None:
     """Store the automation cursor under `key` (see `load_cursor`)."""
-    instance.daemon_cursor_storage.set_cursor_values({key: dg.serialize_value(cursor)})
+    store_text(instance, key, dg.serialize_value(cursor))
+
+
+def stored_text(instance: dg.DagsterInstance, key: str) -> str | None:
+    """A text kept in the instance's key-value store (the daemons' cursor storage), or None."""
+    return instance.daemon_cursor_storage.get_cursor_values({key}).get(key) or None
+
+
+def store_text(instance: dg.DagsterInstance, key: str, text: str) -> None:
+    """Keep `text` under `key` (an empty text is « nothing stored »: the storage deletes nothing).
+    One key per call: SQLite's storage drops a new key written beside an existing one."""
+    instance.daemon_cursor_storage.set_cursor_values({key: text})
 
 
 def requested_partitions(cursor: AssetDaemonCursor, key: dg.AssetKey) -> set[str | None] | None:

@@ -16,7 +16,9 @@ and what one requested, the other finds handled or in progress. Nothing is reque
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,6 +139,53 @@ def load_cursor(instance: dg.DagsterInstance) -> AssetDaemonCursor | None:
 
 def save_cursor(instance: dg.DagsterInstance, cursor: AssetDaemonCursor) -> None:
     dagster_internals.save_cursor(instance, CURSOR_KEY, cursor)
+
+
+#: The daemon's round whose runs are not yet known to exist: its number, its runs' count and the
+#: cursor from before it (`save_cursor_for_round`).
+UNCONFIRMED_ROUND_KEY = "trade_pipeline/automation_round_unconfirmed"
+
+#: The tag that names the daemon's round (its evaluation) on each of its runs.
+ROUND_TAG = "trade_pipeline/automation_round"
+
+
+def save_cursor_for_round(instance: dg.DagsterInstance, cursor: AssetDaemonCursor, runs: int) -> str:
+    """The sensor's save, when its round requests `runs` runs; returns the tag value of the round.
+
+    The sensor moves the cursor on when it returns its run requests, but Dagster creates the
+    runs afterwards, in the daemon: a daemon stopped in between leaves the tick dangling (Dagster
+    then skips it) and the runs never exist, while the cursor says their work was requested. So
+    the cursor from before the round is kept until the next evaluation finds the round's runs
+    (`recover_lost_round`). Written before the cursor: a stop between the two loses nothing.
+    """
+    # Not the evaluation's number: a round requested again after a loss evaluates to the same one.
+    round_id = uuid.uuid4().hex[:12]
+    record = {"round": round_id, "evaluation": cursor.evaluation_id, "runs": runs,
+              "previous": dagster_internals.stored_text(instance, CURSOR_KEY) or ""}
+    dagster_internals.store_text(instance, UNCONFIRMED_ROUND_KEY, json.dumps(record))
+    save_cursor(instance, cursor)
+    return round_id
+
+
+def recover_lost_round(instance: dg.DagsterInstance) -> str | None:
+    """Before an evaluation: if the daemon's last round has fewer runs than it requested (their
+    creation was lost), put back the cursor from before it, so that its work is requested again.
+    Returns what was done, in words, or None when there was nothing to recover."""
+    text = dagster_internals.stored_text(instance, UNCONFIRMED_ROUND_KEY)
+    if text is None:
+        return None
+    record = json.loads(text)
+    created = instance.get_runs_count(dg.RunsFilter(tags={ROUND_TAG: record["round"]}))
+    current = load_cursor(instance)
+    # Once a later evaluation moved on (a build), the round is its business: it is not undone.
+    lost = created < record["runs"] and current is not None and current.evaluation_id == record["evaluation"]
+    if lost:  # the cursor first: a stop before the record is cleared finds the round moved on
+        dagster_internals.store_text(instance, CURSOR_KEY, record["previous"])
+    dagster_internals.store_text(instance, UNCONFIRMED_ROUND_KEY, "")
+    if not lost:
+        return None
+    return (f"the daemon's round {record['round']} requested {record['runs']} run(s), of which {created} "
+            "were created (the daemon stopped in between): its work is requested again")
 
 
 @contextmanager

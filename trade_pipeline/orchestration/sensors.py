@@ -50,17 +50,23 @@ def automation_sensor(interval_s: int, jobs: list[AssetJob]) -> dg.SensorDefinit
                                   "it evaluates again once they are")
         try:
             with holding_pipeline_lock(config, timeout=0):
+                recovered = refresh.recover_lost_round(context.instance)
+                if recovered:
+                    context.log.warning(recovered)
                 evaluation = refresh.evaluate(repository, context.instance)
                 planned = daemon_plan(evaluation, repository, context.instance, config)
-                refresh.save_cursor(context.instance, refresh.advance(evaluation, planned.not_run))
-                runs = planned.runs
+                cursor, runs = refresh.advance(evaluation, planned.not_run), planned.runs
+                if not runs:
+                    refresh.save_cursor(context.instance, cursor)
+                    return _skip(context, "nothing changed since the last evaluation"
+                                          + left_out_words(planned.left_out))
+                round_tag = refresh.save_cursor_for_round(context.instance, cursor, len(runs))
         except PipelineBusy as busy:
             return _skip(context, f"a build is running ({busy}); it recomputes what changed itself")
-        if not runs:
-            return _skip(context, "nothing changed since the last evaluation" + left_out_words(planned.left_out))
         context.log.info(f"{len(runs)} run(s), in this order: " + "; ".join(run.label for run in runs)
                          + left_out_words(planned.left_out))
-        return [run.run_request({LAUNCHED_BY_TAG: AUTOMATION_SENSOR}) for run in runs]
+        return [run.run_request({LAUNCHED_BY_TAG: AUTOMATION_SENSOR, refresh.ROUND_TAG: round_tag})
+                for run in runs]
 
     return trade_automation
 
