@@ -21,7 +21,7 @@ STAGES = ("ingestion", "validation", "aggregation", "publication", "charts", "fi
 SHARED = ("lib", "settings", "tables")
 #: The Dagster wiring the stages' assets.py use.
 WIRING = {f"orchestration.{name}" for name in ("resources", "partitions", "partition_versions", "metadata",
-                                                "conditions", "dagster_internals", "instance", "loggers")}
+                                                "conditions", "dagster_internals", "instance", "loggers", "run_workers")}
 #: What assembles everything: may import anything, imported by nothing else.
 TOP = {"orchestration.refresh", "orchestration.sensors", "orchestration.schedules", "orchestration.build",
        "definitions", "cli"}

@@ -1,16 +1,21 @@
 """Schedules and sensors: the run requests they make, and « nothing changed → no request »."""
 
+import os
+import subprocess
+import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
 from trade_pipeline.definitions import defs
-from trade_pipeline.orchestration import refresh
-from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG
+from trade_pipeline.orchestration import dagster_internals, refresh
+from trade_pipeline.orchestration.metadata import CLI_TAG, LAUNCHED_BY_TAG
 from trade_pipeline.orchestration.resources import PipelineSettings
+from trade_pipeline.orchestration.run_workers import process_started_by
 from trade_pipeline.orchestration.sensors import new_vintage_sensor
 
 from .support import LocalServer, bytes_answer, listing_page, write_year_dir, year_zip
@@ -102,9 +107,86 @@ def test_a_round_whose_runs_were_never_created_is_requested_again(monkeypatch, t
         # Lost again, and a build comes first: the build finds the round and puts its work back.
         instance.report_runless_asset_event(new_rows._replace(tags={"dagster/data_version": "v2"}))
         assert requested(evaluate()) == requested(first)
-        assert "of which 0 were created" in refresh.recover_lost_round(instance)
+        assert "lost 1 of its 1 run(s) (1 never created: the daemon stopped first)" in refresh.recover_lost_round(
+            instance)
         assert refresh.recover_lost_round(instance) is None  # once
         assert requested(evaluate()) == requested(first)
+
+
+def test_a_run_whose_worker_process_is_gone_is_failed_and_its_round_requested_again(monkeypatch, tmp_path):
+    """A code server stopped or killed with its runs leaves them « started » for ever (Dagster's
+    run monitoring has no check for its default launcher), and the sensor waits for its runs: it
+    marks failed those whose worker process is gone — not a run whose worker lives, not a
+    command-line run (the next build's business) —, and once its round's other runs ended, it
+    requests that round's work again."""
+    monkeypatch.setenv("TRADE_PIPELINE_DATA_DIR", str(tmp_path / "data"))
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    workers: dict[str, tuple[int, float]] = {}
+    monkeypatch.setattr(dagster_internals, "run_worker_pid", lambda instance, run_id: workers.get(run_id))
+    repository = defs.get_repository_def()
+    automation = repository.get_sensor_def("trade_automation")
+    with dg.instance_for_test() as instance:
+        def started(pid: int | None, tags: dict[str, str]) -> str:
+            run = instance.add_run(dg.DagsterRun(job_name="territory_assets", run_id=str(uuid.uuid4()),
+                                                 status=dg.DagsterRunStatus.STARTED, tags=tags))
+            if pid is not None:
+                workers[run.run_id] = (pid, time.time())
+            return run.run_id
+
+        def evaluate() -> dg.SensorResult:
+            return automation.evaluate_tick(dg.build_sensor_context(
+                instance=instance, repository_def=repository, resources={"settings": PipelineSettings()}))
+
+        def requested(result: dg.SensorResult) -> list[tuple]:
+            return [(tuple(request.asset_selection), request.partition_key) for request in result.run_requests]
+
+        refresh.prime(repository, instance)
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            "raw_trade_files", partition="2024", tags={"dagster/data_version": "v1"}))
+        round_ = evaluate()
+        assert requested(round_) == [((dg.AssetKey("trade_flows"),), "2024")]
+        # The daemon created the round's run; the code server was killed with it.
+        orphan = started(ended.pid, round_.run_requests[0].tags)
+        by_sensor = {LAUNCHED_BY_TAG: "trade_automation"}
+        living, not_yet, from_cli = started(os.getpid(), by_sensor), started(None, by_sensor), started(ended.pid, CLI_TAG)
+
+        assert f"1 run(s) whose worker process is gone (the code server was stopped with them) marked as failed: " \
+               f"{orphan}" == evaluate().skip_message
+
+        def status(run_id: str) -> dg.DagsterRunStatus:
+            return instance.get_run_by_id(run_id).status
+        assert [status(r) for r in (orphan, living, not_yet, from_cli)] == [
+            dg.DagsterRunStatus.FAILURE, *[dg.DagsterRunStatus.STARTED] * 3]
+        failure = instance.all_logs(orphan, of_type=dg.DagsterEventType.RUN_FAILURE)[-1]
+        assert f"its worker process (pid {ended.pid}) is gone" in failure.message
+        assert "2 run(s) of its previous evaluation not finished yet" in evaluate().skip_message
+        for run_id in (living, not_yet):
+            instance.report_run_failed(instance.get_run_by_id(run_id))
+        # The round's other runs ended: its work is requested again, once.
+        assert "lost 1 of its 1 run(s) (1 whose process was lost with the code server)" in refresh.recover_lost_round(
+            instance)
+        again = evaluate()
+        assert requested(again) == requested(round_)
+        for request in again.run_requests:
+            instance.add_run(dg.DagsterRun(job_name=request.job_name, run_id=str(uuid.uuid4()),
+                                           status=dg.DagsterRunStatus.SUCCESS, tags=request.tags))
+        assert "nothing changed" in evaluate().skip_message
+
+
+def test_a_process_is_alive_only_if_it_started_before_the_moment_and_is_not_a_zombie():
+    now = time.time()
+    assert process_started_by(os.getpid(), now)
+    assert not process_started_by(os.getpid(), now - 3600 * 24 * 365 * 60)  # the number reused since
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    assert not process_started_by(ended.pid, now)
+    zombie = subprocess.Popen(["true"])  # ended, not yet reaped
+    deadline = time.time() + 10
+    while (Path("/proc") / str(zombie.pid) / "stat").read_text().split(") ")[1][0] != "Z" and time.time() < deadline:
+        time.sleep(0.05)
+    assert not process_started_by(zombie.pid, time.time())
+    zombie.wait()
 
 
 def test_the_sample_never_changes(monkeypatch):

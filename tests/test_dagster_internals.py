@@ -108,6 +108,25 @@ def _stored_texts(instance: dg.DagsterInstance) -> None:
     assert internals.stored_text(instance, "contract/b") is None
 
 
+def _run_worker_pid(instance: dg.DagsterInstance) -> None:
+    """The pid Dagster's code server records for a run's worker process, read back; and the code
+    server still records it that way."""
+    import inspect
+    import time
+    import uuid
+
+    from dagster._core.events import EngineEventData
+    from dagster._grpc import impl
+
+    run = instance.add_run(dg.DagsterRun(job_name="contract", run_id=str(uuid.uuid4()),
+                                         status=dg.DagsterRunStatus.STARTED))
+    assert internals.run_worker_pid(instance, run.run_id) is None
+    instance.report_engine_event("Started process for run (pid: 4242).", run, EngineEventData.in_process(4242))
+    pid, recorded = internals.run_worker_pid(instance, run.run_id)
+    assert pid == 4242 and abs(recorded - time.time()) < 60
+    assert "EngineEventData.in_process(pid)" in inspect.getsource(impl._run_in_subprocess)
+
+
 def _partitioned_cursor(instance: dg.DagsterInstance) -> None:
     from trade_pipeline.definitions import defs
     from trade_pipeline.orchestration import refresh
@@ -189,6 +208,7 @@ CONTRACT: dict[str, Callable[[dg.DagsterInstance], None]] = {
     "load_cursor, save_cursor, requested_partitions, with_requested_partitions": _cursor,
     "with_requested_partitions (partitions of our graph)": _partitioned_cursor,
     "stored_text, store_text": _stored_texts,
+    "run_worker_pid": _run_worker_pid,
     "free_pool_slots": _pool_slots,
     "sqlite_storage_class, __getattr__ (the SQLite storage of dagster.yaml)": _sqlite_storage,
     "AssetDaemonCursor, AssetGraph, AssetJob": lambda instance: _types(),

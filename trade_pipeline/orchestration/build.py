@@ -23,7 +23,7 @@ from trade_pipeline.lib.provenance import SYNTHETIC_LABEL
 from trade_pipeline.lib.territories import department_scope, territory, territory_keys
 from trade_pipeline.lib.warehouse import storage_write_message
 from trade_pipeline.orchestration import dagster_internals, refresh
-from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
+from trade_pipeline.orchestration.metadata import CLI_TAG, UNFINISHED_STATUSES
 from trade_pipeline.orchestration.partitions import parse_partition_key, years_of
 from trade_pipeline.publication.history import Publication, current_publication
 from trade_pipeline.settings import Settings
@@ -31,8 +31,6 @@ from trade_pipeline.settings import Settings
 if TYPE_CHECKING:
     from trade_pipeline.orchestration.dagster_internals import AssetGraph
 
-#: The runs this command executes in its own process (see fail_abandoned_runs).
-CLI_TAG = {LAUNCHED_BY_TAG: "cli"}
 RAW_FILES = dg.AssetKey("raw_trade_files")
 LATEST_FILES = dg.AssetKey("latest_publication_files")
 #: The steps of a latest publication before it meets the years: their failure does not stop a build.

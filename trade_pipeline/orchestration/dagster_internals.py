@@ -163,6 +163,22 @@ def free_pool_slots(instance: dg.DagsterInstance, run_id: str) -> None:
         storage.free_concurrency_slots_for_run(run_id)
 
 
+def run_worker_pid(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] | None:
+    """The pid of a run's worker process and when it was recorded, or None before it was.
+
+    Dagster's code server records it when it starts the process, as an engine event « Started
+    process for run (pid: …) » whose metadata holds it (its `_run_in_subprocess`); no public API
+    names a run's process, and Dagster's run monitoring has no health check for its default
+    launcher, which starts them (`supports_check_run_worker_health`). No upstream issue found.
+    """
+    for entry in reversed(instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)):
+        data = entry.dagster_event.engine_event_data if entry.dagster_event else None
+        pid = data.metadata.get("pid") if data is not None and data.metadata else None
+        if pid is not None:
+            return int(pid.value), entry.timestamp
+    return None
+
+
 #: The storage class `dagster.yaml` names for SQLite (orchestration/instance.py): Dagster loads it
 #: from this module by name, and the module makes it on that first use (`__getattr__` below).
 SQLITE_STORAGE = "SqliteStorageReusingEngines"

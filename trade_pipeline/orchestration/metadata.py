@@ -14,6 +14,10 @@ from trade_pipeline.tables import Table
 #: Run tag saying who launched a run: "cli", "yearly_refresh", "new_vintage_sensor".
 LAUNCHED_BY_TAG = "trade_pipeline/launched_by"
 
+#: The tags of a `trade-pipeline build`'s runs, which execute inside its own process
+#: (orchestration/build.py `fail_abandoned_runs`).
+CLI_TAG = {LAUNCHED_BY_TAG: "cli"}
+
 #: The statuses of a run that has not ended (queued included).
 UNFINISHED_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
                        dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]

@@ -35,6 +35,7 @@ from trade_pipeline.orchestration.partitions import (
     year_partitions,
     years_of,
 )
+from trade_pipeline.orchestration.run_workers import WORKER_LOST_TAG
 
 if TYPE_CHECKING:
     from trade_pipeline.orchestration.dagster_internals import AssetDaemonCursor, AssetGraph, AssetJob
@@ -168,24 +169,30 @@ def save_cursor_for_round(instance: dg.DagsterInstance, cursor: AssetDaemonCurso
 
 
 def recover_lost_round(instance: dg.DagsterInstance) -> str | None:
-    """Before an evaluation: if the daemon's last round has fewer runs than it requested (their
-    creation was lost), put back the cursor from before it, so that its work is requested again.
-    Returns what was done, in words, or None when there was nothing to recover."""
+    """Before an evaluation: if runs of the daemon's last round were lost — never created (the
+    daemon stopped before it created them) or their worker process gone with the code server
+    (`run_workers.WORKER_LOST_TAG`) —, put back the cursor from before the round, so that its
+    work is requested again. Returns what was done, in words, or None when nothing was lost."""
     text = dagster_internals.stored_text(instance, UNCONFIRMED_ROUND_KEY)
     if text is None:
         return None
     record = json.loads(text)
     created = instance.get_runs_count(dg.RunsFilter(tags={ROUND_TAG: record["round"]}))
+    worker_lost = instance.get_runs_count(dg.RunsFilter(tags={ROUND_TAG: record["round"], **WORKER_LOST_TAG}))
     current = load_cursor(instance)
     # Once a later evaluation moved on (a build), the round is its business: it is not undone.
-    lost = created < record["runs"] and current is not None and current.evaluation_id == record["evaluation"]
+    lost = (created - worker_lost < record["runs"] and current is not None
+            and current.evaluation_id == record["evaluation"])
     if lost:  # the cursor first: a stop before the record is cleared finds the round moved on
         dagster_internals.store_text(instance, CURSOR_KEY, record["previous"])
     dagster_internals.store_text(instance, UNCONFIRMED_ROUND_KEY, "")
     if not lost:
         return None
-    return (f"the daemon's round {record['round']} requested {record['runs']} run(s), of which {created} "
-            "were created (the daemon stopped in between): its work is requested again")
+    never_created = max(record["runs"] - created, 0)
+    how = [f"{never_created} never created: the daemon stopped first" if never_created else "",
+           f"{worker_lost} whose process was lost with the code server" if worker_lost else ""]
+    return (f"the daemon's round {record['round']} lost {never_created + worker_lost} of its {record['runs']} "
+            f"run(s) ({'; '.join(filter(None, how))}): its work is requested again")
 
 
 @contextmanager

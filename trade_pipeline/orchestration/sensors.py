@@ -10,7 +10,7 @@ import dagster as dg
 from trade_pipeline.ingestion.assets import latest_publication_files, raw_trade_files
 from trade_pipeline.ingestion.vintages import ANY_YEAR, fingerprints, latest_fingerprint
 from trade_pipeline.lib.warehouse import PipelineBusy, holding_pipeline_lock
-from trade_pipeline.orchestration import refresh
+from trade_pipeline.orchestration import refresh, run_workers
 from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
 from trade_pipeline.orchestration.partitions import parse_partition_key
 from trade_pipeline.orchestration.resources import PipelineSettings
@@ -40,6 +40,10 @@ def automation_sensor(interval_s: int, jobs: list[AssetJob]) -> dg.SensorDefinit
     def trade_automation(context: dg.SensorEvaluationContext, settings: PipelineSettings):
         config = settings.get()
         repository = context.repository_def
+        gone = run_workers.fail_runs_without_worker(context.instance)
+        if gone:  # their round's work is requested again once its other runs end (refresh.recover_lost_round)
+            return _skip(context, f"{len(gone)} run(s) whose worker process is gone (the code server was stopped "
+                                  f"with them) marked as failed: {', '.join(gone)}")
         # One round at a time, like `trade-pipeline build`: evaluating while the previous round's
         # runs wait in the queue would see half of its changes (France's marts not yet redone)
         # and request the charts and fiches again for each half.
