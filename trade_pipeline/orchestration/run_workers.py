@@ -25,8 +25,10 @@ from trade_pipeline.orchestration.metadata import CLI_TAG, LAUNCHED_BY_TAG
 #: `recover_lost_round` requests it again).
 WORKER_LOST_TAG = {"trade_pipeline/worker_lost": "true"}
 
-#: A process start time is known to a clock tick; the run's event is written after its start.
-START_SLACK_S = 2.0
+#: How much later than the run's pid event a process may have started and still be its worker:
+#: the event is written just after the start, and a clock stepped forward since (NTP) moves the
+#: start computed from /proc; a pid reused that soon after its worker died is not seen.
+START_SLACK_S = 60.0
 
 
 def process_started_by(pid: int, moment: float, proc: Path = Path("/proc")) -> bool:
