@@ -146,7 +146,7 @@ def save_cursor(instance: dg.DagsterInstance, cursor: AssetDaemonCursor) -> None
 #: cursor from before it (`save_cursor_for_round`).
 UNCONFIRMED_ROUND_KEY = "trade_pipeline/automation_round_unconfirmed"
 
-#: The tag that names the daemon's round (its evaluation) on each of its runs.
+#: The tag on each run of a daemon's round; its value is the round's random id (`save_cursor_for_round`).
 ROUND_TAG = "trade_pipeline/automation_round"
 
 

@@ -31,13 +31,13 @@ WORKER_LOST_TAG = {"trade_pipeline/worker_lost": "true"}
 START_SLACK_S = 60.0
 
 
-def process_started_by(pid: int, moment: float, proc: Path = Path("/proc")) -> bool:
+def process_started_by(pid: int, moment: float) -> bool:
     """Whether process `pid` is alive and started no later than `moment` (a Unix time): a pid
     found alive but started later is another process that reuses the number; a zombie (ended,
     not yet reaped by its parent) is not alive."""
     try:
-        stat = (proc / str(pid) / "stat").read_text()
-        boot = next(float(line.split()[1]) for line in (proc / "stat").read_text().splitlines()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
                     if line.startswith("btime "))
     except (FileNotFoundError, ProcessLookupError):
         return False
