@@ -14,7 +14,6 @@ previous snapshot instead of written again (unchanged content costs no disk and 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from zlib_ng import gzip_ng
 
 from trade_pipeline.aggregation.mart_sql import EXPOSURE_COMPARISON, TERRITORY_TOTALS_WITH_SHARES
 from trade_pipeline.lib import territoires_industrie
@@ -289,9 +289,10 @@ def _write_duckdb(connection: duckdb.DuckDBPyConnection, path: Path, queries: Ma
 PARALLEL_PARTS = 2
 
 
-#: The CSV parts' gzip level. DuckDB writes the CSV, zlib compresses it: at level 4 that is a third
-#: of the CPU of DuckDB's own gzip writer, for files 5 % larger (a year of `trade_flows` at
-#: `--scale 14`: 16.4 s of CPU and 39.3 MB, against 1.7 + 3.6 s and 41.2 MB; docs/benchmarks.md).
+#: The CSV parts' gzip level. DuckDB writes the CSV, zlib-ng compresses it (the same gzip format
+#: as zlib's, in 60 % of its CPU and 2 % smaller at the same level): a year of `trade_flows` at
+#: `--scale 14` costs 1.7 + 2.0 s of CPU for 39.2 MB, against 16.4 s and 39.3 MB with DuckDB's
+#: own gzip writer (docs/benchmarks.md).
 CSV_GZIP_LEVEL = 4
 
 
@@ -306,8 +307,8 @@ def _write_part(store: duckdb.DuckDBPyConnection, rows: str, parquet: Path, csv:
             cursor.execute(f"COPY ({rows}) TO '{sql_path(plain)}' (FORMAT csv, HEADER true)")
             # No name and no time in the header: the same rows give the same bytes.
             with plain.open("rb") as source, csv.open("wb") as target, \
-                    gzip.GzipFile(filename="", mode="wb", fileobj=target, compresslevel=CSV_GZIP_LEVEL,
-                                  mtime=0) as packed:
+                    gzip_ng.GzipNGFile(filename="", mode="wb", fileobj=target, compresslevel=CSV_GZIP_LEVEL,
+                                       mtime=0) as packed:
                 shutil.copyfileobj(source, packed, 1 << 20)
         finally:
             plain.unlink(missing_ok=True)
