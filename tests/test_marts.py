@@ -135,7 +135,7 @@ def test_published_totals_add_shares_of_region_and_france():
     connection = warehouse_with(ROWS)
     refresh(connection, MART_QUERIES["territory_totals"], 2024, KEYS, MartSettings())
     connection.register("package_territories", territories_frame())
-    totals = connection.execute(PUBLISHED_TABLES["territory_totals"]).df()
+    totals = connection.execute(PUBLISHED_TABLES["territory_totals"].sql).df()
     herault = one(totals, level="departement", territory_code="34")
     assert herault.exports_share_of_region == pytest.approx(1 / 3)
     assert herault.exports_share_of_france == pytest.approx(0.25)

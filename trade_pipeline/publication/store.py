@@ -74,27 +74,42 @@ from trade_pipeline.tables import (
 )
 
 
-def _select(name: str, source: str, order: str) -> str:
+@dataclass(frozen=True)
+class PublishedQuery:
+    """A published table's rows, as a query on the warehouse, and the order they are written in.
+    Apart, because only the writing needs the order: the fingerprints and the formula guard
+    read the rows unordered (sorting every year of `trade_flows` again cost seconds)."""
+
+    rows: str
+    order: str = ""
+
+    @property
+    def sql(self) -> str:
+        """The rows in their published order."""
+        return f"{self.rows} ORDER BY {self.order}" if self.order else self.rows
+
+
+def _select(name: str, source: str, order: str) -> PublishedQuery:
     """The published table `name` (its registry columns) from the warehouse table `source`."""
-    return f"SELECT {', '.join(PUBLISHED[name].column_names)} FROM {source} ORDER BY {order}"
+    return PublishedQuery(f"SELECT {', '.join(PUBLISHED[name].column_names)} FROM {source}", order)
 
 
 #: The published tables and the warehouse query of each (the public contract: tables.PUBLISHED).
 #: `territories`, `territory_insee_codes`, the Territoires d'industrie's tables (`_frames`) and
 #: `metadata` come from the package and from the publication itself.
-PUBLISHED_TABLES: dict[str, str] = {
+PUBLISHED_TABLES: dict[str, PublishedQuery] = {
     "trade_flows": _select(TRADE_FLOWS.name, TRADE_FLOWS.name,
                            "year, flow, department_code, a129_code, cpf4_code, country_code, quarter"),
     LABELS.name: _select(LABELS.name, LABELS.name, "year, nomenclature, code, valid_from"),
     "sources": _select("sources", INGESTIONS.name, "year"),
-    MART_TERRITORY_TOTALS.name: TERRITORY_TOTALS_WITH_SHARES,
+    MART_TERRITORY_TOTALS.name: PublishedQuery(TERRITORY_TOTALS_WITH_SHARES),
     **{mart.name: _select(mart.name, mart_table_name(mart), order) for mart, order in (
         (PARTNER_BALANCE, "year, level, territory_code, country_code"),
         (PRODUCT_BREAKDOWN, "year, level, territory_code, flow, product_level, product_code"),
         (FLOW_LINKS, "year, level, territory_code, flow, value_eur DESC, product_code, country_code"),
         (GROWTH_CONTRIBUTIONS, "year, level, territory_code, flow, dimension, code"),
         (EXPOSURE, "year, level, territory_code"))},
-    "exposure_comparison": EXPOSURE_COMPARISON,
+    "exposure_comparison": PublishedQuery(EXPOSURE_COMPARISON),
     **{mart.name: _select(mart.name, mart_table_name(mart), "year, level, territory_code, product_rank")
        for mart in (UNITED_STATES_EXPORTS, UNITED_STATES_IMPORTS)},
     **{table.name: _select(table.name, mart_table_name(table), order) for table, order in (
@@ -103,10 +118,11 @@ PUBLISHED_TABLES: dict[str, str] = {
         (QUARTERLY_CHANGES, "level, territory_code, measure, flow, dimension, rank"),
         (QUARTERLY_SERIES, "level, territory_code, year, quarter"))},
     # The rows of the latest publications that figures come from (the quarters in use).
-    PROVISIONAL_FLOWS.name: f"""SELECT {', '.join(f"p.{c}" for c in PROVISIONAL_FLOWS.column_names)}
+    PROVISIONAL_FLOWS.name: PublishedQuery(
+        f"""SELECT {', '.join(f"p.{c}" for c in PROVISIONAL_FLOWS.column_names)}
         FROM {PROVISIONAL_FLOWS.name} p JOIN {mart_table_name(QUARTERS)} q ON q.in_use AND q.origin = '{LATEST}'
-             AND q.vintage = p.vintage AND q.year = p.year AND q.quarter = p.quarter
-        ORDER BY p.year, p.quarter, p.flow, p.department_code, p.a129_code, p.cpf4_code, p.country_code""",
+             AND q.vintage = p.vintage AND q.year = p.year AND q.quarter = p.quarter""",
+        "p.year, p.quarter, p.flow, p.department_code, p.a129_code, p.cpf4_code, p.country_code"),
     "latest_sources": _select("latest_sources", LATEST_PUBLICATIONS.name, "vintage"),
 }
 
@@ -162,7 +178,7 @@ def _frames() -> dict[str, pd.DataFrame]:
             "territoires_industrie_groupements": territoires_industrie.groupements_frame()}
 
 
-def part_fingerprints(connection: duckdb.DuckDBPyConnection, queries: Mapping[str, str]
+def part_fingerprints(connection: duckdb.DuckDBPyConnection, queries: Mapping[str, PublishedQuery]
                       ) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """A fingerprint of every table-year (order-independent) and the row count of every table."""
     raw = dict(connection.execute("SELECT year::VARCHAR, raw_version FROM ingestions").fetchall())
@@ -170,9 +186,9 @@ def part_fingerprints(connection: duckdb.DuckDBPyConnection, queries: Mapping[st
     counts: dict[str, int] = {}
     for name in sorted(queries):
         aggregate = _CHEAP_FINGERPRINTS.get(name, "count(*), coalesce(sum(hash(t)), 0)::VARCHAR")
-        by_year = "year" in _columns(connection, queries[name])
+        by_year = "year" in _columns(connection, queries[name].rows)
         key = "year::VARCHAR" if by_year else f"'{WHOLE}'"
-        rows = connection.execute(f"SELECT {key}, {aggregate} FROM ({queries[name]}) t GROUP BY ALL").fetchall()
+        rows = connection.execute(f"SELECT {key}, {aggregate} FROM ({queries[name].rows}) t GROUP BY ALL").fetchall()
         # The cheap fingerprints only hold with the raw version of the year beside them.
         parts[name] = {part: f"{count}:{total}" + (f":{raw.get(part)}" if name in _CHEAP_FINGERPRINTS else "")
                        for part, count, total in rows}
@@ -194,19 +210,19 @@ def _columns(connection: duckdb.DuckDBPyConnection, query: str) -> dict[str, str
 
 
 def publish(connection: duckdb.DuckDBPyConnection, published_dir: Path, kept: int = 10,
-            tables: Mapping[str, str] | None = None, now: datetime | None = None,
+            tables: Mapping[str, PublishedQuery] | None = None, now: datetime | None = None,
             cited: Set[str] = frozenset()) -> PublishResult:
     """Publish the open warehouse as a new snapshot in published/history/ and make it current
     (one atomic swap); keep the `kept` newest snapshots, and those in `cited` (the fiches name
     them). Unchanged content (same checksum) makes a snapshot of its own too — its own date —
     whose files are links to the previous one's."""
-    queries = {}
+    queries: dict[str, PublishedQuery] = {}
     for name, frame in _frames().items():
         connection.register(f"package_{name}", frame)
-        queries[name] = f"SELECT * FROM package_{name}"
+        queries[name] = PublishedQuery(f"SELECT * FROM package_{name}")
     queries.update(PUBLISHED_TABLES if tables is None else tables)
     for name, query in queries.items():
-        if (found := formula_cell(connection, name, query)) is not None:
+        if (found := formula_cell(connection, name, query.rows)) is not None:
             raise PublicationRefused(f"{name}.{found[0]} holds {found[1][:60]!r}, which a spreadsheet would run as a "
                                      "formula in the published CSV: nothing was published (correct the source file, "
                                      "then build again)")
@@ -260,7 +276,7 @@ def _link(source: Path, target: Path) -> None:
     link_or_copy(source, target)
 
 
-def _write_duckdb(connection: duckdb.DuckDBPyConnection, path: Path, queries: Mapping[str, str], checksum: str,
+def _write_duckdb(connection: duckdb.DuckDBPyConnection, path: Path, queries: Mapping[str, PublishedQuery], checksum: str,
                   years: list[int], now: datetime) -> None:
     synthetic = bool(connection.execute("SELECT coalesce(bool_or(synthetic), false) FROM ingestions").fetchall()[0][0])
     metadata = pd.DataFrame({"key": ["content_checksum", "published_at", "years", "synthetic", "notice", "attribution"],
@@ -274,7 +290,7 @@ def _write_duckdb(connection: duckdb.DuckDBPyConnection, path: Path, queries: Ma
             for index, (name, query) in enumerate(queries.items()):
                 if index == len(queries) // 2:
                     failpoint(PUBLISH_WRITE)
-                connection.execute(f"CREATE TABLE pub.main.{name} AS {query}")
+                connection.execute(f"CREATE TABLE pub.main.{name} AS {query.sql}")
             connection.execute("CREATE TABLE pub.main.metadata AS SELECT * FROM publication_metadata")
         finally:
             with contextlib.suppress(duckdb.Error):  # a full disk: the error above is the one to show
