@@ -90,3 +90,26 @@ def test_a_bad_integer_in_one_file_does_not_hide_the_same_line_of_another():
     found = error.value.failures
     assert found[["file", "line", "column"]].values.tolist() == [
         ["Region_2024_Import.txt", 1, 9], ["Region_2024_Import.txt", 2, 8]]
+
+
+def test_duplicate_keys_are_named_once_each_with_their_lines_and_fields():
+    """The blocking uniqueness expectation (Great Expectations over one exact integer key per
+    row): every repeated key is reported once, with the file and lines that hold it and its
+    value in each DGDDI field; keys that differ in a single field are not mixed up."""
+    from trade_pipeline.validation.expectations import run_expectations
+
+    lines = small_lines(2024, "E")
+    twice, thrice = lines[0], lines[1]
+    fields = twice.split(";")
+    near = ";".join([*fields[:7], "US" if fields[7] != "US" else "DE", *fields[8:]])  # another country only
+    rows = validate([*lines, twice.replace(f";{fields[8]};", ";7;"), thrice, near, thrice])
+    outcomes = {o.check_name: o for o in run_expectations(rows, packaged_reference(), 2024)}
+    duplicates = outcomes["no_duplicate_keys"]
+    assert not duplicates.passed and duplicates.blocking and duplicates.failing_count == 5
+    first, last = len(lines) + 1, len(lines) + 4
+    assert duplicates.metadata["examples"] == [
+        f"{FILE}, lines 1, {first}: annee 2024, trimestre {fields[1]}, flux E, code_departement {fields[3]}, "
+        f"code_CPF4 {fields[6]}, code_pays {fields[7]}",
+        f"{FILE}, lines 2, {first + 1}, {last}: annee 2024, trimestre {thrice.split(';')[1]}, flux E, "
+        f"code_departement {thrice.split(';')[3]}, code_CPF4 {thrice.split(';')[6]}, code_pays {thrice.split(';')[7]}"]
+    assert run_expectations(validate(lines), packaged_reference(), 2024)[0].passed

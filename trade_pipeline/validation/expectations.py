@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from trade_pipeline.lib.nomenclature import Reference
 
@@ -66,25 +67,28 @@ class ExpectationOutcome:
 
 
 class RowKeys:
-    """One exact integer per row key — mixed radix over the rank of each key column's value
-    among that column's distinct values, not a hash — computed by DuckDB over the rows in place:
-    uniqueness of 6 text columns as uniqueness of one integer column, and back to the values."""
+    """One exact integer per row key — mixed radix over each key column's dictionary code (the
+    index of its value among that column's distinct values), not a hash — computed by Arrow
+    over the rows in place: uniqueness of 6 columns as uniqueness of one integer column, and
+    back to the values. (DuckDB ranking each column's values and joining them back cost twice
+    the time; docs/benchmarks.md.)"""
 
-    def __init__(self, db: duckdb.DuckDBPyConnection, relation: str = "incoming"):
-        self.db, self.values, expression, joins = db, [], "0::BIGINT", []
-        for position, column in enumerate(ROW_KEY):
-            values = [v for (v,) in db.execute(f"SELECT DISTINCT {column}::VARCHAR FROM {relation} ORDER BY 1").fetchall()]
-            db.register(f"key_{column}", pd.DataFrame({"value": values, "code": range(len(values))}))
-            joins.append(f"JOIN key_{column} k{position} ON k{position}.value = {relation}.{column}::VARCHAR")
-            expression = f"({expression}) * {max(len(values), 1)} + k{position}.code"
-            self.values.append(values)
+    def __init__(self, db: duckdb.DuckDBPyConnection, rows: pa.Table):
+        encoded = [pc.dictionary_encode(rows.column(column), null_encoding="encode").combine_chunks()
+                   for column in ROW_KEY]
+        self.values = [[str(value) for value in codes.dictionary.to_pylist()] for codes in encoded]
         if float(np.prod([max(len(v), 1) for v in self.values], dtype=float)) >= 2**62:
             raise ValueError("too many distinct key values to encode a row key")
-        db.execute(f"CREATE TEMP TABLE row_keys AS SELECT {expression} AS row_key, source_file::VARCHAR AS source_file, "
-                   f"source_line FROM {relation} {' '.join(joins)}")
+        key = np.zeros(rows.num_rows, dtype=np.int64)
+        for codes, values in zip(encoded, self.values, strict=True):
+            key = key * max(len(values), 1) + codes.indices.to_numpy(zero_copy_only=False)
+        self.key = key
+        self.db = db
+        db.register("row_keys", pa.table({"row_key": key, "source_file": rows.column("source_file").cast(pa.string()),
+                                          "source_line": rows.column("source_line")}))
 
     def keys(self) -> pd.DataFrame:
-        return pd.DataFrame({"row_key": self.db.execute("SELECT row_key FROM row_keys").fetchnumpy()["row_key"]})
+        return pd.DataFrame({"row_key": self.key})
 
     def decode(self, key: int) -> list[str]:
         """The key's value in each column of ROW_KEY."""
@@ -138,7 +142,7 @@ def run_expectations(rows: pa.Table, reference: Reference, year: int, stored: St
     outcomes = []
     with duckdb.connect() as db:
         db.register("incoming", rows)
-        keys = RowKeys(db)
+        keys = RowKeys(db, rows)
         (unique,) = validate("row_keys", keys.keys(), [gxe.ExpectColumnValuesToBeUnique(column="row_key")])
         duplicated = [int(k) for k in dict.fromkeys((unique.result or {}).get("partial_unexpected_list") or [])]
         outcomes.append(_outcome(EXPECTATION_SPECS[0], unique, failing_rows=None,
