@@ -23,8 +23,8 @@ SHARED = ("lib", "settings", "tables")
 WIRING = {f"orchestration.{name}" for name in ("resources", "partitions", "partition_versions", "metadata",
                                                 "conditions", "dagster_internals", "instance", "loggers", "run_workers")}
 #: What assembles everything: may import anything, imported by nothing else.
-TOP = {"orchestration.refresh", "orchestration.sensors", "orchestration.schedules", "orchestration.build",
-       "definitions", "cli"}
+TOP = {"orchestration.refresh", "orchestration.rounds", "orchestration.sensors", "orchestration.schedules",
+       "orchestration.build", "definitions", "cli"}
 MAX_LINES = 400
 
 

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from trade_pipeline.definitions import defs
-from trade_pipeline.orchestration import dagster_internals, refresh
+from trade_pipeline.orchestration import dagster_internals, refresh, rounds
 from trade_pipeline.orchestration.metadata import CLI_TAG, LAUNCHED_BY_TAG
 from trade_pipeline.orchestration.resources import PipelineSettings
 from trade_pipeline.orchestration.run_workers import process_started_by
@@ -96,10 +96,15 @@ def test_a_round_whose_runs_were_never_created_is_requested_again(monkeypatch, t
         instance.report_runless_asset_event(new_rows)
         first = evaluate()
         assert requested(first) == [((dg.AssetKey("trade_flows"),), "2024")]
-        # The daemon stopped before creating the run: the next tick requests the same work again.
+        # The daemon stopped before creating the run. `trade-pipeline plan`, reading only, already
+        # counts its work; then the next tick requests it again.
+        planned, lost = rounds.evaluate_pending(repository, instance)
+        assert lost is not None and "lost 1 of its 1 run(s) (1 never created" in lost.words()
+        assert planned.requested == {dg.AssetKey("trade_flows"): {"2024"}}
+        assert rounds.lost_round(instance) == lost and not refresh.evaluate(repository, instance).requested
         again = evaluate()
         assert requested(again) == requested(first)
-        assert {r.tags[refresh.ROUND_TAG] for r in again.run_requests} != {r.tags[refresh.ROUND_TAG]
+        assert {r.tags[rounds.ROUND_TAG] for r in again.run_requests} != {r.tags[rounds.ROUND_TAG]
                                                                           for r in first.run_requests}
         # Its runs created (and ended), the round is confirmed: nothing is requested twice.
         create_runs(again)
@@ -107,9 +112,9 @@ def test_a_round_whose_runs_were_never_created_is_requested_again(monkeypatch, t
         # Lost again, and a build comes first: the build finds the round and puts its work back.
         instance.report_runless_asset_event(new_rows._replace(tags={"dagster/data_version": "v2"}))
         assert requested(evaluate()) == requested(first)
-        assert "lost 1 of its 1 run(s) (1 never created: the daemon stopped first)" in refresh.recover_lost_round(
+        assert "lost 1 of its 1 run(s) (1 never created: the daemon stopped first)" in rounds.recover_lost_round(
             instance)
-        assert refresh.recover_lost_round(instance) is None  # once
+        assert rounds.recover_lost_round(instance) is None  # once
         assert requested(evaluate()) == requested(first)
 
 
@@ -164,7 +169,7 @@ def test_a_run_whose_worker_process_is_gone_is_failed_and_its_round_requested_ag
         for run_id in (living, not_yet):
             instance.report_run_failed(instance.get_run_by_id(run_id))
         # The round's other runs ended: its work is requested again, once.
-        assert "lost 1 of its 1 run(s) (1 whose process was lost with the code server)" in refresh.recover_lost_round(
+        assert "lost 1 of its 1 run(s) (1 whose process was lost with the code server)" in rounds.recover_lost_round(
             instance)
         again = evaluate()
         assert requested(again) == requested(round_)

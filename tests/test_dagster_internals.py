@@ -88,6 +88,9 @@ def _cursor(instance: dg.DagsterInstance) -> None:
     loaded = internals.load_cursor(instance, "contract/cursor")
     assert loaded is not None and dg.serialize_value(loaded) == dg.serialize_value(result.cursor)
     assert internals.load_cursor(instance, "contract/none") is None
+    parsed = internals.parse_cursor(dg.serialize_value(result.cursor))
+    assert parsed is not None and parsed.evaluation_id == result.cursor.evaluation_id
+    assert internals.parse_cursor("") is None
     edited = internals.with_requested_partitions(loaded, {downstream.key: {None}})
     assert internals.requested_partitions(edited, downstream.key) == {None}
     assert internals.requested_partitions(internals.with_requested_partitions(edited, {downstream.key: set()}),
@@ -205,7 +208,7 @@ CONTRACT: dict[str, Callable[[dg.DagsterInstance], None]] = {
     "partition_range_tags": lambda instance: _range_tags(),
     "materialization_version_tags": _version_tags,
     "stale_partitions": _stale_partitions,
-    "load_cursor, save_cursor, requested_partitions, with_requested_partitions": _cursor,
+    "load_cursor, save_cursor, parse_cursor, requested_partitions, with_requested_partitions": _cursor,
     "with_requested_partitions (partitions of our graph)": _partitioned_cursor,
     "stored_text, store_text": _stored_texts,
     "run_worker_pid": _run_worker_pid,
@@ -253,7 +256,7 @@ def test_the_contract_fails_by_name_when_a_private_api_is_removed_or_changes(mon
     monkeypatch.setattr(subsets, "SerializableEntitySubset", ChangedSignature)
     failures = contract_failures()
     # (Dagster's own materialization reads the range tag too: it fails with it, as an upgrade would.)
-    assert {"partition_range_tags", "load_cursor, save_cursor, requested_partitions, with_requested_partitions",
+    assert {"partition_range_tags", "load_cursor, save_cursor, parse_cursor, requested_partitions, with_requested_partitions",
             "with_requested_partitions (partitions of our graph)"} <= set(failures)
     assert "ASSET_PARTITION_RANGE_START_TAG" in failures["partition_range_tags"]
     assert "unexpected keyword argument 'key'" in failures["with_requested_partitions (partitions of our graph)"]

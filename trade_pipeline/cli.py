@@ -133,7 +133,7 @@ def cmd_instance(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     """What the daemon would recompute now, without running it (nor recording anything)."""
     from trade_pipeline.definitions import defs
-    from trade_pipeline.orchestration import refresh
+    from trade_pipeline.orchestration import refresh, rounds
     from trade_pipeline.orchestration.instance import open_instance, prepare_dagster_home
     from trade_pipeline.orchestration.sensors import daemon_plan, left_out_words
 
@@ -146,10 +146,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
             print("Nothing to recompute: no build nor daemon has evaluated this data directory yet "
                   "(`trade-pipeline build` fetches and builds).")
             return 0
-        evaluation = refresh.evaluate(repository, instance)
+        evaluation, lost = rounds.evaluate_pending(repository, instance)
         planned = daemon_plan(evaluation, repository, instance, settings)
         years = refresh.automated_years(settings.fiche_years, refresh.stored_years(instance),
                                         refresh.years_built(settings.fiches_dir))
+    if lost is not None:
+        print(f"{lost.words()[:1].upper()}{lost.words()[1:]}: the sensor's next tick (or a build) requests its work "
+              "again, counted below.")
     print(f"Charts and fiches kept current by the daemon for: {', '.join(map(str, sorted(years))) or 'no year'} "
           f"(TRADE_PIPELINE_FICHE_YEARS={settings.fiche_years}).")
     if not planned.runs:

@@ -22,7 +22,7 @@ import dagster as dg
 from trade_pipeline.lib.provenance import SYNTHETIC_LABEL
 from trade_pipeline.lib.territories import department_scope, territory, territory_keys
 from trade_pipeline.lib.warehouse import storage_write_message
-from trade_pipeline.orchestration import dagster_internals, refresh
+from trade_pipeline.orchestration import dagster_internals, refresh, rounds
 from trade_pipeline.orchestration.metadata import CLI_TAG, UNFINISHED_STATUSES
 from trade_pipeline.orchestration.partitions import parse_partition_key, years_of
 from trade_pipeline.publication.history import Publication, current_publication
@@ -299,7 +299,7 @@ def build(years: Sequence[int], settings: Settings, echo: Echo = print, departme
         before = current_publication(settings.published_dir)
         try:
             fail_abandoned_runs(instance, echo)
-            recovered = refresh.recover_lost_round(instance)
+            recovered = rounds.recover_lost_round(instance)
             if recovered:
                 echo(recovered)
             refresh.prime(repository, instance)

@@ -89,10 +89,14 @@ def load_cursor(instance: dg.DagsterInstance, key: str) -> AssetDaemonCursor | N
     class and the daemon's cursor storage are Dagster's own. No upstream issue asks for it that
     we found.
     """
+    return parse_cursor(stored_text(instance, key) or "")
+
+
+def parse_cursor(text: str) -> AssetDaemonCursor | None:
+    """A cursor from its stored text (see `load_cursor`); None for an empty text."""
     from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 
-    stored = stored_text(instance, key)
-    return dg.deserialize_value(stored, AssetDaemonCursor) if stored else None
+    return dg.deserialize_value(text, AssetDaemonCursor) if text else None
 
 
 def save_cursor(instance: dg.DagsterInstance, key: str, cursor: AssetDaemonCursor) -> None:

@@ -16,9 +16,7 @@ and what one requested, the other finds handled or in progress. Nothing is reque
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +33,6 @@ from trade_pipeline.orchestration.partitions import (
     year_partitions,
     years_of,
 )
-from trade_pipeline.orchestration.run_workers import WORKER_LOST_TAG
 
 if TYPE_CHECKING:
     from trade_pipeline.orchestration.dagster_internals import AssetDaemonCursor, AssetGraph, AssetJob
@@ -142,59 +139,6 @@ def save_cursor(instance: dg.DagsterInstance, cursor: AssetDaemonCursor) -> None
     dagster_internals.save_cursor(instance, CURSOR_KEY, cursor)
 
 
-#: The daemon's round whose runs are not yet known to exist: its number, its runs' count and the
-#: cursor from before it (`save_cursor_for_round`).
-UNCONFIRMED_ROUND_KEY = "trade_pipeline/automation_round_unconfirmed"
-
-#: The tag on each run of a daemon's round; its value is the round's random id (`save_cursor_for_round`).
-ROUND_TAG = "trade_pipeline/automation_round"
-
-
-def save_cursor_for_round(instance: dg.DagsterInstance, cursor: AssetDaemonCursor, runs: int) -> str:
-    """The sensor's save, when its round requests `runs` runs; returns the tag value of the round.
-
-    The sensor moves the cursor on when it returns its run requests, but Dagster creates the
-    runs afterwards, in the daemon: a daemon stopped in between leaves the tick dangling (Dagster
-    then skips it) and the runs never exist, while the cursor says their work was requested. So
-    the cursor from before the round is kept until the next evaluation finds the round's runs
-    (`recover_lost_round`). Written before the cursor: a stop between the two loses nothing.
-    """
-    # Not the evaluation's number: a round requested again after a loss evaluates to the same one.
-    round_id = uuid.uuid4().hex[:12]
-    record = {"round": round_id, "evaluation": cursor.evaluation_id, "runs": runs,
-              "previous": dagster_internals.stored_text(instance, CURSOR_KEY) or ""}
-    dagster_internals.store_text(instance, UNCONFIRMED_ROUND_KEY, json.dumps(record))
-    save_cursor(instance, cursor)
-    return round_id
-
-
-def recover_lost_round(instance: dg.DagsterInstance) -> str | None:
-    """Before an evaluation: if runs of the daemon's last round were lost — never created (the
-    daemon stopped before it created them) or their worker process gone with the code server
-    (`run_workers.WORKER_LOST_TAG`) —, put back the cursor from before the round, so that its
-    work is requested again. Returns what was done, in words, or None when nothing was lost."""
-    text = dagster_internals.stored_text(instance, UNCONFIRMED_ROUND_KEY)
-    if text is None:
-        return None
-    record = json.loads(text)
-    created = instance.get_runs_count(dg.RunsFilter(tags={ROUND_TAG: record["round"]}))
-    worker_lost = instance.get_runs_count(dg.RunsFilter(tags={ROUND_TAG: record["round"], **WORKER_LOST_TAG}))
-    current = load_cursor(instance)
-    # Once a later evaluation moved on (a build), the round is its business: it is not undone.
-    lost = (created - worker_lost < record["runs"] and current is not None
-            and current.evaluation_id == record["evaluation"])
-    if lost:  # the cursor first: a stop before the record is cleared finds the round moved on
-        dagster_internals.store_text(instance, CURSOR_KEY, record["previous"])
-    dagster_internals.store_text(instance, UNCONFIRMED_ROUND_KEY, "")
-    if not lost:
-        return None
-    never_created = max(record["runs"] - created, 0)
-    how = [f"{never_created} never created: the daemon stopped first" if never_created else "",
-           f"{worker_lost} whose process was lost with the code server" if worker_lost else ""]
-    return (f"the daemon's round {record['round']} lost {never_created + worker_lost} of its {record['runs']} "
-            f"run(s) ({'; '.join(filter(None, how))}): its work is requested again")
-
-
 @contextmanager
 def _quiet_dagster() -> Iterator[None]:
     """The evaluation logs internals (timestamp fallbacks…) at INFO."""
@@ -208,13 +152,14 @@ def _quiet_dagster() -> Iterator[None]:
 
 
 def evaluate(repository: dg.RepositoryDefinition, instance: dg.DagsterInstance,
-             only: Set[dg.AssetKey] | None = None) -> Evaluation:
+             only: Set[dg.AssetKey] | None = None, from_cursor: str | None = None) -> Evaluation:
     """Evaluate the automation conditions from the instance's cursor (without saving it).
 
     `only` evaluates the sub-graph of these assets (it must hold their parents): the others'
     cursors are carried forward unchanged, so what they would request stays to do.
+    `from_cursor` evaluates from another cursor, as stored ("" for none): `rounds.evaluate_pending`.
     """
-    previous = load_cursor(instance)
+    previous = load_cursor(instance) if from_cursor is None else dagster_internals.parse_cursor(from_cursor)
     assets = list({id(a): a for a in repository.assets_defs_by_key.values()}.values())
     if only is not None:
         assets = [a for a in assets if a.keys <= only]

@@ -22,7 +22,7 @@ from trade_pipeline.orchestration import dagster_internals
 from trade_pipeline.orchestration.metadata import CLI_TAG, LAUNCHED_BY_TAG
 
 #: The tag of a run marked failed here: its work was not done, nor failed of itself (refresh.py
-#: `recover_lost_round` requests it again).
+#: `rounds.recover_lost_round` requests it again).
 WORKER_LOST_TAG = {"trade_pipeline/worker_lost": "true"}
 
 #: How much later than the run's pid event a process may have started and still be its worker:

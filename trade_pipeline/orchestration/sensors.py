@@ -10,7 +10,7 @@ import dagster as dg
 from trade_pipeline.ingestion.assets import latest_publication_files, raw_trade_files
 from trade_pipeline.ingestion.vintages import ANY_YEAR, fingerprints, latest_fingerprint
 from trade_pipeline.lib.warehouse import PipelineBusy, holding_pipeline_lock
-from trade_pipeline.orchestration import refresh, run_workers
+from trade_pipeline.orchestration import refresh, rounds, run_workers
 from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG, UNFINISHED_STATUSES
 from trade_pipeline.orchestration.partitions import parse_partition_key
 from trade_pipeline.orchestration.resources import PipelineSettings
@@ -41,7 +41,7 @@ def automation_sensor(interval_s: int, jobs: list[AssetJob]) -> dg.SensorDefinit
         config = settings.get()
         repository = context.repository_def
         gone = run_workers.fail_runs_without_worker(context.instance)
-        if gone:  # their round's work is requested again once its other runs end (refresh.recover_lost_round)
+        if gone:  # their round's work is requested again once its other runs end (rounds.recover_lost_round)
             return _skip(context, f"{len(gone)} run(s) whose worker process is gone (the code server was stopped "
                                   f"with them) marked as failed: {', '.join(gone)}")
         # One round at a time, like `trade-pipeline build`: evaluating while the previous round's
@@ -54,7 +54,7 @@ def automation_sensor(interval_s: int, jobs: list[AssetJob]) -> dg.SensorDefinit
                                   "it evaluates again once they are")
         try:
             with holding_pipeline_lock(config, timeout=0):
-                recovered = refresh.recover_lost_round(context.instance)
+                recovered = rounds.recover_lost_round(context.instance)
                 if recovered:
                     context.log.warning(recovered)
                 evaluation = refresh.evaluate(repository, context.instance)
@@ -64,12 +64,12 @@ def automation_sensor(interval_s: int, jobs: list[AssetJob]) -> dg.SensorDefinit
                     refresh.save_cursor(context.instance, cursor)
                     return _skip(context, "nothing changed since the last evaluation"
                                           + left_out_words(planned.left_out))
-                round_tag = refresh.save_cursor_for_round(context.instance, cursor, len(runs))
+                round_tag = rounds.save_cursor_for_round(context.instance, cursor, len(runs))
         except PipelineBusy as busy:
             return _skip(context, f"a build is running ({busy}); it recomputes what changed itself")
         context.log.info(f"{len(runs)} run(s), in this order: " + "; ".join(run.label for run in runs)
                          + left_out_words(planned.left_out))
-        return [run.run_request({LAUNCHED_BY_TAG: AUTOMATION_SENSOR, refresh.ROUND_TAG: round_tag})
+        return [run.run_request({LAUNCHED_BY_TAG: AUTOMATION_SENSOR, rounds.ROUND_TAG: round_tag})
                 for run in runs]
 
     return trade_automation
