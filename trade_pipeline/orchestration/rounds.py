@@ -23,8 +23,8 @@ from trade_pipeline.orchestration.run_workers import WORKER_LOST_TAG
 if TYPE_CHECKING:
     from trade_pipeline.orchestration.dagster_internals import AssetDaemonCursor
 
-#: The daemon's round whose runs are not yet known to exist: its number, its runs' count and the
-#: cursor from before it (`save_cursor_for_round`).
+#: The daemon's round whose runs are not yet known to exist: its id, the evaluation it came from,
+#: its runs' count and the cursor from before it (`save_cursor_for_round`).
 UNCONFIRMED_ROUND_KEY = "trade_pipeline/automation_round_unconfirmed"
 
 #: The tag on each run of a daemon's round; its value is the round's random id (`save_cursor_for_round`).
