@@ -84,7 +84,9 @@ class RowKeys:
             key = key * max(len(values), 1) + codes.indices.to_numpy(zero_copy_only=False)
         self.key = key
         self.db = db
-        db.register("row_keys", pa.table({"row_key": key, "source_file": rows.column("source_file").cast(pa.string()),
+        # `source_file` stays dictionary-encoded: DuckDB reads it as text, and a cast to plain
+        # strings would hold every row's file name again (about 160 MB for a year at DGDDI scale).
+        db.register("row_keys", pa.table({"row_key": key, "source_file": rows.column("source_file"),
                                           "source_line": rows.column("source_line")}))
 
     def keys(self) -> pd.DataFrame:
