@@ -151,8 +151,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         years = refresh.automated_years(settings.fiche_years, refresh.stored_years(instance),
                                         refresh.years_built(settings.fiches_dir))
     if lost is not None:
-        print(f"{lost.words()[:1].upper()}{lost.words()[1:]}: the sensor's next tick (or a build) requests its work "
-              "again, counted below.")
+        words = lost.words()
+        print(f"{words[:1].upper()}{words[1:]}: the sensor's next tick (or a build) requests its work again, "
+              "counted below.")
     print(f"Charts and fiches kept current by the daemon for: {', '.join(map(str, sorted(years))) or 'no year'} "
           f"(TRADE_PIPELINE_FICHE_YEARS={settings.fiche_years}).")
     if not planned.runs:

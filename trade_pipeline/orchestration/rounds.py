@@ -68,9 +68,11 @@ def lost_round(instance: dg.DagsterInstance) -> LostRound | None:
     before it created them) or their worker process gone with the code server
     (`run_workers.WORKER_LOST_TAG`) — and nothing evaluated since. Reads only."""
     text = dagster_internals.stored_text(instance, UNCONFIRMED_ROUND_KEY)
-    if text is None:
-        return None
-    record = json.loads(text)
+    return None if text is None else _lost(instance, json.loads(text))
+
+
+def _lost(instance: dg.DagsterInstance, record: dict) -> LostRound | None:
+    """`lost_round` for the round record already read."""
     created = instance.get_runs_count(dg.RunsFilter(tags={ROUND_TAG: record["round"]}))
     worker_lost = instance.get_runs_count(dg.RunsFilter(tags={ROUND_TAG: record["round"], **WORKER_LOST_TAG}))
     current = refresh.load_cursor(instance)
@@ -89,9 +91,10 @@ def recover_lost_round(instance: dg.DagsterInstance) -> str | None:
     """Before an evaluation: if the daemon's last round lost runs (`lost_round`), put back the
     cursor from before it, so that its work is requested again; then close the round's record.
     Returns what was done, in words, or None when nothing was lost."""
-    if dagster_internals.stored_text(instance, UNCONFIRMED_ROUND_KEY) is None:
+    text = dagster_internals.stored_text(instance, UNCONFIRMED_ROUND_KEY)
+    if text is None:
         return None
-    lost = lost_round(instance)
+    lost = _lost(instance, json.loads(text))
     if lost is not None:  # the cursor first: a stop before the record is cleared finds the round moved on
         dagster_internals.store_text(instance, refresh.CURSOR_KEY, lost.previous_cursor)
     dagster_internals.store_text(instance, UNCONFIRMED_ROUND_KEY, "")
