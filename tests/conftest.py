@@ -189,14 +189,6 @@ def first_build(tmp_path_factory: pytest.TempPathFactory, revised_sources: tuple
 
 
 @pytest.fixture(scope="session")
-def revised_clean_state(tmp_path_factory: pytest.TempPathFactory, revised_sources: tuple[Path, Path]) -> tuple:
-    """What a clean build of the revised source leaves: the state every recovery must reach."""
-    from .support import state
-
-    return state(shared_state(tmp_path_factory, "revised_clean", _build_revision(revised_sources[1])) / "data")
-
-
-@pytest.fixture(scope="session")
 def first_store(tmp_path_factory: pytest.TempPathFactory, revised_sources: tuple[Path, Path]) -> Path:
     """`first_build` up to the published store (--no-fiches): for the tests of the warehouse and
     the store, which the fiches' 116 pages would only slow down (about 30 s a build)."""
@@ -205,7 +197,8 @@ def first_store(tmp_path_factory: pytest.TempPathFactory, revised_sources: tuple
 
 @pytest.fixture(scope="session")
 def revised_clean_store(tmp_path_factory: pytest.TempPathFactory, revised_sources: tuple[Path, Path]) -> tuple:
-    """`revised_clean_state` of a --no-fiches build."""
+    """What a clean --no-fiches build of the revised source leaves (its `support.state`): the
+    state every recovery of the warehouse and the store must reach."""
     from .support import state
 
     return state(shared_state(tmp_path_factory, "revised_clean_store",

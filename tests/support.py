@@ -343,11 +343,11 @@ def state(data: Path) -> tuple:
 
 
 def build_in_subprocess(data: Path, source: Path, failpoint: str | None = None, wait: bool = True,
-                        lock_timeout: float | None = None, fiches: bool = True
+                        lock_timeout: float | None = None, fiches: bool = True, departements: tuple[str, ...] = ()
                         ) -> subprocess.CompletedProcess | subprocess.Popen:
     """`trade-pipeline build --year 2024` in its own process (so that it can be killed or run
     beside another); finished (`wait`) or still running, with its output captured; `--no-fiches`
-    unless `fiches`.
+    unless `fiches`; `--departement` for each of `departements`.
 
     Without chart pictures (as on a machine without Chromium): these builds are for the tests
     of the warehouse and the store, where pictures would only cost minutes."""
@@ -359,7 +359,7 @@ def build_in_subprocess(data: Path, source: Path, failpoint: str | None = None, 
     if lock_timeout is not None:
         env["TRADE_PIPELINE_LOCK_TIMEOUT"] = str(lock_timeout)
     command = [sys.executable, "-m", "trade_pipeline.cli", "build", "--year", "2024", "--source", str(source),
-               *([] if fiches else ["--no-fiches"])]
+               *([] if fiches else ["--no-fiches"]), *(f"--departement={code}" for code in departements)]
     if wait:
         return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
