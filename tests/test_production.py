@@ -3,8 +3,14 @@ events and schedules in PostgreSQL; the code location served on its own by `dags
 the web server and the daemon as separate processes loading it through a workspace file; a CLI
 build on the same instance. A new raw version is picked up by the automation sensor, the UI's
 GraphQL shows the runs and checks, and restarting the daemon loses nothing. (And the CLI build,
-made while the daemon runs, does each piece of work once: one mechanism decides.) A new monthly
-latest publication recomputes the latest quarters and what shows them only; the same one, nothing."""
+made while the daemon runs, does each piece of work once: one mechanism decides.)
+
+The services here stop at the published store (`--no-fiches`, TRADE_PIPELINE_FICHE_YEARS=built):
+what the daemon recomputes is decided by the evaluation every build shares
+(orchestration/refresh.py), proven with the charts and fiches and with the latest quarters through
+the CLI (tests/test_incremental.py); the charts and fiches launched from the UI run through this
+same run launcher in tests/test_ui.py. What only this layout can show — PostgreSQL, the code
+server, the daemon's restart — needs no picture, chart nor fiche, which were most of its cost."""
 
 import shutil
 import time
@@ -32,6 +38,9 @@ STALENESS = """query($asset: [String!]!, $partition: String) { assetNodeOrError(
 MARTS_OF_HERAULT = """{ assetOrError(assetKey: {path: ["territory_marts"]}) { ... on Asset {
   assetMaterializations(partitions: ["departement-34|2024"]) { runId } } } }"""
 
+
+#: The runs the daemon's automation sensor launched (a SQL condition on a run_tags row `t`).
+BY_SENSOR = "t.key = 'trade_pipeline/launched_by' AND t.value = 'trade_automation'"
 
 UNFINISHED = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
 
@@ -98,7 +107,7 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
     # PostgreSQL about half a second of CPU, so a tick a second was a tenth of this test's CPU
     # (docs/testing.md); 5 s adds about 15 s of waiting.
     environment = {**settings, "TRADE_PIPELINE_DATA_DIR": str(data), "TRADE_PIPELINE_AUTOMATION_INTERVAL": "5",
-                   "BROWSER_PATH": NO_BROWSER}
+                   "TRADE_PIPELINE_FICHE_YEARS": "built", "BROWSER_PATH": NO_BROWSER}
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     logs = artifacts_dir / "production"
@@ -113,28 +122,40 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
     with services:
         wait_for_ticks(services, 1, after=0)  # the daemon's first evaluation: its baseline
 
+        def settled() -> bool:
+            """Every run finished, and the sensor has since found nothing left to do."""
+            listed = runs(services)
+            if any(r["status"] in UNFINISHED for r in listed):
+                return False
+            last_end = max(r["endTime"] or 0 for r in listed)
+            return any(t["timestamp"] > last_end and "nothing changed" in (t["skipReason"] or "")
+                       for t in ticks(services))
+
         # A CLI build beside the daemon, on the same PostgreSQL instance: one mechanism decides
         # what is recomputed, so each piece of work is done once — the sensor skips while the
-        # build holds the lock, then, sharing its cursor, finds nothing left.
+        # build holds the lock, then, sharing its cursor, finds nothing the build made left to do.
+        # It makes only what a --no-fiches build leaves to it and keeps current whatever the
+        # years: the latest quarters' pages (orchestration/refresh.py).
         started = time.time()
-        build = run_cli(data, "build", "--year", "2024", **settings)
+        build = run_cli(data, "build", "--year", "2024", "--no-fiches", **settings)
         finished = time.time()
         assert build.code == 0, build.out[-3000:] + build.err[-3000:]
-        after_build = wait_for_ticks(services, 3, after=finished)
         during = [t for t in ticks(services) if started < t["timestamp"] < finished]
         assert any("a build is running" in (t["skipReason"] or "") for t in during), during
-        assert all(not t["runIds"] and "nothing changed" in (t["skipReason"] or "") for t in after_build), after_build
+        wait_until(settled, "the daemon's evaluations after the build", services)
+        assert pg_rows(postgres_url, f"""SELECT DISTINCT e.asset_key FROM event_logs e JOIN run_tags t
+            ON e.run_id = t.run_id AND {BY_SENSOR} WHERE e.dagster_event_type = 'ASSET_MATERIALIZATION'""") == [
+            ('["conjoncture"]',)]
         assert not (home / "storage").exists()  # nothing went to SQLite
-        cli_runs = pg_rows(postgres_url, "SELECT run_id, status FROM runs")
+        cli_runs = pg_rows(postgres_url, f"""SELECT run_id, status FROM runs WHERE run_id NOT IN
+            (SELECT run_id FROM run_tags t WHERE {BY_SENSOR})""")
         assert cli_runs and {status for _, status in cli_runs} == {"SUCCESS"}
-        assert pg_rows(postgres_url, "SELECT count(*) FROM run_tags WHERE key = 'trade_pipeline/launched_by' "
-                                     "AND value = 'trade_automation'") == [(0,)]  # the daemon requested nothing
         every_territory = sorted(f"{k}|2024" for k in territory_keys())
-        for asset in ("territory_flows", "territory_marts", "territory_charts", "fiches"):
+        for asset in ("territory_flows", "territory_marts"):
             partitions = pg_rows(postgres_url, f"""SELECT partition FROM event_logs WHERE asset_key = '["{asset}"]'
                                                    AND dagster_event_type = 'ASSET_MATERIALIZATION'""")
             assert sorted(p for (p,) in partitions) == every_territory, asset
-        for asset in ("trade_flows", "published_store", "fiche_index"):
+        for asset in ("trade_flows", "published_store"):
             assert pg_rows(postgres_url, f"""SELECT count(*) FROM event_logs WHERE asset_key = '["{asset}"]'
                                              AND dagster_event_type = 'ASSET_MATERIALIZATION'""") == [(1,)], asset
         # The warehouse pool is in the instance storage every process shares, with its limit 1.
@@ -142,7 +163,9 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
             ("duckdb_warehouse", 1)]
 
         # The UI sees the CLI's runs and the checks of trade_flows, from PostgreSQL.
-        assert {run["runId"] for run in runs(services)} == {run_id for run_id, _ in cli_runs}
+        assert {run["runId"] for run in runs(services)} == {run_id for (run_id,) in pg_rows(postgres_url,
+                                                                                           "SELECT run_id FROM runs")}
+        assert {run_id for run_id, _ in cli_runs} <= {run["runId"] for run in runs(services)}
         checks = services.graphql(CHECKS)["assetNodeOrError"]["assetChecksOrError"]["checks"]
         assert checks and all(c["executionForLatestMaterialization"]["status"] == "SUCCEEDED" for c in checks), checks
         marts_before = services.graphql(MARTS_OF_HERAULT)["assetOrError"]["assetMaterializations"]
@@ -154,15 +177,6 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
         assert services.materialize(["raw_trade_files"], "2024") == "SUCCESS"
         def herault_marts() -> list[dict]:
             return services.graphql(MARTS_OF_HERAULT)["assetOrError"]["assetMaterializations"]
-
-        def settled() -> bool:
-            """Every run finished, and the sensor has since found nothing left to do."""
-            listed = runs(services)
-            if any(r["status"] in UNFINISHED for r in listed):
-                return False
-            last_end = max(r["endTime"] or 0 for r in listed)
-            return any(t["timestamp"] > last_end and "nothing changed" in (t["skipReason"] or "")
-                       for t in ticks(services))
 
         # The sensor works in rounds (a slice that changed makes its marts stale once it has run).
         wait_until(lambda: len(herault_marts()) == len(marts_before) + 1, "Hérault's marts recomputed", services)
@@ -185,35 +199,14 @@ def test_production_services_on_postgresql(tmp_path, postgres_url, revised_sourc
         # What the UI shows after the daemon's refresh: nothing « Unsynced » (each partition its
         # daemon's range runs materialized records its inputs; the unchanged marts were
         # materialized again, not recomputed).
-        for asset in ("territory_flows", "territory_marts", "territory_charts", "fiches"):
+        for asset in ("territory_flows", "territory_marts"):
             for place in ("departement-34", "region-12", "france-FR", "departement-75"):
                 node = services.graphql(STALENESS, {"asset": [asset], "partition": f"{place}|2024"})
                 assert node["assetNodeOrError"]["staleStatus"] == "FRESH", (asset, place, node)
-        for asset in ("trade_flows", "published_store", "fiche_index"):
+        for asset in ("trade_flows", "published_store"):
             node = services.graphql(STALENESS, {"asset": [asset], "partition": "2024" if asset == "trade_flows" else None})
             assert node["assetNodeOrError"]["staleStatus"] == "FRESH", (asset, node)
 
-        # DGDDI's monthly latest publication appears in the source, fetched from the UI: the daemon
-        # recomputes the latest quarters and what shows them (the store, the « Conjoncture »
-        # pages) — not the years' rows, slices, marts, charts or fiches. The same file again: nothing.
-        def materialized_since(event_id: int) -> set[str]:
-            return {key for (key,) in pg_rows(postgres_url, f"""SELECT DISTINCT asset_key FROM event_logs
-                WHERE id > {event_id} AND dagster_event_type = 'ASSET_MATERIALIZATION'""")}
-
-        def last_event() -> int:
-            return pg_rows(postgres_url, "SELECT max(id) FROM event_logs")[0][0]
-
-        assert run_cli(tmp_path, "sample", "--out", str(source), "--scale", "0.02", "--latest", "202512").code == 0
-        for latest in (True, False):
-            since = last_event()
-            assert services.materialize(["latest_publication_files"]) == "SUCCESS"
-            wait_until(settled, "the latest quarters refreshed", services)
-            expected = {"latest_publication_files", "provisional_flows", "quarterly_indicators", "published_store",
-                        "conjoncture"} if latest else {"latest_publication_files"}
-            assert materialized_since(since) == {f'["{asset}"]' for asset in expected}
-            assert {r["status"] for r in runs(services)} == {"SUCCESS"}
-        page = (data / "fiches" / "conjoncture" / "departement-34.html").read_text(encoding="utf-8")
-        assert "provisoire (publication de décembre 2025)" in page
         after = runs(services)
 
     # What the services recorded is readable by any process pointed at the same instance.
