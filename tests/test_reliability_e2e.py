@@ -12,8 +12,6 @@ import resource
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -22,7 +20,6 @@ import pytest
 
 from .states import NO_BROWSER, copy_state, run_cli
 from .support import fiche_checksums, state, table_checksums
-from .ui_support import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -63,35 +60,6 @@ def everything(data: Path) -> tuple:
 @pytest.fixture
 def built(tmp_path, first_build):
     return copy_state(first_build, tmp_path / "data")
-
-
-def test_the_readme_ui_command_works_without_the_virtualenv_on_path(tmp_path):
-    port = free_port()
-    environment = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TRADE_PIPELINE_DATA_DIR": str(tmp_path / "data"),
-                   "DAGSTER_DISABLE_TELEMETRY": "1"}
-    # From the repository root, as the README says, beside the repository's own dagster.yaml.
-    process = subprocess.Popen([CLI, "dev", "--port", str(port)], env=environment, cwd=Path(__file__).resolve().parent.parent,
-                               start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            assert process.poll() is None, process.stdout.read()[-3000:]
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as answer:
-                    assert answer.status == 200
-                    break
-            except OSError:
-                time.sleep(1)
-        else:
-            raise AssertionError("trade-pipeline dev did not answer in 120 s")
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-    # No warning that contradicts the README (« the dagster.yaml file will not be used »).
-    assert "will not be used" not in process.stdout.read()
 
 
 def test_a_truncated_copy_beside_the_data_file_is_refused_and_changes_nothing(built, tmp_path, revised_sources):
