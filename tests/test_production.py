@@ -20,6 +20,8 @@ import psycopg2
 import pytest
 
 from trade_pipeline.lib.territories import territory_keys
+from trade_pipeline.orchestration.metadata import LAUNCHED_BY_TAG
+from trade_pipeline.orchestration.sensors import AUTOMATION_SENSOR
 from trade_pipeline.settings import PG_URL_SCHEME
 
 from .states import NO_BROWSER, run_cli
@@ -40,7 +42,7 @@ MARTS_OF_HERAULT = """{ assetOrError(assetKey: {path: ["territory_marts"]}) { ..
 
 
 #: The runs the daemon's automation sensor launched (a SQL condition on a run_tags row `t`).
-BY_SENSOR = "t.key = 'trade_pipeline/launched_by' AND t.value = 'trade_automation'"
+BY_SENSOR = f"t.key = '{LAUNCHED_BY_TAG}' AND t.value = '{AUTOMATION_SENSOR}'"
 
 UNFINISHED = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
 
@@ -50,7 +52,7 @@ def runs(services: ProductionServices) -> list[dict]:
 
 
 def launched_by_sensor(run: dict) -> bool:
-    return {"key": "trade_pipeline/launched_by", "value": "trade_automation"} in run["tags"]
+    return {"key": LAUNCHED_BY_TAG, "value": AUTOMATION_SENSOR} in run["tags"]
 
 
 def wait_until(condition, what: str, services: ProductionServices, timeout: float = 600) -> None:  # noqa: ANN001
